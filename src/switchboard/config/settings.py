@@ -1,0 +1,100 @@
+"""Settings: a YAML file (``--config`` or ``SWITCHBOARD_CONFIG``) under environment variables
+``SWITCHBOARD_<KEY>`` (one per top-level key; structured values as JSON). Read only by `app`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+
+class ProviderSettings(BaseModel):
+    name: str
+    base_url: str
+    api_key: str | None = None
+    models: list[str] | None = None  # None: ask GET {base_url}/models
+    timeout: float = 600.0  # whole request
+    connect_timeout: float = 10.0
+    first_byte_timeout: float = 120.0
+    idle_timeout: float = 120.0  # longest silence between two chunks
+    max_retries: int = 2
+    max_connections: int = 256  # aiohttp's per-host default of 100 silently queues the rest
+    headers: dict[str, str] = Field(default_factory=dict)
+    weight: int = 1  # share of traffic when several providers serve one model
+
+
+class AdminSettings(BaseModel):
+    username: str = "admin"
+    password: str
+
+
+class QuotaSettings(BaseModel):
+    # held per call before the model answers: prompt estimate + this many completion tokens
+    # (capped by the request's max_tokens and by what the user has left)
+    completion_reserve: int = 4096
+    min_completion: int = 16  # refuse when less than this is left for the answer
+
+
+class StreamingSettings(BaseModel):
+    heartbeat_seconds: float = 15.0
+    flush_seconds: float = 2.0  # how often a streaming answer is written to the database
+    cancel_on_disconnect: bool = True
+
+
+class LimitSettings(BaseModel):
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_message_chars: int = 200_000
+    history_messages: int = 100
+
+
+class ToolSettings(BaseModel):
+    max_rounds: int = 8
+    output_limit_chars: int = 20_000
+    default_timeout_seconds: float = 30.0
+    allowed: list[str] | None = None  # admin allow-list; None = every tool
+    allow_private_network: bool = False  # crawler may reach 10.x/127.x/169.254.x ...
+    weather_base_url: str = "https://api.open-meteo.com"
+    geocoding_base_url: str = "https://geocoding-api.open-meteo.com"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None  # default: sqlite+aiosqlite:///<data_dir>/switchboard.db
+    redis_url: str | None = None
+    providers: list[ProviderSettings] = Field(default_factory=list)
+    default_model: str | None = None
+    model_aliases: dict[str, str] = Field(default_factory=dict)
+    admin: AdminSettings | None = None
+    registration: Literal["open", "closed"] = "open"
+    default_token_allowance: int = 0  # 0 = unlimited
+    jwt_ttl_minutes: int = 60 * 24
+    quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+    limits: LimitSettings = Field(default_factory=LimitSettings)
+    tools: ToolSettings = Field(default_factory=ToolSettings)
+    mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "info"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'switchboard.db').resolve()}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # environment first, then what the loader passed in (the YAML file's keys)
+        return (env_settings, init_settings)

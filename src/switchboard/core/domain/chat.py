@@ -1,0 +1,46 @@
+"""A turn asked of the engine, and a call handed to a provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from switchboard.core.domain.conversations import Part
+
+
+class ChatRequest(BaseModel):
+    """One user turn in an existing conversation. Overrides apply to this turn only."""
+
+    conversation_id: str
+    parts: list[Part] = Field(default_factory=list)
+    model: str | None = None
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    max_tokens: int | None = Field(default=None, ge=1)
+    tools_enabled: bool | None = None
+    # re-answer the last user message instead of adding a new one (MuseBot /retry, regenerate)
+    regenerate: bool = False
+    # extra OpenAI request fields passed through to the provider (presence_penalty, seed ...)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ProviderCall:
+    """What a provider adapter sends upstream. Messages and tools are in the OpenAI wire shape,
+    the lingua franca of every provider Switchboard talks to."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    options: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, top_p, ...
+    tools: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    id: str
+    provider: str
+    owned_by: str
+    builtin: bool = False  # the offline `echo` model and the like
+    description: str = ""

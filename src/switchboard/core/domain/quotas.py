@@ -1,0 +1,49 @@
+"""Token allowances. `allowance` is what a user may spend in all; `used` what was settled;
+`reserved` what running calls hold. Unlimited users are still metered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Quota:
+    user_id: int
+    allowance: int
+    used: int
+    reserved: int
+    unlimited: bool
+
+    @property
+    def remaining(self) -> int:
+        return max(self.allowance - self.used - self.reserved, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    id: str
+    user_id: int
+    tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEntry:
+    user_id: int
+    tokens_prompt: int
+    tokens_completion: int
+    model: str
+    created_at: datetime
+    key_id: str | None = None
+    conversation_id: str | None = None
+    message_id: int | None = None
+    source: str = "chat"
+    estimated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    total: int
+    today: int
+    last_7_days: int
+    last_30_days: int

@@ -1,0 +1,84 @@
+"""Users, their credentials and the principal a request acts as."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    USER = "user"
+    ADMIN = "admin"
+
+
+class Scope(StrEnum):
+    CHAT = "chat"
+    FILE = "file"
+    CONFIG = "config"
+    IM = "im"
+    ADMIN = "admin"
+
+
+ALL_SCOPES = frozenset(Scope)
+
+
+@dataclass(slots=True)
+class User:
+    id: int
+    username: str
+    email: str | None
+    role: Role
+    is_active: bool
+    created_at: datetime
+    password_hash: str | None = None
+    # per-user settings: model, allowed tools ... (kept small and schemaless on purpose)
+    settings: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+
+@dataclass(slots=True)
+class ApiKey:
+    id: str
+    user_id: int
+    name: str
+    prefix: str  # the first characters, shown in lists so people can tell keys apart
+    key_hash: str
+    scopes: frozenset[Scope]
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+    # One API-style per-key options (gateway): allowed models, rate limits, own token limit
+    allowed_models: tuple[str, ...] = ()
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts as, however it authenticated."""
+
+    user_id: int
+    username: str
+    role: Role
+    scopes: frozenset[Scope]
+    via: str  # "jwt" | "api_key" | "platform"
+    key_id: str | None = None
+    token_id: str | None = None
+    allowed_models: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN and Scope.ADMIN in self.scopes
+
+    def has(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+
+def scopes_for_role(role: Role) -> frozenset[Scope]:
+    """A password login carries every scope its role allows."""
+    return ALL_SCOPES if role is Role.ADMIN else ALL_SCOPES - {Scope.ADMIN}

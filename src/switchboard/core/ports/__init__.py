@@ -1,0 +1,1 @@
+"""Small Protocols the engine needs from the outside world, named by role."""

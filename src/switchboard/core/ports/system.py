@@ -1,0 +1,39 @@
+"""Time, token estimates, password hashing and access tokens: small ports so the core stays pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Timezone-aware UTC."""
+        ...
+
+
+class TokenCounter(Protocol):
+    def count_text(self, text: str) -> int: ...
+    def count_messages(self, messages: list[dict[str, Any]]) -> int: ...
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str: ...
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    token: str
+    token_id: str
+    user_id: int
+    expires_at: datetime
+
+
+class TokenIssuer(Protocol):
+    def issue(self, user_id: int) -> AccessToken: ...
+
+    def read(self, token: str) -> AccessToken:
+        """Raises Unauthenticated when the token is malformed, forged or expired."""
+        ...
