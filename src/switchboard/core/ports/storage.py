@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import builtins
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -60,12 +61,14 @@ class MessageRepo(Protocol):
         ...
 
     async def get(self, message_id: int) -> Message | None: ...
-    async def list(self, conversation_id: str, limit: int = 100, include_deleted: bool = False) -> list[Message]:
+    async def list(
+        self, conversation_id: str, limit: int = 100, include_deleted: bool = False
+    ) -> builtins.list[Message]:
         """The newest `limit` messages, oldest first."""
         ...
 
     async def update(self, message: Message) -> None: ...
-    async def mark_deleted(self, message_ids: list[int]) -> None: ...
+    async def mark_deleted(self, message_ids: builtins.list[int]) -> None: ...
     async def mark_conversation_deleted(self, conversation_id: str) -> int: ...
 
 

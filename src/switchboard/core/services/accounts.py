@@ -1,0 +1,145 @@
+"""Accounts: registration, password login and logout, and turning credentials into a Principal."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
+from switchboard.core.domain.users import Principal, Role, Scope, User, scopes_for_role
+from switchboard.core.ports.storage import Tx, UnitOfWork
+from switchboard.core.ports.system import AccessToken, Clock, PasswordHasher, TokenIssuer
+
+USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+API_KEY_PREFIX = "sb-"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPolicy:
+    registration_open: bool = True
+    default_token_allowance: int = 0  # 0 = unlimited
+    min_password_length: int = 8
+
+
+def hash_api_key(raw: str) -> str:
+    # API keys carry 256 random bits, so a fast hash is enough (unlike passwords)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def principal_for(user: User) -> Principal:
+    return Principal(user.id, user.username, user.role, scopes_for_role(user.role), via="jwt")
+
+
+class AccountService:
+    def __init__(
+        self, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, clock: Clock, policy: AccountPolicy
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+        self.policy = policy
+
+    async def register(self, username: str, password: str, email: str | None = None) -> User:
+        if not self.policy.registration_open:
+            raise Forbidden("registration is closed; ask an administrator for an account")
+        return await self.create_user(username, password, email=email)
+
+    async def create_user(
+        self, username: str, password: str | None, *, email: str | None = None, role: Role = Role.USER
+    ) -> User:
+        """Also used by the CLI and the first-start admin. Password None: a platform-only user."""
+        username = username.strip()
+        if not USERNAME.match(username):
+            raise InvalidInput("username must be 2-64 letters, digits, '_', '-' or '.'", param="username")
+        if email is not None and not EMAIL.match(email):
+            raise InvalidInput("email is not a valid address", param="email")
+        password_hash = None
+        if password is not None:
+            if len(password) < self.policy.min_password_length:
+                raise InvalidInput(
+                    f"password must have at least {self.policy.min_password_length} characters", param="password"
+                )
+            password_hash = await self._hasher.hash(password)
+        allowance = self.policy.default_token_allowance
+        async with self._uow() as tx:
+            if await tx.users.by_username(username):
+                raise Conflict(f"username '{username}' is taken")
+            user = await tx.users.add(username, email, password_hash, role)
+            await tx.quotas.ensure(user.id, allowance, unlimited=allowance == 0)
+        return user
+
+    async def login(self, username: str, password: str) -> tuple[AccessToken, User]:
+        async with self._uow() as tx:
+            user = await tx.users.by_username(username.strip())
+        # verify even when the user is absent, so timing does not reveal which usernames exist
+        stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
+        valid = await self._hasher.verify(stored, password)
+        if not user or not user.password_hash or not valid:
+            raise Unauthenticated("wrong username or password")
+        if not user.is_active:
+            raise Forbidden("this account is deactivated")
+        return self._tokens.issue(user.id), user
+
+    async def logout(self, principal: Principal) -> None:
+        if principal.token_id is None:
+            return
+        token_expiry = self._clock.now()
+        async with self._uow() as tx:
+            await tx.revoked.revoke(principal.token_id, _far_enough(token_expiry))
+
+    async def principal_from_token(self, token: str) -> Principal:
+        """A bearer credential: a JWT access token, or an API key (`sb-...`)."""
+        if token.startswith(API_KEY_PREFIX):
+            return await self.principal_from_api_key(token)
+        access = self._tokens.read(token)
+        async with self._uow() as tx:
+            if await tx.revoked.is_revoked(access.token_id):
+                raise Unauthenticated("this token was revoked (logged out)")
+            user = await _active_user(tx, access.user_id)
+        return Principal(
+            user.id, user.username, user.role, scopes_for_role(user.role), via="jwt", token_id=access.token_id
+        )
+
+    async def principal_from_api_key(self, raw: str) -> Principal:
+        now = self._clock.now()
+        async with self._uow() as tx:
+            key = await tx.keys.by_hash(hash_api_key(raw.strip()))
+            if key is None:
+                raise Unauthenticated("invalid API key")
+            if key.revoked_at is not None:
+                raise Unauthenticated("this API key was revoked")
+            if key.expires_at is not None and key.expires_at <= now:
+                raise Unauthenticated("this API key has expired")
+            user = await _active_user(tx, key.user_id)
+            await tx.keys.touch(key.id, now)
+        scopes = key.scopes if user.role is Role.ADMIN else key.scopes - {Scope.ADMIN}
+        return Principal(
+            user.id, user.username, user.role, frozenset(scopes), via="api_key", key_id=key.id,
+            allowed_models=key.allowed_models,
+        )
+
+    async def me(self, principal: Principal) -> User:
+        async with self._uow() as tx:
+            return await _active_user(tx, principal.user_id)
+
+
+async def _active_user(tx: Tx, user_id: int) -> User:
+    user = await tx.users.get(user_id)
+    if user is None:
+        raise Unauthenticated("the account behind this credential no longer exists")
+    if not user.is_active:
+        raise Forbidden("this account is deactivated")
+    return user
+
+
+def _far_enough(now: datetime) -> datetime:
+    # revocations are kept a little longer than any token can live
+    return now + timedelta(days=31)
+
+
+# argon2id hash of a random throw-away password, used only to spend equal time on unknown users
+_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHRzb21lc2FsdA$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"

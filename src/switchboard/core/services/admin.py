@@ -1,0 +1,84 @@
+"""Administration of users: list, activate/deactivate, role, token allowance. Admin principals only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from switchboard.core.domain.quotas import Quota
+from switchboard.core.domain.users import Principal, Role, User
+from switchboard.core.ports.storage import QuotaRepo, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class UserChange:
+    is_active: bool | None = None
+    role: Role | None = None
+    token_allowance: int | None = None  # absolute; with unlimited False
+    unlimited: bool | None = None
+    add_tokens: int | None = None
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.is_admin:
+        raise Forbidden("administrator access required")
+
+
+class AdminService:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    async def list_users(
+        self, principal: Principal, page: int, page_size: int, query: str | None = None
+    ) -> tuple[list[tuple[User, Quota]], int]:
+        require_admin(principal)
+        async with self._uow() as tx:
+            users, total = await tx.users.list(page, page_size, query)
+            return [(u, await tx.quotas.get(u.id)) for u in users], total
+
+    async def get_user(self, principal: Principal, user_id: int) -> tuple[User, Quota]:
+        require_admin(principal)
+        async with self._uow() as tx:
+            user = await tx.users.get(user_id)
+            if user is None:
+                raise NotFound("no such user")
+            return user, await tx.quotas.get(user_id)
+
+    async def change_user(self, principal: Principal, user_id: int, change: UserChange) -> tuple[User, Quota]:
+        require_admin(principal)
+        if change.token_allowance is not None and change.token_allowance < 0:
+            raise InvalidInput("token_allowance cannot be negative", param="token_allowance")
+        async with self._uow() as tx:
+            user = await tx.users.get(user_id)
+            if user is None:
+                raise NotFound("no such user")
+            demoting = change.role is Role.USER or change.is_active is False
+            if user.id == principal.user_id and demoting:
+                raise Conflict("administrators cannot demote or deactivate themselves")
+            if change.is_active is not None:
+                user.is_active = change.is_active
+            if change.role is not None:
+                user.role = change.role
+            await tx.users.update(user)
+            await _apply_allowance(tx.quotas, user_id, change)
+            return user, await tx.quotas.get(user_id)
+
+    async def add_tokens(self, user_id: int, tokens: int) -> Quota:
+        """Trusted callers (CLI, admin faces after their own check)."""
+        async with self._uow() as tx:
+            if await tx.users.get(user_id) is None:
+                raise NotFound("no such user")
+            await tx.quotas.add_allowance(user_id, tokens)
+            return await tx.quotas.get(user_id)
+
+
+async def _apply_allowance(repo: QuotaRepo, user_id: int, change: UserChange) -> None:
+    current = await repo.get(user_id)
+    if change.token_allowance is not None or change.unlimited is not None:
+        allowance = current.allowance if change.token_allowance is None else change.token_allowance
+        unlimited = change.unlimited if change.unlimited is not None else (
+            False if change.token_allowance is not None else current.unlimited
+        )
+        await repo.set_allowance(user_id, allowance, unlimited)
+    if change.add_tokens:
+        await repo.add_allowance(user_id, change.add_tokens)

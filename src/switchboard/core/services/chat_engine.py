@@ -1,0 +1,148 @@
+"""The one path every face and platform takes to talk to a model.
+
+    turn = await engine.start(request, principal)   # checks, quota hold, user message committed
+    async for event in turn.events(): ...            # the model streams; tools run; all is stored
+
+`start` raises DomainError before anything streams, so a face can answer with its own error
+status; `run` wraps both for callers that only want events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from switchboard.core.domain.chat import ChatRequest
+from switchboard.core.domain.conversations import Conversation, Message, MessageStatus
+from switchboard.core.domain.errors import DomainError, Forbidden, InvalidInput
+from switchboard.core.domain.events import ChatEvent, Failed
+from switchboard.core.domain.users import Principal
+from switchboard.core.ports.providers import ModelCatalog
+from switchboard.core.ports.storage import UnitOfWork
+from switchboard.core.ports.system import Clock, TokenCounter
+from switchboard.core.services.context import provider_messages
+from switchboard.core.services.conversations import owned_conversation
+from switchboard.core.services.files import FileService
+from switchboard.core.services.quotas import QuotaService
+from switchboard.core.services.tool_loop import ToolRunner
+from switchboard.core.services.turn import Turn, TurnDeps
+
+DEFAULT_TITLE_PREFIXES = ("New conversation", "新会话", "New chat")
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSettings:
+    flush_seconds: float = 2.0
+    history_messages: int = 100
+    max_message_chars: int = 200_000
+
+
+class ChatEngine:
+    def __init__(
+        self, uow: UnitOfWork, catalog: ModelCatalog, quotas: QuotaService, tools: ToolRunner,
+        files: FileService, counter: TokenCounter, clock: Clock, settings: EngineSettings,
+    ) -> None:
+        self._uow = uow
+        self._catalog = catalog
+        self._quotas = quotas
+        self._tools = tools
+        self._files = files
+        self._counter = counter
+        self._clock = clock
+        self.settings = settings
+
+    async def run(self, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
+        try:
+            turn = await self.start(request, principal)
+        except DomainError as exc:
+            yield Failed(exc.code, exc.message)
+            return
+        async for event in turn.events():
+            yield event
+
+    async def start(self, request: ChatRequest, principal: Principal) -> Turn:
+        self._check_request(request)
+        async with self._uow() as tx:
+            conversation = await owned_conversation(tx, principal, request.conversation_id)
+            user = await tx.users.get(principal.user_id)
+            history = await tx.messages.list(conversation.id, self.settings.history_messages)
+        model = request.model or conversation.settings.model or self._catalog.default_model
+        if principal.allowed_models and model not in principal.allowed_models:
+            raise Forbidden(f"this API key may not use the model '{model}'")
+        provider, upstream_model = await self._catalog.resolve(model)
+
+        now = self._clock.now()
+        if request.regenerate:
+            history, user_message, superseded = _split_for_retry(history)
+        else:
+            superseded = []
+            user_message = Message(
+                id=0, conversation_id=conversation.id, role="user", parts=request.parts,
+                status=MessageStatus.COMPLETED, created_at=now, updated_at=now,
+            )
+        tools_enabled = request.tools_enabled if request.tools_enabled is not None else (
+            conversation.settings.tools_enabled
+        )
+        user_tools = user.settings.get("tools") if user else None
+        offered = await self._tools.offered(user_tools if isinstance(user_tools, list) else None) if (
+            tools_enabled) else []
+
+        async def image_uri(file_id: str) -> str:
+            return await self._files.data_uri(principal.user_id, file_id)
+
+        messages = await provider_messages(
+            conversation.settings.system_prompt, [*history, user_message], image_uri
+        )
+        prompt_estimate = self._counter.count_messages(messages) + sum(
+            self._counter.count_text(str(s.parameters)) + 10 for s in offered
+        )
+        max_tokens = request.max_tokens or conversation.settings.max_tokens
+        hold = await self._quotas.reserve(principal.user_id, prompt_estimate, max_tokens)
+        try:
+            async with self._uow() as tx:
+                if superseded:
+                    await tx.messages.mark_deleted([m.id for m in superseded])
+                if not request.regenerate:
+                    user_message = await tx.messages.add(user_message)
+                assistant = await tx.messages.add(Message(
+                    id=0, conversation_id=conversation.id, role="assistant", parts=[],
+                    status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
+                ))
+                if not history:
+                    _retitle(conversation, user_message)
+                conversation.updated_at = now
+                await tx.conversations.update(conversation)
+        except BaseException:
+            await self._quotas.release(hold)
+            raise
+        deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds)
+        return Turn(
+            deps, principal, conversation, user_message, assistant, model, provider, upstream_model,
+            messages, offered, hold, request,
+        )
+
+    def _check_request(self, request: ChatRequest) -> None:
+        if request.regenerate:
+            return
+        if not request.parts or not any((p.text or "").strip() or p.type != "text" for p in request.parts):
+            raise InvalidInput("the message is empty", param="content")
+        size = sum(len(p.text or "") for p in request.parts)
+        if size > self.settings.max_message_chars:
+            raise InvalidInput(
+                f"the message is too long ({size} characters; the limit is {self.settings.max_message_chars})",
+                param="content",
+            )
+
+
+def _split_for_retry(history: list[Message]) -> tuple[list[Message], Message, list[Message]]:
+    """For a retry: the history before the last user message, that message, and what followed it
+    (the old answer, which is marked deleted so it leaves the context but is not lost)."""
+    for index in range(len(history) - 1, -1, -1):
+        if history[index].role == "user":
+            return history[:index], history[index], history[index + 1:]
+    raise InvalidInput("there is no earlier question to retry")
+
+
+def _retitle(conversation: Conversation, first: Message) -> None:
+    if conversation.title.startswith(DEFAULT_TITLE_PREFIXES) and first.text.strip():
+        conversation.title = " ".join(first.text.split())[:60]

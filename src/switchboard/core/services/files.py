@@ -1,0 +1,55 @@
+"""Files people upload or tools and models produce: metadata in the database, bytes in a BlobStore."""
+
+from __future__ import annotations
+
+import base64
+
+from switchboard.core.domain.errors import InvalidInput, NotFound, PayloadTooLarge
+from switchboard.core.domain.files import StoredFile, kind_of, sanitize_filename
+from switchboard.core.domain.ids import new_id
+from switchboard.core.domain.users import Principal
+from switchboard.core.ports.blobs import BlobStore
+from switchboard.core.ports.storage import UnitOfWork
+from switchboard.core.ports.system import Clock
+
+
+class FileService:
+    def __init__(self, uow: UnitOfWork, blobs: BlobStore, clock: Clock, max_bytes: int) -> None:
+        self._uow = uow
+        self._blobs = blobs
+        self._clock = clock
+        self.max_bytes = max_bytes
+
+    async def store(self, user_id: int, name: str | None, mime: str | None, data: bytes) -> StoredFile:
+        if len(data) > self.max_bytes:
+            raise PayloadTooLarge(f"file is larger than the limit of {self.max_bytes} bytes")
+        if not data:
+            raise InvalidInput("the file is empty", param="file")
+        mime = (mime or "application/octet-stream").split(";", 1)[0].strip().lower()
+        stored = StoredFile(
+            id=new_id("file"), user_id=user_id, name=sanitize_filename(name), mime=mime, size=len(data),
+            kind=kind_of(mime), created_at=self._clock.now(),
+        )
+        # bytes first: a row never points at a missing blob
+        await self._blobs.put(stored.id, data)
+        async with self._uow() as tx:
+            await tx.files.add(stored)
+        return stored
+
+    async def upload(self, principal: Principal, name: str | None, mime: str | None, data: bytes) -> StoredFile:
+        return await self.store(principal.user_id, name, mime, data)
+
+    async def describe(self, user_id: int, file_id: str) -> StoredFile:
+        async with self._uow() as tx:
+            stored = await tx.files.get(file_id)
+        if stored is None or stored.user_id != user_id:
+            raise NotFound("file not found")
+        return stored
+
+    async def read(self, user_id: int, file_id: str) -> tuple[StoredFile, bytes]:
+        stored = await self.describe(user_id, file_id)
+        return stored, await self._blobs.get(stored.id)
+
+    async def data_uri(self, user_id: int, file_id: str) -> str:
+        stored, data = await self.read(user_id, file_id)
+        return f"data:{stored.mime};base64,{base64.b64encode(data).decode()}"

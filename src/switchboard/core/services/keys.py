@@ -1,0 +1,78 @@
+"""API keys: random, shown once, stored hashed, scoped, optionally expiring, revocable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from switchboard.core.domain.errors import Forbidden, InvalidInput, NotFound
+from switchboard.core.domain.ids import new_id, new_secret
+from switchboard.core.domain.users import ApiKey, Principal, Role, Scope
+from switchboard.core.ports.storage import UnitOfWork
+from switchboard.core.ports.system import Clock
+from switchboard.core.services.accounts import API_KEY_PREFIX, hash_api_key
+
+DEFAULT_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
+
+
+@dataclass(frozen=True, slots=True)
+class KeyOptions:
+    name: str = "default"
+    scopes: frozenset[Scope] = DEFAULT_SCOPES
+    expires_days: int | None = None
+    allowed_models: tuple[str, ...] = ()
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+
+
+class KeyService:
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def create(self, principal: Principal, options: KeyOptions, *, for_user: int | None = None) -> IssuedKey:
+        owner_id = principal.user_id if for_user is None else for_user
+        if owner_id != principal.user_id and not principal.is_admin:
+            raise Forbidden("only an administrator may create keys for another user")
+        return await self.issue(owner_id, options)
+
+    async def issue(self, user_id: int, options: KeyOptions) -> IssuedKey:
+        """Trusted callers only (CLI, create): no principal check here."""
+        if options.expires_days is not None and options.expires_days <= 0:
+            raise InvalidInput("expires_days must be a positive number of days", param="expires_days")
+        now = self._clock.now()
+        async with self._uow() as tx:
+            owner = await tx.users.get(user_id)
+            if owner is None:
+                raise NotFound("no such user")
+            if Scope.ADMIN in options.scopes and owner.role is not Role.ADMIN:
+                raise InvalidInput("the admin scope needs an administrator account", param="scopes")
+            secret = API_KEY_PREFIX + new_secret(32)
+            key = ApiKey(
+                id=new_id("key"), user_id=user_id, name=options.name[:100], prefix=secret[:10],
+                key_hash=hash_api_key(secret), scopes=options.scopes, created_at=now,
+                expires_at=now + timedelta(days=options.expires_days) if options.expires_days else None,
+                allowed_models=options.allowed_models, rpm_limit=options.rpm_limit, tpm_limit=options.tpm_limit,
+            )
+            await tx.keys.add(key)
+        return IssuedKey(key, secret)
+
+    async def list(self, principal: Principal) -> list[ApiKey]:
+        async with self._uow() as tx:
+            return await tx.keys.list_for_user(principal.user_id)
+
+    async def revoke(self, principal: Principal, key_id: str) -> ApiKey:
+        async with self._uow() as tx:
+            key = await tx.keys.get(key_id)
+            if key is None or (key.user_id != principal.user_id and not principal.is_admin):
+                raise NotFound("no such API key")
+            if key.revoked_at is None:
+                key.revoked_at = self._clock.now()
+                await tx.keys.update(key)
+        return key

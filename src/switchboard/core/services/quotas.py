@@ -1,0 +1,65 @@
+"""Token allowances: reserve before a call (one atomic conditional UPDATE), settle after it with
+what the provider reports, in the transaction that finishes the message. Never check-then-act."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from switchboard.core.domain.errors import QuotaExceeded
+from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
+from switchboard.core.ports.storage import Tx, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaPolicy:
+    completion_reserve: int = 4096
+    min_completion: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """Tokens held for one call. `completion_budget` is what the answer may use; None = no cap."""
+
+    user_id: int
+    tokens: int
+    prompt_estimate: int
+    completion_budget: int | None
+
+
+class QuotaService:
+    def __init__(self, uow: UnitOfWork, policy: QuotaPolicy) -> None:
+        self._uow = uow
+        self.policy = policy
+
+    async def reserve(self, user_id: int, prompt_estimate: int, max_completion: int | None) -> Hold:
+        completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
+        want = prompt_estimate + completion
+        minimum = prompt_estimate + min(self.policy.min_completion, completion)
+        async with self._uow() as tx:
+            unlimited = (await tx.quotas.get(user_id)).unlimited
+            granted = await tx.quotas.reserve(user_id, want, minimum)
+        if granted == 0:
+            raise QuotaExceeded(
+                "your token allowance is used up (or too low for this request); ask an administrator for more"
+            )
+        budget = None if unlimited else granted - prompt_estimate
+        return Hold(user_id, granted, prompt_estimate, budget)
+
+    async def release(self, hold: Hold) -> None:
+        async with self._uow() as tx:
+            await tx.quotas.settle(hold.user_id, hold.tokens, 0)
+
+    @staticmethod
+    async def settle_in(tx: Tx, hold: Hold, entry: UsageEntry) -> None:
+        """Charge what was spent and free the hold, inside the caller's transaction."""
+        await tx.quotas.settle(hold.user_id, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
+        await tx.quotas.record(entry)
+
+    async def quota(self, user_id: int) -> Quota:
+        async with self._uow() as tx:
+            return await tx.quotas.get(user_id)
+
+    async def summary(self, user_id: int, now: datetime) -> UsageSummary:
+        async with self._uow() as tx:
+            return await tx.quotas.summary(user_id, now)
