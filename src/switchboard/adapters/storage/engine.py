@@ -1,0 +1,80 @@
+"""Building an AsyncEngine for a database URL, with the SQLite settings that make it safe to share.
+
+Used by the unit of work and by migrations, so both talk to SQLite the same way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+# How long a SQLite connection waits for another writer before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+}
+
+
+def async_url(database_url: str) -> URL:
+    """Accept the plain `sqlite:///...` / `postgresql://...` spellings people write in config."""
+    url = make_url(database_url)
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    return url.set(drivername=driver) if driver else url
+
+
+def create_engine_for(database_url: str, *, echo: bool = False) -> AsyncEngine:
+    url = async_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return create_async_engine(url, echo=echo)
+    _create_parent_directory(url.database)
+    engine = create_async_engine(url, echo=echo)
+    event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
+    event.listen(engine.sync_engine, "begin", _begin_immediate)
+    return engine
+
+
+def _create_parent_directory(database: str | None) -> None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _prepare_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    # Take BEGIN away from the sqlite3 driver (it skips it before SELECTs and SAVEPOINTs);
+    # _begin_immediate emits it instead.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # WAL lets readers proceed while one writer commits; NORMAL sync is durable enough with WAL.
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    # IMMEDIATE takes the write lock up front (waiting up to busy_timeout). A deferred transaction
+    # that reads and then writes would instead fail at once with SQLITE_BUSY in WAL mode whenever
+    # another writer committed in between, which is exactly what concurrent requests do.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def upsert_into(connection: AsyncConnection, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT, in the dialect of this connection (same API on both)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql_insert(table)
+    return sqlite_insert(table)

@@ -1,0 +1,160 @@
+"""Token allowances and the usage ledger.
+
+Every change to a balance is a single UPDATE whose arithmetic happens in the database, so
+concurrent requests (other tasks, other workers) can never spend the same tokens twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import BigInteger, case, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.adapters.storage.engine import upsert_into
+from switchboard.adapters.storage.tables import quotas, usage_ledger
+from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
+
+
+def _quota_from_row(row: Mapping[str, Any]) -> Quota:
+    return Quota(
+        user_id=row["user_id"],
+        allowance=int(row["allowance"]),
+        used=int(row["used"]),
+        reserved=int(row["reserved"]),
+        unlimited=bool(row["unlimited"]),
+    )
+
+
+def _entry_values(entry: UsageEntry) -> dict[str, Any]:
+    return {
+        "user_id": entry.user_id,
+        "key_id": entry.key_id,
+        "conversation_id": entry.conversation_id,
+        "message_id": entry.message_id,
+        "model": entry.model,
+        "tokens_prompt": entry.tokens_prompt,
+        "tokens_completion": entry.tokens_completion,
+        "source": entry.source,
+        "estimated": entry.estimated,
+        "created_at": entry.created_at,
+    }
+
+
+def _tokens(value: int) -> Any:
+    # Typed literal: asyncpg must know a parameter's type even when it only appears inside CASE.
+    return literal(value, BigInteger())
+
+
+class SqlQuotaRepo:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def get(self, user_id: int) -> Quota:
+        """A user without a quota row has nothing to spend (and is not unlimited)."""
+        row = (
+            (await self._connection.execute(select(quotas).where(quotas.c.user_id == user_id)))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return Quota(user_id=user_id, allowance=0, used=0, reserved=0, unlimited=False)
+        return _quota_from_row(row)
+
+    async def ensure(self, user_id: int, allowance: int, unlimited: bool) -> None:
+        """Create the quota row if missing; an existing row keeps its values."""
+        statement = (
+            upsert_into(self._connection, quotas)
+            .values(
+                user_id=user_id, allowance=allowance, used=0, reserved=0, unlimited=unlimited, last_grant=0
+            )
+            .on_conflict_do_nothing(index_elements=["user_id"])
+        )
+        await self._connection.execute(statement)
+
+    async def reserve(self, user_id: int, want: int, minimum: int) -> int:
+        if want <= 0:
+            return 0
+        # A grant of 0 means "refused", so at least one token must remain; this also keeps an
+        # overdrawn balance (spent more than reserved) from producing a negative grant.
+        minimum = max(1, min(minimum, want))
+        remaining = quotas.c.allowance - quotas.c.used - quotas.c.reserved
+        grant = case(
+            (quotas.c.unlimited, _tokens(want)),
+            (remaining < _tokens(want), remaining),
+            else_=_tokens(want),
+        )
+        # Both SET expressions read the row as it was before this UPDATE, so last_grant records
+        # exactly what was added to reserved. The WHERE is re-checked under the row lock.
+        statement = (
+            update(quotas)
+            .where(quotas.c.user_id == user_id, or_(quotas.c.unlimited, remaining >= _tokens(minimum)))
+            .values(reserved=quotas.c.reserved + grant, last_grant=grant)
+            .returning(quotas.c.last_grant)
+        )
+        granted = (await self._connection.execute(statement)).scalar_one_or_none()
+        return int(granted or 0)
+
+    async def settle(self, user_id: int, reserved: int, spent: int) -> None:
+        # Never let reserved go below zero, even if a caller settles more than it holds.
+        released = case(
+            (quotas.c.reserved > _tokens(reserved), quotas.c.reserved - _tokens(reserved)),
+            else_=_tokens(0),
+        )
+        statement = (
+            update(quotas)
+            .where(quotas.c.user_id == user_id)
+            .values(reserved=released, used=quotas.c.used + _tokens(spent))
+        )
+        await self._connection.execute(statement)
+
+    async def add_allowance(self, user_id: int, tokens: int) -> None:
+        """Top up (or with a negative number, take back); creates the row for a user without one."""
+        insert_statement = upsert_into(self._connection, quotas).values(
+            user_id=user_id, allowance=tokens, used=0, reserved=0, unlimited=False, last_grant=0
+        )
+        statement = insert_statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={"allowance": quotas.c.allowance + insert_statement.excluded.allowance},
+        )
+        await self._connection.execute(statement)
+
+    async def set_allowance(self, user_id: int, allowance: int, unlimited: bool) -> None:
+        insert_statement = upsert_into(self._connection, quotas).values(
+            user_id=user_id, allowance=allowance, used=0, reserved=0, unlimited=unlimited, last_grant=0
+        )
+        statement = insert_statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={
+                "allowance": insert_statement.excluded.allowance,
+                "unlimited": insert_statement.excluded.unlimited,
+            },
+        )
+        await self._connection.execute(statement)
+
+    async def record(self, entry: UsageEntry) -> None:
+        await self._connection.execute(insert(usage_ledger).values(**_entry_values(entry)))
+
+    async def summary(self, user_id: int, now: datetime) -> UsageSummary:
+        """Tokens (prompt + completion) in all, since 00:00 UTC today, and over the last 7 and 30 days."""
+        now = now.astimezone(UTC) if now.tzinfo is not None else now.replace(tzinfo=UTC)
+        start_of_today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        tokens = usage_ledger.c.tokens_prompt + usage_ledger.c.tokens_completion
+        created_at = usage_ledger.c.created_at
+
+        def since(start: datetime) -> Any:
+            return func.coalesce(func.sum(case((created_at >= start, tokens), else_=_tokens(0))), 0)
+
+        statement = select(
+            func.coalesce(func.sum(tokens), 0),
+            since(start_of_today),
+            since(now - timedelta(days=7)),
+            since(now - timedelta(days=30)),
+        ).where(usage_ledger.c.user_id == user_id)
+        total, today, week, month = (await self._connection.execute(statement)).one()
+        # PostgreSQL sums BIGINT as NUMERIC (Decimal); int() gives one type on both databases.
+        return UsageSummary(
+            total=int(total), today=int(today), last_7_days=int(week), last_30_days=int(month)
+        )

@@ -1,0 +1,200 @@
+"""The schema as SQLAlchemy Core tables: what the repos query and what migrations must produce.
+
+The migrations in `migrations/versions/` are written by hand and frozen; a test compares them
+with this metadata so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+# Named constraints make migrations deterministic and let later migrations drop them by name.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as UTC and always read back timezone-aware.
+
+    PostgreSQL keeps `timestamptz`. SQLite has no time zones, so the value is written as naive UTC
+    text in one fixed format (text comparisons then order correctly) and labelled UTC on the way out.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # A naive value is taken to be UTC already: the engine's Clock only hands out UTC.
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        in_utc = aware.astimezone(UTC)
+        return in_utc.replace(tzinfo=None) if dialect.name == "sqlite" else in_utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("username", String(150), nullable=False, unique=True),
+    Column("email", String(320), nullable=True),
+    Column("password_hash", String(255), nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("is_active", Boolean, nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("scopes", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("allowed_models", JSON, nullable=False),
+    Column("rpm_limit", Integer, nullable=True),
+    Column("tpm_limit", Integer, nullable=True),
+)
+
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("token_id", String(64), primary_key=True),
+    # indexed so expired entries can be purged cheaply
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("project_id", String(64), nullable=True),
+    Column("origin", String(32), nullable=False),
+    Column("external_key", String(255), nullable=True),
+    Column("profile_id", String(64), nullable=True),
+    Column("meta", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # user_id leads both indexes, so a separate user_id index would be redundant
+    Index("ix_conversations_user_origin_key", "user_id", "origin", "external_key"),
+    Index("ix_conversations_user_updated", "user_id", "updated_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "conversation_id",
+        String(64),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("role", String(16), nullable=False),
+    Column("parts", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reasoning", Text, nullable=False),
+    Column("tool_calls", JSON, nullable=False),
+    Column("tool_call_id", String(128), nullable=True),
+    Column("name", String(128), nullable=True),
+    Column("model", String(200), nullable=True),
+    Column("usage", JSON(none_as_null=True), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("is_deleted", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+)
+
+quotas = Table(
+    "quotas",
+    metadata,
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("allowance", BigInteger, nullable=False),
+    Column("used", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("unlimited", Boolean, nullable=False),
+    # What the latest reservation granted. RETURNING only sees post-update values, and the grant
+    # cannot be recovered from them, so the single UPDATE also writes it here to return it.
+    Column("last_grant", BigInteger, nullable=False),
+)
+
+# The ledger has no foreign keys on purpose: usage history outlives conversations and keys.
+usage_ledger = Table(
+    "usage_ledger",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("user_id", BigId, nullable=False),
+    Column("key_id", String(64), nullable=True),
+    Column("conversation_id", String(64), nullable=True),
+    Column("message_id", BigInteger, nullable=True),
+    Column("model", String(200), nullable=False),
+    Column("tokens_prompt", BigInteger, nullable=False),
+    Column("tokens_completion", BigInteger, nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("estimated", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_usage_ledger_user_created", "user_id", "created_at"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", BigId, nullable=False, index=True),
+    Column("name", String(255), nullable=False),
+    Column("mime", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", JSON, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,68 @@
+"""The unit of work: one database transaction exposing every repository (core.ports.storage)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlMessageRepo
+from switchboard.adapters.storage.engine import create_engine_for
+from switchboard.adapters.storage.misc import SqlFileRepo, SqlSettingsRepo
+from switchboard.adapters.storage.quotas import SqlQuotaRepo
+from switchboard.adapters.storage.users import SqlApiKeyRepo, SqlRevokedTokenRepo, SqlUserRepo
+
+# A readiness probe must answer quickly even when the database hangs.
+PING_TIMEOUT_SECONDS = 5.0
+
+
+class SqlTx:
+    """Every repository, all bound to the same connection and therefore the same transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.users = SqlUserRepo(connection)
+        self.keys = SqlApiKeyRepo(connection)
+        self.revoked = SqlRevokedTokenRepo(connection)
+        self.conversations = SqlConversationRepo(connection)
+        self.messages = SqlMessageRepo(connection)
+        self.quotas = SqlQuotaRepo(connection)
+        self.files = SqlFileRepo(connection)
+        self.settings = SqlSettingsRepo(connection)
+
+
+class SqlUnitOfWork:
+    """`async with uow() as tx:` commits on a clean exit and rolls back on an exception.
+
+    Accepts `sqlite:///path`, `sqlite+aiosqlite:///path`, `postgresql://...` or
+    `postgresql+asyncpg://...`. The schema must already be migrated (see migrate.upgrade_database).
+    """
+
+    def __init__(self, database_url: str, *, echo: bool = False) -> None:
+        self._engine: AsyncEngine = create_engine_for(database_url, echo=echo)
+
+    @property
+    def dialect(self) -> str:
+        """ "sqlite" or "postgresql"."""
+        return self._engine.dialect.name
+
+    def __call__(self) -> AbstractAsyncContextManager[SqlTx]:
+        return self._transaction()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[SqlTx]:
+        async with self._engine.begin() as connection:
+            yield SqlTx(connection)
+
+    async def ping(self) -> bool:
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS), self._engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception:  # any failure means "not ready"; the probe reports, it does not raise
+            return False
+        return True
+
+    async def close(self) -> None:
+        await self._engine.dispose()
