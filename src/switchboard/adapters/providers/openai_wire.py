@@ -1,0 +1,127 @@
+"""The OpenAI chat-completions wire format, read without I/O: stream chunks -> provider events,
+and HTTP failures -> DomainErrors. Pure functions, so they are tested without a server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from switchboard.core.domain.errors import UpstreamError
+from switchboard.core.domain.events import (
+    Finish,
+    ProviderEvent,
+    ReasoningDelta,
+    TextDelta,
+    ToolCallDelta,
+    Usage,
+)
+
+
+class ChunkReader:
+    """Turns the JSON payloads of one stream into events; remembers the latest usage and whether
+    the model said why it stopped. Plain dict access on purpose: this runs once per token."""
+
+    __slots__ = ("finished", "provider", "usage")
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        self.usage: Usage | None = None
+        self.finished = False
+
+    def read(self, payload: bytes) -> list[ProviderEvent]:
+        try:
+            chunk = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise UpstreamError(f"provider '{self.provider}' sent a malformed stream chunk") from exc
+        if not isinstance(chunk, dict):
+            return []
+        error = chunk.get("error")
+        if error:
+            raise UpstreamError(f"provider '{self.provider}' failed mid-stream: {error_message(error)}")
+        usage = chunk.get("usage")
+        if usage:
+            self.usage = read_usage(usage)
+        events: list[ProviderEvent] = []
+        for choice in chunk.get("choices") or ():
+            if choice.get("index", 0) != 0:
+                continue  # n > 1 is not supported: follow the first choice only
+            delta = choice.get("delta")
+            if delta:
+                _read_delta(delta, events)
+            reason = choice.get("finish_reason")
+            if reason:
+                self.finished = True
+                events.append(Finish(reason))
+        return events
+
+
+def _read_delta(delta: dict[str, Any], events: list[ProviderEvent]) -> None:
+    # DeepSeek, vLLM and most gateways say reasoning_content; OpenRouter and Ollama say reasoning
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+    if reasoning and isinstance(reasoning, str):
+        events.append(ReasoningDelta(reasoning))
+    content = delta.get("content")
+    if content and isinstance(content, str):
+        events.append(TextDelta(content))
+    tool_calls = delta.get("tool_calls")
+    if tool_calls:
+        for position, call in enumerate(tool_calls):
+            function = call.get("function") or {}
+            events.append(ToolCallDelta(
+                index=call.get("index", position),
+                id=call.get("id") or None,
+                name=function.get("name") or None,
+                arguments=function.get("arguments") or "",
+            ))
+
+
+def read_usage(usage: dict[str, Any]) -> Usage:
+    prompt = int(usage.get("prompt_tokens") or 0)
+    completion = usage.get("completion_tokens")
+    if completion is None:  # a few servers only report the total
+        completion = max(int(usage.get("total_tokens") or 0) - prompt, 0)
+    return Usage(prompt_tokens=prompt, completion_tokens=int(completion))
+
+
+def error_message(error: Any) -> str:
+    """The human part of an OpenAI-style error object (or whatever the server sent instead)."""
+    if isinstance(error, dict):
+        message = error.get("message") or error.get("error") or error.get("detail")
+        if isinstance(message, dict | list):
+            return error_message(message)
+        if message:
+            return str(message)
+        return orjson.dumps(error).decode()[:300]
+    if isinstance(error, list) and error:
+        return error_message(error[0])
+    return str(error)[:300]
+
+
+def body_message(body: bytes) -> str:
+    """The error message in an HTTP error body: OpenAI's {"error": {"message"}}, or the text."""
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body.decode("utf-8", "replace").strip()[:300] or "no details"
+    if isinstance(parsed, dict) and "error" in parsed:
+        return error_message(parsed["error"])
+    return error_message(parsed)
+
+
+def status_error(provider: str, status: int, body: bytes, *, model: str | None = None) -> UpstreamError:
+    """One clear DomainError for each kind of HTTP failure. The provider's own message is kept
+    where it helps the user fix the request, never for authentication failures."""
+    who = f"provider '{provider}'"
+    if status in (401, 403):
+        return UpstreamError(f"{who}: provider rejected the API key (HTTP {status})", status=status)
+    if status == 429:
+        return UpstreamError(f"{who}: rate limited by provider", status=status, retryable=True)
+    detail = body_message(body)
+    if status == 404:
+        subject = f"model '{model}'" if model else "endpoint"
+        return UpstreamError(f"{who}: {subject} not found (HTTP 404): {detail}", status=status)
+    if status >= 500:
+        return UpstreamError(f"{who}: provider failed (HTTP {status}): {detail}", status=status,
+                             retryable=True)
+    return UpstreamError(f"{who}: request refused (HTTP {status}): {detail}", status=status)

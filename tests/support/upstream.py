@@ -1,0 +1,324 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1, scripted per test (pytest plugin).
+
+    async def test_something(upstream):
+        upstream.models = ["gpt-test"]
+        upstream.push(Reply(text="Hello world", usage=(10, 2)))
+        upstream.push(Reply(status=429, headers={"Retry-After": "0"}))  # queued after the first
+        ... point a provider at upstream.base_url ...
+        assert upstream.requests[-1].json["model"] == "gpt-test"
+
+Replies are consumed in order, one queue per route (`push(reply, path=...)`); an empty queue
+answers with a default reply ("Echo: <last user message>"). Outside pytest (the benchmark):
+
+    async with ScriptedUpstream() as up: ...
+
+New endpoints (images, audio, embeddings ...) are one handler each: write
+`async def handler(upstream, request, reply) -> web.StreamResponse` and register it with
+`upstream.route("POST", "/v1/embeddings", handler)` (or add it to `ScriptedUpstream.ROUTES`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import pytest_asyncio
+from aiohttp import web
+
+CHAT_PATH = "/v1/chat/completions"
+MODELS_PATH = "/v1/models"
+
+
+@dataclass
+class ToolCallReply:
+    name: str
+    arguments: str = "{}"  # JSON text, streamed in several pieces
+    id: str | None = None  # default: call_<n>
+
+
+@dataclass
+class Reply:
+    """One scripted answer. Defaults give a plain, successful streamed reply."""
+
+    text: str = ""
+    chunks: int | list[str] | None = None  # None: word by word; int: that many pieces; list: as given
+    reasoning: str = ""  # streamed as reasoning_content deltas before the text
+    tool_calls: list[ToolCallReply] = field(default_factory=list)
+    usage: tuple[int, int] | str | None = "auto"  # (prompt, completion); None: never report usage
+    finish_reason: str | None = None  # default: "tool_calls" with tool calls, else "stop"
+    chunk_delay: float = 0.0  # pause between streamed chunks (the opening role chunk goes at once)
+    first_byte_delay: float = 0.0  # pause before the response starts (status line included)
+    status: int = 200
+    error_body: dict[str, Any] | None = None  # body of an error status; default: OpenAI's shape
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"Retry-After": "1"}
+    fail_after_chunks: int | None = None  # cut the connection after this many chunks (role chunk not counted)
+    stream_error: str | None = None  # an in-stream {"error": ...} object after the chunks
+    keepalive: bool = False  # interleave ": keep-alive" comments, as some gateways do
+    write_size: int | None = None  # split every write into pieces this many bytes long
+    model: str | None = None  # default: the requested model
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    json: Any  # parsed body, None for a GET
+    peer: tuple[str, int] | None = None  # the client's address: same port = same pooled connection
+
+
+RECEIVED = web.RequestKey("received", Received)  # what a handler reads the request body from
+Handler = Callable[["ScriptedUpstream", web.Request, Reply], Awaitable[web.StreamResponse]]
+
+
+class ScriptedUpstream:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.models: list[str] = ["gpt-test"]
+        self.requests: list[Received] = []
+        self.disconnects = 0  # streams the client abandoned before they ended
+        self.disconnected = asyncio.Event()
+        self._queues: dict[str, deque[Reply]] = defaultdict(deque)
+        self._routes: dict[tuple[str, str], Handler] = {}
+        self._ids = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._closing = False
+        for method, path, handler in self.ROUTES:
+            self.route(method, path, handler)
+
+    # -- scripting --------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def last(self) -> Received:
+        return self.requests[-1]
+
+    def push(self, *replies: Reply, path: str = CHAT_PATH) -> None:
+        self._queues[path].extend(replies)
+
+    def route(self, method: str, path: str, handler: Handler) -> None:
+        self._routes[(method.upper(), path)] = handler
+
+    async def wait_disconnect(self, within: float = 5.0) -> None:
+        """Returns once a client abandoned a stream; TimeoutError if none did `within` seconds."""
+        async with asyncio.timeout(within):
+            await self.disconnected.wait()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    async def start(self) -> ScriptedUpstream:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        # cancel handlers whose client went away, so a sleeping stream notices at once
+        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        self._closing = True
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> ScriptedUpstream:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # -- dispatch -----------------------------------------------------------------------------
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        payload = orjson.loads(body) if body and request.content_type == "application/json" else None
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        received = Received(request.method, request.path, dict(request.headers), payload, peer)
+        self.requests.append(received)
+        request[RECEIVED] = received  # handlers read the body from here (requests may interleave)
+        handler = self._routes.get((request.method, request.path))
+        if handler is None:
+            return _error_response(404, f"no scripted route for {request.method} {request.path}")
+        queue = self._queues[request.path]
+        reply = queue.popleft() if queue else Reply(text=_echo_text(payload))
+        try:
+            if reply.first_byte_delay:
+                await asyncio.sleep(reply.first_byte_delay)
+            if reply.status >= 400:
+                body = reply.error_body or _error_body(reply.status)
+                return web.json_response(body, status=reply.status, headers=reply.headers, dumps=_dumps)
+            return await handler(self, request, reply)
+        except (asyncio.CancelledError, ConnectionResetError):
+            if not self._closing:
+                self.disconnects += 1
+                self.disconnected.set()
+            raise
+
+    # -- routes -------------------------------------------------------------------------------
+    async def _models(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        data = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in self.models]
+        return web.json_response({"object": "list", "data": data}, dumps=_dumps)
+
+    async def _chat(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        body = request[RECEIVED].json or {}
+        completion_id = f"chatcmpl-{next(self._ids)}"
+        model = reply.model or body.get("model") or "gpt-test"
+        calls = [(c.id or f"call_{next(self._ids)}", c) for c in reply.tool_calls]
+        if not body.get("stream"):
+            return web.json_response(_completion(completion_id, model, reply, body, calls), dumps=_dumps)
+        stream = _Chunks(completion_id, model)
+        events = [stream.delta({"role": "assistant", "content": ""})]
+        events += [stream.delta({"reasoning_content": p}) for p in _pieces(reply.reasoning, reply.chunks)]
+        events += [stream.delta({"content": p}) for p in _pieces(reply.text, reply.chunks)]
+        for index, (call_id, call) in enumerate(calls):
+            head = {"index": index, "id": call_id, "type": "function",
+                    "function": {"name": call.name, "arguments": ""}}
+            events.append(stream.delta({"tool_calls": [head]}))
+            for piece in _pieces(call.arguments, 3):
+                more = {"index": index, "function": {"arguments": piece}}
+                events.append(stream.delta({"tool_calls": [more]}))
+        if reply.stream_error is not None:
+            events.append(_sse({"error": {"message": reply.stream_error, "type": "server_error"}}))
+        else:
+            events.append(stream.finish(_finish_reason(reply)))
+            usage = _usage(reply, body)
+            if usage and (body.get("stream_options") or {}).get("include_usage"):
+                events.append(stream.usage(usage))
+            events.append(b"data: [DONE]\n\n")
+        return await self._write_stream(request, reply, events)
+
+    async def _write_stream(
+        self, request: web.Request, reply: Reply, events: list[bytes]
+    ) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **reply.headers})
+        await response.prepare(request)
+        for sent, event in enumerate(events):
+            if reply.fail_after_chunks is not None and sent > reply.fail_after_chunks:
+                assert request.transport is not None
+                request.transport.close()  # the chunked body never ends: a broken stream
+                return response
+            if reply.chunk_delay and sent:
+                await asyncio.sleep(reply.chunk_delay)
+            if reply.keepalive:
+                event = b": keep-alive\n\n" + event
+            step = reply.write_size or len(event)
+            for start in range(0, len(event), step):
+                await response.write(event[start:start + step])
+                if reply.write_size:
+                    await asyncio.sleep(0.002)  # lets each piece leave as its own segment
+        await response.write_eof()
+        return response
+
+    ROUTES: list[tuple[str, str, Handler]] = [
+        ("POST", CHAT_PATH, _chat),
+        ("GET", MODELS_PATH, _models),
+    ]
+
+
+class _Chunks:
+    """chat.completion.chunk events of one stream."""
+
+    def __init__(self, completion_id: str, model: str) -> None:
+        self.base = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
+                     "model": model}
+
+    def delta(self, delta: dict[str, Any]) -> bytes:
+        return _sse({**self.base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+
+    def finish(self, reason: str) -> bytes:
+        return _sse({**self.base, "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
+
+    def usage(self, usage: dict[str, int]) -> bytes:
+        return _sse({**self.base, "choices": [], "usage": usage})
+
+
+def _completion(completion_id: str, model: str, reply: Reply, body: dict[str, Any],
+                calls: list[tuple[str, ToolCallReply]]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
+    if reply.reasoning:
+        message["reasoning_content"] = reply.reasoning
+    if calls:
+        message["tool_calls"] = [
+            {"id": call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for call_id, c in calls
+        ]
+    out: dict[str, Any] = {
+        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": _finish_reason(reply)}],
+    }
+    usage = _usage(reply, body)
+    if usage:
+        out["usage"] = usage
+    return out
+
+
+def _pieces(text: str, chunks: int | list[str] | None) -> list[str]:
+    if not text:
+        return []
+    if isinstance(chunks, list):
+        return chunks
+    if chunks is None:
+        words = text.split(" ")
+        return [w + " " for w in words[:-1]] + [words[-1]] if len(words) > 1 else [text]
+    size = max(-(-len(text) // max(chunks, 1)), 1)
+    return [text[i:i + size] for i in range(0, len(text), size)]
+
+
+def _finish_reason(reply: Reply) -> str:
+    return reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
+
+
+def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int] | None:
+    if reply.usage is None:
+        return None
+    if isinstance(reply.usage, tuple):
+        prompt, completion = reply.usage
+    else:  # "auto": rough but deterministic
+        prompt = len(orjson.dumps(body.get("messages") or [])) // 4 + 1
+        completion = len(_pieces(reply.text, reply.chunks)) + len(_pieces(reply.reasoning, reply.chunks))
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _echo_text(body: Any) -> str:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    for message in reversed(messages or []):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                content = " ".join(p.get("text", "") for p in content if p.get("type") == "text")
+            return f"Echo: {content}"
+    return "Echo:"
+
+
+def _error_body(status: int) -> dict[str, Any]:
+    kinds = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+             429: "rate_limit_error"}
+    return {"error": {"message": f"scripted error {status}", "type": kinds.get(status, "server_error"),
+                      "param": None, "code": None}}
+
+
+def _error_response(status: int, message: str) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": "invalid_request_error"}}, status=status)
+
+
+def _sse(obj: Any) -> bytes:
+    return b"data: " + orjson.dumps(obj) + b"\n\n"
+
+
+def _dumps(obj: Any) -> str:
+    return orjson.dumps(obj).decode()
+
+
+@pytest_asyncio.fixture
+async def upstream() -> AsyncIterator[ScriptedUpstream]:
+    async with ScriptedUpstream() as server:
+        yield server
