@@ -1,0 +1,1 @@
+"""Built-in tools, one module per category; BuiltinToolHost (one level up) serves them."""
