@@ -18,12 +18,26 @@ from typing import Any
 
 from switchboard.core.domain.chat import ChatRequest, ProviderCall
 from switchboard.core.domain.conversations import (
-    Conversation, Message, MessageStatus, TokenUsage, ToolCall, text_parts,
+    Conversation,
+    Message,
+    MessageStatus,
+    TokenUsage,
+    ToolCall,
+    text_parts,
 )
 from switchboard.core.domain.errors import DomainError, QuotaExceeded
 from switchboard.core.domain.events import (
-    ChatEvent, Done, Failed, Finish, MessageSaved, ReasoningDelta, Started, TextDelta, ToolCallDelta,
-    ToolCallRunning, Usage,
+    ChatEvent,
+    Done,
+    Failed,
+    Finish,
+    MessageSaved,
+    ReasoningDelta,
+    Started,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallRunning,
+    Usage,
 )
 from switchboard.core.domain.quotas import UsageEntry
 from switchboard.core.domain.tools import ToolContext, ToolSpec

@@ -1,0 +1,108 @@
+"""`create_app(settings)`: builds everything for one app instance, so tests can build several."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from switchboard.app.container import Runtime, build_runtime
+from switchboard.app.faces import FaceMount, FaceTable
+from switchboard.app.middleware import BodyLimit
+from switchboard.config.settings import Settings
+from switchboard.core.domain import errors as e
+from switchboard.faces.native import envelope as native_envelope
+from switchboard.faces.native.routes import PREFIXES as NATIVE_PREFIXES
+from switchboard.faces.native.routes import native_router
+from switchboard.faces.native.routes_health import health_router
+
+log = logging.getLogger("switchboard")
+
+
+def _native_error(error: e.DomainError, status: int) -> Response:
+    return native_envelope.failure(status, error.message, error.code)
+
+
+def build_faces(runtime: Runtime) -> list[FaceMount]:
+    settings, services = runtime.settings, runtime.services
+    streaming = settings.streaming
+    return [
+        FaceMount("native", NATIVE_PREFIXES, native_router(
+            services, heartbeat=streaming.heartbeat_seconds, cancel_on_disconnect=streaming.cancel_on_disconnect,
+            detacher=runtime.detacher,
+        ), _native_error),
+    ]
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or build_runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="Switchboard", version="0.1.0", lifespan=lifespan,
+        description="A self-hosted multi-user LLM chat server that speaks the APIs your clients already use.",
+    )
+    app.state.runtime = runtime
+    faces = build_faces(runtime)
+    table = FaceTable(faces, _native_error)
+    app.include_router(health_router(runtime.services))
+    for face in faces:
+        app.include_router(face.router)
+    _install_error_handlers(app, table)
+    app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes,
+                       max_upload_bytes=settings.limits.max_upload_bytes, faces=table)
+    return app
+
+
+def _install_error_handlers(app: FastAPI, table: FaceTable) -> None:
+    from switchboard.faces._shared.errors import status_for
+
+    @app.exception_handler(e.DomainError)
+    async def domain_error(request: Request, exc: e.DomainError) -> Response:
+        response = table.renderer_for(request.url.path)(exc, status_for(exc))
+        if isinstance(exc, e.RateLimited):
+            response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        error = e.InvalidInput(describe_validation(exc))
+        return table.renderer_for(request.url.path)(error, 422)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        kind = {401: e.Unauthenticated, 403: e.Forbidden, 404: e.NotFound, 409: e.Conflict,
+                413: e.PayloadTooLarge}.get(exc.status_code, e.InvalidInput)
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"no such endpoint: {request.method} {request.url.path}"
+        if exc.status_code == 405:
+            message = f"method {request.method} is not allowed on {request.url.path}"
+        return table.renderer_for(request.url.path)(kind(message), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        error = e.DomainError("internal server error; the details were logged")
+        return table.renderer_for(request.url.path)(error, 500)
+
+
+def describe_validation(exc: RequestValidationError) -> str:
+    """A one-line, human description of what was wrong with the request (no stack, no input echo)."""
+    parts = []
+    for problem in exc.errors()[:5]:
+        where = ".".join(str(p) for p in problem.get("loc", ()) if p not in ("body",)) or "body"
+        parts.append(f"{where}: {problem.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(parts)

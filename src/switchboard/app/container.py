@@ -1,0 +1,126 @@
+"""The composition root: the only place that knows concrete classes and reads settings.
+
+`build_runtime(settings)` wires everything without doing I/O; `Runtime.start()` migrates the
+database and starts long-lived parts; `Runtime.close()` stops them."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from switchboard.adapters.blobs.local import LocalBlobStore
+from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
+from switchboard.adapters.providers.echo import EchoProvider
+from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
+from switchboard.adapters.security.clock import SystemClock
+from switchboard.adapters.security.jwt_tokens import JwtTokenIssuer
+from switchboard.adapters.security.passwords import Argon2PasswordHasher
+from switchboard.adapters.storage.migrate import upgrade_database
+from switchboard.adapters.storage.uow import SqlUnitOfWork
+from switchboard.adapters.tokens.estimate import HeuristicTokenCounter
+from switchboard.config.settings import Settings
+from switchboard.core.domain.errors import Conflict
+from switchboard.core.domain.users import Role
+from switchboard.core.services.accounts import AccountPolicy, AccountService
+from switchboard.core.services.admin import AdminService
+from switchboard.core.services.bundle import Services
+from switchboard.core.services.chat_engine import ChatEngine, EngineSettings
+from switchboard.core.services.conversations import ConversationService
+from switchboard.core.services.files import FileService
+from switchboard.core.services.keys import KeyService
+from switchboard.core.services.models import ModelService
+from switchboard.core.services.quotas import QuotaPolicy, QuotaService
+from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
+from switchboard.faces._shared.detach import Detacher
+
+log = logging.getLogger("switchboard")
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    services: Services
+    uow: SqlUnitOfWork
+    catalog: ProviderCatalog
+    detacher: Detacher = field(default_factory=Detacher)
+
+    async def start(self) -> None:
+        await upgrade_database(self.settings.resolved_database_url)
+        await self._ensure_admin()
+
+    async def close(self) -> None:
+        await self.detacher.wait_all()
+        await self.catalog.close()
+        await self.uow.close()
+
+    async def _ensure_admin(self) -> None:
+        admin = self.settings.admin
+        if admin is None:
+            return
+        async with self.uow() as tx:
+            if await tx.users.count_admins():
+                return
+        try:
+            await self.services.accounts.create_user(admin.username, admin.password, role=Role.ADMIN)
+            log.info("created the administrator account %r", admin.username)
+        except Conflict:
+            log.warning("user %r exists but is not an administrator; not changing it", admin.username)
+
+
+def signing_secret(data_dir: Path) -> str:
+    """Generated at first start and kept in the data directory, so tokens survive restarts."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_catalog(settings: Settings) -> ProviderCatalog:
+    entries = [
+        CatalogEntry(
+            provider=OpenAICompatProvider(
+                name=p.name, base_url=p.base_url, api_key=p.api_key, headers=p.headers, timeout=p.timeout,
+                connect_timeout=p.connect_timeout, first_byte_timeout=p.first_byte_timeout,
+                idle_timeout=p.idle_timeout, max_retries=p.max_retries, max_connections=p.max_connections,
+            ),
+            models=p.models,
+            weight=p.weight,
+        )
+        for p in settings.providers
+    ]
+    return ProviderCatalog(entries, default_model=settings.default_model, aliases=settings.model_aliases,
+                           echo=EchoProvider())
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    clock = SystemClock()
+    counter = HeuristicTokenCounter()
+    uow = SqlUnitOfWork(settings.resolved_database_url)
+    catalog = build_catalog(settings)
+    quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion))
+    files = FileService(uow, LocalBlobStore(settings.data_dir / "files"), clock, settings.limits.max_upload_bytes)
+    tools = ToolRunner(None, ToolPolicy(
+        max_rounds=settings.tools.max_rounds,
+        allowed=frozenset(settings.tools.allowed) if settings.tools.allowed is not None else None,
+        allow_private_network=settings.tools.allow_private_network,
+    ))
+    issuer = JwtTokenIssuer(signing_secret(settings.data_dir), timedelta(minutes=settings.jwt_ttl_minutes))
+    policy = AccountPolicy(settings.registration == "open", settings.default_token_allowance)
+    engine = ChatEngine(
+        uow, catalog, quotas, tools, files, counter, clock,
+        EngineSettings(settings.streaming.flush_seconds, settings.limits.history_messages,
+                       settings.limits.max_message_chars),
+    )
+    services = Services(
+        uow=uow, clock=clock,
+        accounts=AccountService(uow, Argon2PasswordHasher(), issuer, clock, policy),
+        keys=KeyService(uow, clock), admin=AdminService(uow),
+        conversations=ConversationService(uow, clock), quotas=quotas, files=files,
+        models=ModelService(catalog), tools=tools, chat=engine,
+    )
+    return Runtime(settings, services, uow, catalog)

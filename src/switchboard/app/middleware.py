@@ -1,0 +1,67 @@
+"""Pure ASGI middleware (BaseHTTPMiddleware would buffer and slow every stream)."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from switchboard.app.faces import FaceTable
+from switchboard.core.domain.errors import PayloadTooLarge
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit (multipart uploads get the larger upload limit),
+    by Content-Length up front and by counting streamed bytes, in the face's own envelope."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int, faces: FaceTable) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.faces = faces
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        content_type = headers.get(b"content-type", b"")
+        is_raw_upload = content_type.startswith((b"multipart/", b"image/", b"audio/", b"video/", b"application/octet"))
+        limit = self.max_upload_bytes if is_raw_upload else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send, limit)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = PayloadTooLarge(f"the request body is larger than the limit of {limit} bytes")
+        response = self.faces.renderer_for(scope["path"])(error, 413)
+        await response(scope, receive, send)
+
+
+class _TooLarge(HTTPException):
+    """An HTTPException so FastAPI's body reader re-raises it and the face renders a 413."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body is larger than the limit of {limit} bytes")

@@ -1,0 +1,1 @@
+"""The native REST API (seed 004): auth, conversations, messages, tools, keys, administration."""

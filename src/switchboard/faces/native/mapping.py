@@ -1,0 +1,93 @@
+"""Pure functions between native wire DTOs and the core's nouns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from switchboard.core.domain.conversations import Conversation, ConversationSettings, Message, Part
+from switchboard.core.domain.quotas import Quota
+from switchboard.core.domain.users import ApiKey, User
+from switchboard.core.services.conversations import ConversationPatch, NewConversation
+from switchboard.faces.native.schemas import (
+    ConversationBody,
+    ConversationOut,
+    ConversationPatchBody,
+    MessageBody,
+    MessageOut,
+    UserOut,
+)
+
+
+def user_out(user: User) -> dict[str, Any]:
+    return UserOut(
+        id=user.id, username=user.username, email=user.email, role=user.role.value, is_active=user.is_active,
+        created_at=user.created_at,
+    ).model_dump(mode="json")
+
+
+def admin_user_out(user: User, quota: Quota) -> dict[str, Any]:
+    return {
+        **user_out(user),
+        "token_allowance": None if quota.unlimited else quota.allowance,
+        "unlimited": quota.unlimited, "tokens_used": quota.used, "tokens_reserved": quota.reserved,
+        "tokens_remaining": None if quota.unlimited else quota.remaining,
+    }
+
+
+def new_conversation(body: ConversationBody) -> NewConversation:
+    settings = ConversationSettings(
+        model=body.model, system_prompt=body.system_prompt, temperature=body.temperature,
+        max_tokens=body.max_tokens, thinking_enabled=body.thinking_enabled, tools_enabled=body.tools_enabled,
+    )
+    return NewConversation(title=body.title, settings=settings, project_id=body.project_id)
+
+
+def conversation_patch(body: ConversationPatchBody) -> ConversationPatch:
+    fields = body.model_dump(exclude_unset=True)
+    settings = {k: fields.pop(k) for k in list(fields) if k in ConversationSettings.model_fields}
+    return ConversationPatch(title=fields.get("title"), project_id=fields.get("project_id"), settings=settings)
+
+
+def conversation_out(c: Conversation) -> dict[str, Any]:
+    s = c.settings
+    return ConversationOut(
+        id=c.id, user_id=c.user_id, title=c.title, project_id=c.project_id, model=s.model,
+        system_prompt=s.system_prompt, temperature=s.temperature, max_tokens=s.max_tokens,
+        thinking_enabled=s.thinking_enabled, tools_enabled=s.tools_enabled, created_at=c.created_at,
+        updated_at=c.updated_at,
+    ).model_dump(mode="json")
+
+
+def message_parts(body: MessageBody) -> list[Part]:
+    parts = [Part(type="text", text=body.content)] if body.content else []
+    parts += [Part(type="image", file_id=i.file_id, url=i.url) for i in body.images if i.file_id or i.url]
+    return parts
+
+
+def message_out(m: Message) -> dict[str, Any]:
+    return MessageOut(
+        id=m.id, conversation_id=m.conversation_id, role=m.role, content=m.text,
+        parts=[p.model_dump(exclude_none=True) for p in m.parts], reasoning=m.reasoning,
+        tool_calls=[c.model_dump() for c in m.tool_calls], tool_call_id=m.tool_call_id, name=m.name,
+        status=m.status.value, model=m.model,
+        usage={"prompt_tokens": m.usage.prompt_tokens, "completion_tokens": m.usage.completion_tokens}
+        if m.usage else None,
+        error=m.error, created_at=m.created_at, updated_at=m.updated_at,
+    ).model_dump(mode="json")
+
+
+def key_out(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": key.id, "name": key.name, "prefix": key.prefix, "scopes": sorted(s.value for s in key.scopes),
+        "created_at": key.created_at.isoformat(), "last_used_at": _iso(key.last_used_at),
+        "expires_at": _iso(key.expires_at), "revoked_at": _iso(key.revoked_at),
+        "allowed_models": list(key.allowed_models), "rpm_limit": key.rpm_limit, "tpm_limit": key.tpm_limit,
+    }
+    if secret is not None:
+        out["key"] = secret  # shown this once
+    return out
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,19 @@
+"""The native face: one router, built from the services (no globals)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.detach import Detacher
+from switchboard.faces.native.routes_accounts import accounts_router
+from switchboard.faces.native.routes_chat import chat_router
+
+PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/api/keys", "/api/admin")
+
+
+def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
+    router = APIRouter()
+    router.include_router(accounts_router(services))
+    router.include_router(chat_router(services, heartbeat, cancel_on_disconnect, detacher))
+    return router

@@ -1,0 +1,84 @@
+"""/api/auth, /api/keys and /api/admin/users."""
+
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from switchboard.core.domain.users import Principal, Role
+from switchboard.core.services.admin import UserChange
+from switchboard.core.services.bundle import Services
+from switchboard.core.services.keys import KeyOptions
+from switchboard.faces.native.auth import principal_dependency
+from switchboard.faces.native.envelope import ok
+from switchboard.faces.native.mapping import admin_user_out, key_out, user_out
+from switchboard.faces.native.schemas import KeyBody, LoginBody, RegisterBody, UserPatchBody
+
+
+def accounts_router(services: Services) -> APIRouter:
+    router = APIRouter()
+    Caller = Annotated[Principal, Depends(principal_dependency(services))]
+
+    @router.post("/api/auth/register", tags=["auth"])
+    async def register(body: RegisterBody) -> Response:
+        user = await services.accounts.register(body.username, body.password, body.email)
+        return ok({"id": user.id, "username": user.username}, "注册成功", status=201)
+
+    @router.post("/api/auth/login", tags=["auth"])
+    async def login(body: LoginBody) -> Response:
+        token, user = await services.accounts.login(body.username, body.password)
+        data = {
+            "access_token": token.token, "token_type": "bearer", "expires_at": token.expires_at.isoformat(),
+            "user": {"id": user.id, "username": user.username, "role": user.role.value},
+        }
+        return ok(data, "登录成功")
+
+    @router.post("/api/auth/logout", tags=["auth"])
+    async def logout(principal: Caller) -> Response:
+        await services.accounts.logout(principal)
+        return ok(message="登出成功")
+
+    @router.get("/api/auth/me", tags=["auth"])
+    async def me(principal: Caller) -> Response:
+        return ok(user_out(await services.accounts.me(principal)))
+
+    @router.get("/api/keys", tags=["keys"])
+    async def list_keys(principal: Caller) -> Response:
+        return ok([key_out(k) for k in await services.keys.list(principal)])
+
+    @router.post("/api/keys", tags=["keys"])
+    async def create_key(principal: Caller, body: KeyBody) -> Response:
+        options = KeyOptions(
+            name=body.name, scopes=frozenset(body.scopes), expires_days=body.expires_days,
+            allowed_models=tuple(body.allowed_models), rpm_limit=body.rpm_limit, tpm_limit=body.tpm_limit,
+        )
+        issued = await services.keys.create(principal, options)
+        return ok(key_out(issued.key, issued.secret), "the key is shown only once: store it now", status=201)
+
+    @router.delete("/api/keys/{key_id}", tags=["keys"])
+    async def revoke_key(principal: Caller, key_id: str) -> Response:
+        return ok(key_out(await services.keys.revoke(principal, key_id)), "key revoked")
+
+    @router.get("/api/admin/users", tags=["admin"])
+    async def list_users(
+        principal: Caller, page: Annotated[int, Query(ge=1)] = 1,
+        page_size: Annotated[int, Query(ge=1, le=100)] = 20, q: str | None = None,
+    ) -> Response:
+        rows, total = await services.admin.list_users(principal, page, page_size, q)
+        items = [admin_user_out(u, quota) for u, quota in rows]
+        return ok({"items": items, "total": total, "page": page, "page_size": page_size})
+
+    @router.get("/api/admin/users/{user_id}", tags=["admin"])
+    async def get_user(principal: Caller, user_id: int) -> Response:
+        return ok(admin_user_out(*await services.admin.get_user(principal, user_id)))
+
+    @router.patch("/api/admin/users/{user_id}", tags=["admin"])
+    async def change_user(principal: Caller, user_id: int, body: UserPatchBody) -> Response:
+        change = UserChange(
+            is_active=body.is_active, role=Role(body.role) if body.role else None,
+            token_allowance=body.token_allowance, unlimited=body.unlimited, add_tokens=body.add_tokens,
+        )
+        return ok(admin_user_out(*await services.admin.change_user(principal, user_id, change)))
+
+    return router

@@ -1,0 +1,104 @@
+"""/api/conversations and /api/messages (both with and without the trailing slash)."""
+
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
+
+from switchboard.core.domain import events as ev
+from switchboard.core.domain.chat import ChatRequest
+from switchboard.core.domain.users import Principal
+from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.detach import Detacher
+from switchboard.faces._shared.event_stream import EventStream
+from switchboard.faces.native.auth import principal_dependency
+from switchboard.faces.native.envelope import failure, ok
+from switchboard.faces.native.mapping import (
+    conversation_out,
+    conversation_patch,
+    message_out,
+    message_parts,
+    new_conversation,
+)
+from switchboard.faces.native.schemas import ConversationBody, ConversationPatchBody, MessageBody
+from switchboard.faces.native.stream import native_sse
+
+Page = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=100)]
+
+
+def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
+    router = APIRouter()
+    Caller = Annotated[Principal, Depends(principal_dependency(services))]
+    conversations = services.conversations
+
+    @router.get("/api/conversations", tags=["conversations"])
+    @router.get("/api/conversations/", include_in_schema=False)
+    async def list_conversations(
+        principal: Caller, page: Page = 1, page_size: PageSize = 20, project_id: str | None = None
+    ) -> Response:
+        items, total = await conversations.list(principal, page, page_size, project_id=project_id)
+        data = {"items": [conversation_out(c) for c in items], "total": total, "page": page, "page_size": page_size}
+        return ok(data)
+
+    @router.post("/api/conversations", tags=["conversations"])
+    @router.post("/api/conversations/", include_in_schema=False)
+    async def create_conversation(principal: Caller, body: ConversationBody) -> Response:
+        created = await conversations.create(principal, new_conversation(body))
+        return ok(conversation_out(created), "会话创建成功", status=201)
+
+    @router.get("/api/conversations/{conversation_id}", tags=["conversations"])
+    async def get_conversation(principal: Caller, conversation_id: str) -> Response:
+        return ok(conversation_out(await conversations.get(principal, conversation_id)))
+
+    @router.put("/api/conversations/{conversation_id}", tags=["conversations"])
+    @router.patch("/api/conversations/{conversation_id}", include_in_schema=False)
+    async def update_conversation(principal: Caller, conversation_id: str, body: ConversationPatchBody) -> Response:
+        updated = await conversations.update(principal, conversation_id, conversation_patch(body))
+        return ok(conversation_out(updated), "会话更新成功")
+
+    @router.delete("/api/conversations/{conversation_id}", tags=["conversations"])
+    async def delete_conversation(principal: Caller, conversation_id: str) -> Response:
+        await conversations.delete(principal, conversation_id)
+        return ok(message="会话删除成功")
+
+    @router.get("/api/messages/{conversation_id}", tags=["messages"])
+    async def list_messages(
+        principal: Caller, conversation_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    ) -> Response:
+        return ok([message_out(m) for m in await conversations.messages(principal, conversation_id, limit)])
+
+    @router.post("/api/messages", tags=["messages"])
+    @router.post("/api/messages/", include_in_schema=False)
+    async def send_message(principal: Caller, body: MessageBody) -> Response:
+        turn = await services.chat.start(_chat_request(body), principal)
+        failed: ev.Failed | None = None
+        async for event in turn.events():
+            if isinstance(event, ev.Failed):
+                failed = event
+        if failed is not None:
+            status = 429 if failed.code == "quota_exceeded" else 502 if failed.code.startswith("upstream") else 500
+            return failure(status, failed.message, failed.code)
+        answer = await conversations.message(principal, turn.assistant.id)
+        return ok({"user_message": message_out(turn.user_message), "assistant_message": message_out(answer)})
+
+    @router.post("/api/messages/stream", tags=["messages"])
+    async def stream_message(principal: Caller, body: MessageBody) -> Response:
+        turn = await services.chat.start(_chat_request(body), principal)
+        events = turn.events() if cancel_on_disconnect else detacher.detach(turn.events())
+        return EventStream(native_sse(events), heartbeat=heartbeat)
+
+    @router.delete("/api/messages/{message_id}", tags=["messages"])
+    async def delete_message(principal: Caller, message_id: int) -> Response:
+        await conversations.delete_message(principal, message_id)
+        return ok(message="消息删除成功")
+
+    return router
+
+
+def _chat_request(body: MessageBody) -> ChatRequest:
+    return ChatRequest(
+        conversation_id=body.conversation_id, parts=message_parts(body), tools_enabled=body.tools_enabled,
+        model=body.model,
+    )

@@ -1,0 +1,119 @@
+"""Wire DTOs of the native API, spelled as seed 004 spells them. `...Body` in, `...Out` out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchboard.core.domain.users import Scope
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+
+class RegisterBody(_Body):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    email: str | None = Field(default=None, max_length=254)
+
+
+class LoginBody(_Body):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class ConversationBody(_Body):
+    project_id: str | None = Field(default=None, max_length=100)
+    title: str = Field(default="New conversation", max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+    system_prompt: str | None = Field(default=None, max_length=100_000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int = Field(default=65536, ge=1, le=1_000_000)
+    thinking_enabled: bool = False
+    tools_enabled: bool = True
+
+
+class ConversationPatchBody(_Body):
+    project_id: str | None = Field(default=None, max_length=100)
+    title: str | None = Field(default=None, max_length=200)
+    model: str | None = Field(default=None, max_length=200)
+    system_prompt: str | None = Field(default=None, max_length=100_000)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    thinking_enabled: bool | None = None
+    tools_enabled: bool | None = None
+
+
+class ImageRef(_Body):
+    file_id: str | None = Field(default=None, max_length=100)
+    url: str | None = Field(default=None, max_length=2_000_000)
+
+
+class MessageBody(_Body):
+    conversation_id: str = Field(min_length=1, max_length=100)
+    content: str = Field(max_length=1_000_000)
+    tools_enabled: bool | None = None
+    model: str | None = Field(default=None, max_length=200)
+    images: list[ImageRef] = Field(default_factory=list, max_length=16)
+
+
+class KeyBody(_Body):
+    name: str = Field(default="default", max_length=100)
+    scopes: list[Scope] = Field(default_factory=lambda: [Scope.CHAT, Scope.FILE])
+    expires_days: int | None = Field(default=None, ge=1, le=3650)
+    allowed_models: list[str] = Field(default_factory=list, max_length=200)
+    rpm_limit: int | None = Field(default=None, ge=1)
+    tpm_limit: int | None = Field(default=None, ge=1)
+
+
+class UserPatchBody(_Body):
+    is_active: bool | None = None
+    role: Literal["user", "admin"] | None = None
+    token_allowance: int | None = Field(default=None, ge=0)
+    unlimited: bool | None = None
+    add_tokens: int | None = Field(default=None, ge=1)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    email: str | None = None
+    role: str
+    is_active: bool
+    created_at: datetime | None = None
+
+
+class ConversationOut(BaseModel):
+    id: str
+    user_id: int
+    title: str
+    project_id: str | None
+    model: str | None
+    system_prompt: str | None
+    temperature: float | None
+    max_tokens: int
+    thinking_enabled: bool
+    tools_enabled: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessageOut(BaseModel):
+    id: int
+    conversation_id: str
+    role: str
+    content: str
+    parts: list[dict[str, Any]]
+    reasoning: str
+    tool_calls: list[dict[str, Any]]
+    tool_call_id: str | None
+    name: str | None
+    status: str
+    model: str | None
+    usage: dict[str, int] | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
