@@ -257,3 +257,21 @@ async def test_list_models_maps_errors(upstream: ScriptedUpstream, provider: Ope
     upstream.push(Reply(status=401), path="/v1/models")
     with pytest.raises(UpstreamError, match="rejected the API key"):
         await provider.list_models()
+
+
+async def test_total_timeout(upstream: ScriptedUpstream) -> None:
+    upstream.push(Reply(text=" ".join(["word"] * 40), chunk_delay=0.05))
+    provider = make_provider(upstream.base_url, timeout=0.3)
+    try:
+        with pytest.raises(UpstreamTimeout, match="total timeout"):
+            await collect(provider)
+    finally:
+        await provider.close()
+
+
+async def test_no_usage_reported_means_no_usage_event(
+    upstream: ScriptedUpstream, provider: OpenAICompatProvider
+) -> None:
+    upstream.push(Reply(text="ok", usage=None))
+    events = await collect(provider)
+    assert text_of(events) == "ok" and events[-1] == Finish("stop")
