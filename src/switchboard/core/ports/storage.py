@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.files import StoredFile
+from switchboard.core.domain.platforms import PlatformIdentity, Profile, Share
 from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
 from switchboard.core.domain.users import ApiKey, Role, User
 
@@ -102,6 +103,37 @@ class SettingsRepo(Protocol):
     async def put(self, key: str, value: Any) -> None: ...
 
 
+class IdentityRepo(Protocol):
+    async def get(self, platform: str, external_id: str, owner_id: int | None = None) -> PlatformIdentity | None: ...
+    async def add(self, identity: PlatformIdentity) -> None:
+        """Raises Conflict when (platform, external_id, owner_id) is taken."""
+        ...
+
+    async def update(self, identity: PlatformIdentity) -> None: ...
+    async def list(
+        self, platform: str, page: int, page_size: int, external_id: str | None = None, owner_id: int | None = None
+    ) -> tuple[builtins.list[PlatformIdentity], int]: ...
+    async def for_user(self, user_id: int) -> builtins.list[PlatformIdentity]: ...
+
+
+class ProfileRepo(Protocol):
+    async def get(self, profile_id: str) -> Profile | None: ...
+    async def by_name(self, name: str) -> Profile | None: ...
+    async def list(self) -> builtins.list[Profile]: ...
+    async def put(self, profile: Profile) -> None:
+        """Insert or replace; raises Conflict on a duplicate name."""
+        ...
+
+    async def delete(self, profile_id: str) -> None: ...
+
+
+class ShareRepo(Protocol):
+    async def add(self, share: Share) -> None: ...
+    async def get(self, share_id: str) -> Share | None: ...
+    async def update(self, share: Share) -> None: ...
+    async def for_conversation(self, conversation_id: str) -> builtins.list[Share]: ...
+
+
 class Tx(Protocol):
     users: UserRepo
     keys: ApiKeyRepo
@@ -111,6 +143,9 @@ class Tx(Protocol):
     quotas: QuotaRepo
     files: FileRepo
     settings: SettingsRepo
+    identities: IdentityRepo
+    profiles: ProfileRepo
+    shares: ShareRepo
 
 
 class UnitOfWork(Protocol):

@@ -1,0 +1,47 @@
+"""Links between a Switchboard user and the ids other systems know them by (a QQ number, a
+Telegram id, a MuseBot `user_id`, a Mio-Chat client id ...), and the faces' saved profiles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class PlatformIdentity:
+    platform: str  # "musebot" | "miochat" | "qq" | "telegram" | ...
+    external_id: str
+    user_id: int
+    created_at: datetime
+    display_name: str | None = None
+    # which user's key created the link; for identities scoped under a key owner (AstrBot usernames)
+    owner_id: int | None = None
+    settings: dict[str, object] = field(default_factory=dict)  # e.g. MuseBot `mode` (the chosen model)
+
+
+@dataclass(slots=True)
+class Profile:
+    """A named bundle of chat settings (AstrBot's config files): model, persona, temperature, tools."""
+
+    id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    model: str | None = None
+    system_prompt: str | None = None
+    temperature: float | None = None
+    tools_enabled: bool = True
+    allowed_tools: list[str] | None = None
+    is_default: bool = False
+
+
+@dataclass(slots=True)
+class Share:
+    """A read-only link to one conversation. `id` is the unguessable token in the URL."""
+
+    id: str
+    user_id: int
+    conversation_id: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    title: str | None = None
