@@ -105,9 +105,10 @@ class _Evaluator:
         raise CalculationError(f"{type(node).__name__} is not allowed in an expression")
 
     def _call(self, node: ast.Call) -> Number:
-        if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
-            shown = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
-            raise CalculationError(f"unknown function {shown!r}")
+        if not isinstance(node.func, ast.Name):
+            raise CalculationError(f"{type(node.func).__name__} is not allowed in an expression")
+        if node.func.id not in _FUNCTIONS:
+            raise CalculationError(f"unknown function {node.func.id!r}")
         if node.keywords:
             raise CalculationError("functions take positional arguments only")
         arguments = [self.visit(argument) for argument in node.args]

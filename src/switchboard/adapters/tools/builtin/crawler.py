@@ -67,12 +67,12 @@ class FetchPage:
         lines = [f"URL: {page.url}"]
         if content.title:
             lines.append(f"Title: {content.title}")
+        if notes:  # first, so it survives when the host cuts a long answer
+            lines.append("Note: " + "; ".join(notes) + ".")
         lines += ["", text or "(no readable text)"]
         links = content.links if include_links else []
         if links:
             lines += ["", "Links:"] + [f"- {link.text or '(no text)'}: {link.url}" for link in links]
-        if notes:
-            lines += ["", "Note: " + "; ".join(notes) + "."]
         data = {
             "url": page.url,
             "title": content.title,

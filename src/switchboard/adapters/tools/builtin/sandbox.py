@@ -126,6 +126,15 @@ async def run_python(code: str, limits: SandboxLimits) -> RunResult:
         await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 
+async def _exited(process: asyncio.subprocess.Process) -> None:
+    """Waits for the script itself to end. Not `process.wait()`: on Python 3.11 that also waits for
+    the pipes to close, which a background child holding stdout would delay until the time limit."""
+    pause = 0.005
+    while process.returncode is None:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.05)
+
+
 async def _supervise(process: asyncio.subprocess.Process, limits: SandboxLimits, started: float) -> RunResult:
     assert process.stdout is not None and process.stderr is not None
     out, err = _Capture(limits.output_bytes), _Capture(limits.output_bytes)
@@ -134,7 +143,7 @@ async def _supervise(process: asyncio.subprocess.Process, limits: SandboxLimits,
     try:
         try:
             async with asyncio.timeout(limits.timeout_s):
-                await process.wait()
+                await _exited(process)
         except TimeoutError:
             timed_out = True
     finally:
