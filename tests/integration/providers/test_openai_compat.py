@@ -275,3 +275,15 @@ async def test_no_usage_reported_means_no_usage_event(
     upstream.push(Reply(text="ok", usage=None))
     events = await collect(provider)
     assert text_of(events) == "ok" and events[-1] == Finish("stop")
+
+
+async def test_connection_returns_to_the_pool_before_the_usage_event(
+    upstream: ScriptedUpstream, provider: OpenAICompatProvider
+) -> None:
+    upstream.push(Reply(text="first", usage=(1, 1)))
+    events = provider.stream(call())
+    while not isinstance(await anext(events), Usage):
+        pass  # stop at the usage event without finishing or closing the iterator
+    await collect(provider)
+    assert upstream.requests[0].peer == upstream.requests[1].peer
+    await events.aclose()

@@ -28,7 +28,7 @@ from switchboard.core.domain.events import ProviderEvent
 log = logging.getLogger(__name__)
 
 _ERROR_BODY_LIMIT = 64 * 1024
-_DRAIN_PATIENCE = 1.0  # after [DONE], how long to wait for the end of the body to keep the connection
+_DRAIN_PATIENCE = 0.25  # after [DONE], how long to wait for the end of the body to keep the connection
 
 
 class OpenAICompatProvider:
@@ -103,19 +103,20 @@ class OpenAICompatProvider:
                             yield event
             if not (done or reader.finished):
                 raise UpstreamError(f"{self._who}: the stream ended before the model finished")
-            if reader.usage is not None:
-                yield reader.usage
+            # give the connection back before the last event: a consumer may stop right after it
             clean = done and await _drained(watchdog)
+            if clean:
+                response.release()
         except aiohttp.ClientError as exc:
             raise UpstreamError(f"{self._who}: the stream broke off ({type(exc).__name__})") from exc
         except TimeoutError as exc:  # aiohttp's total timeout
             raise UpstreamTimeout(self._total_message) from exc
         finally:
             watchdog.stop()
-            if clean:
-                response.release()  # fully read: the connection goes back to the pool
-            else:
+            if not clean:
                 response.close()  # closing the socket tells the upstream to stop generating
+        if reader.usage is not None:
+            yield reader.usage
 
     async def list_models(self) -> list[str]:
         response, _ = await self._send("GET", "/models", None, model=None, accept="application/json")
