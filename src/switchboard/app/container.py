@@ -50,6 +50,7 @@ class Runtime:
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
         await self._ensure_admin()
+        await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
 
     async def close(self) -> None:
         await self.detacher.wait_all()

@@ -1,0 +1,1 @@
+"""The chatgpt_proxy face."""

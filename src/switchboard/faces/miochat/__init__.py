@@ -1,0 +1,1 @@
+"""The miochat face."""
