@@ -124,9 +124,10 @@ class BuiltinToolHost:
 
     def validate(self, name: str, arguments: Any) -> None:
         """Raises NotFound for an unknown tool, InvalidInput naming the bad field otherwise."""
-        validator = self._validators.get(name) or self._validators[self._tool(name).spec.name]
+        self._tool(name)
         if not isinstance(arguments, dict):
-            raise InvalidInput(f"arguments for {name} must be a JSON object", param="arguments")
+            raise InvalidInput(f"{name}: arguments must be a JSON object", param="arguments")
+        validator = self._validators[name]
         error = best_match(validator.iter_errors(arguments))
         if error is not None:
             field, message = _describe(error)
