@@ -3,7 +3,7 @@ the npm reference server @modelcontextprotocol/server-everything, pinned in test
 
 Import the fixtures into a test module (`from tests.support.mcp_servers import mcp_http_url`) or
 register this module as a pytest plugin. Outside fixtures, `serve_over_http()` and
-`test_server_config()` work on their own.
+`sdk_server_config()` work on their own.
 """
 
 from __future__ import annotations
@@ -41,13 +41,10 @@ FAST_TIMINGS = {
 }
 
 
-def test_server_config(**overrides: object) -> McpServerConfig:
+def sdk_server_config(**overrides: object) -> McpServerConfig:
     """The SDK test server as a stdio entry, run by this interpreter."""
     entry: dict[str, object] = {"command": sys.executable, "args": [str(TEST_SERVER_SCRIPT), "stdio"]}
     return McpServerConfig.model_validate(entry | overrides)
-
-
-test_server_config.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 def free_port() -> int:

@@ -10,7 +10,7 @@ from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.core.domain.errors import InvalidInput, NotFound
 from switchboard.core.domain.mcp import McpServerConfig
 from switchboard.core.domain.tools import ToolContext
-from tests.support.mcp_servers import free_port, test_server_config
+from tests.support.mcp_servers import free_port, sdk_server_config
 
 pytest_plugins = ["tests.support.mcp_servers"]  # fixtures: mcp_host, mcp_http_url, mcp_sse_url, everything_bin
 
@@ -31,7 +31,7 @@ async def _assert_test_server_works(host: McpToolHost, server: str) -> None:
 
 
 async def test_stdio_server_tools_are_listed_prefixed_and_callable(mcp_host: McpToolHost) -> None:
-    status = await mcp_host.upsert("local", test_server_config())
+    status = await mcp_host.upsert("local", sdk_server_config())
     assert (status.state, status.transport, status.tool_count, status.error) == ("connected", "stdio", 6, None)
     await _assert_test_server_works(mcp_host, "local")
 
@@ -64,10 +64,10 @@ async def test_start_connects_every_enabled_server(mcp_http_url: str) -> None:
     try:
         await host.start(
             {
-                "a": test_server_config(),
+                "a": sdk_server_config(),
                 "b": McpServerConfig(url=mcp_http_url),
-                "off": test_server_config(disabled=True),
-                "bad name!": test_server_config(),
+                "off": sdk_server_config(disabled=True),
+                "bad name!": sdk_server_config(),
             }
         )
         states = {status.name: (status.state, status.error) for status in await host.statuses()}
@@ -81,7 +81,7 @@ async def test_start_connects_every_enabled_server(mcp_http_url: str) -> None:
 
 
 async def test_tool_error_result_is_an_error_outcome(mcp_host: McpToolHost) -> None:
-    await mcp_host.upsert("local", test_server_config())
+    await mcp_host.upsert("local", sdk_server_config())
     outcome = await mcp_host.call("local__fail", {"message": "boom"}, CTX)
     assert outcome.is_error and "boom" in outcome.content
 
@@ -89,7 +89,7 @@ async def test_tool_error_result_is_an_error_outcome(mcp_host: McpToolHost) -> N
 async def test_bad_arguments_and_slow_tools_become_error_outcomes() -> None:
     host = McpToolHost(call_timeout_s=0.5, health_interval_s=0.2)
     try:
-        await host.upsert("local", test_server_config())
+        await host.upsert("local", sdk_server_config())
         invalid = await host.call("local__add", {"a": "not a number"}, CTX)
         assert invalid.is_error
         slow = await host.call("local__slow", {"seconds": 3}, CTX)
@@ -101,7 +101,7 @@ async def test_bad_arguments_and_slow_tools_become_error_outcomes() -> None:
 
 
 async def test_unknown_tool_is_not_found(mcp_host: McpToolHost) -> None:
-    await mcp_host.upsert("local", test_server_config())
+    await mcp_host.upsert("local", sdk_server_config())
     with pytest.raises(NotFound):
         await mcp_host.call("local__nope", {}, CTX)
     with pytest.raises(NotFound):
@@ -122,4 +122,4 @@ async def test_unreachable_url_is_an_error_status(mcp_host: McpToolHost) -> None
 
 async def test_invalid_server_name_is_rejected(mcp_host: McpToolHost) -> None:
     with pytest.raises(InvalidInput):
-        await mcp_host.upsert("has space", test_server_config())
+        await mcp_host.upsert("has space", sdk_server_config())

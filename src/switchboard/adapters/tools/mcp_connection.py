@@ -213,7 +213,7 @@ class McpConnection:
                 # also picks up tools the server added or removed.
                 with anyio.fail_after(self._timings.connect_timeout_s):
                     tools = await self._list_tools(client)
-                if tools.keys() != self._tools.keys():
+                if tools != self._tools:  # added, removed or changed tools
                     self._tools = tools
                     self._notify()
 
