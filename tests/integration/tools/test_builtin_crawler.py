@@ -187,11 +187,14 @@ async def test_find_in_page_returns_snippets_with_context(site: Site, open_host)
         "http://[::ffff:127.0.0.1]:{port}/page",
         "http://0.0.0.0:{port}/page",
         "http://224.0.0.1/",
+        "http://2130706433:{port}/page",  # 127.0.0.1 spelled as one number
+        "http://0x7f.1:{port}/page",
     ],
 )
 async def test_guard_refuses_private_addresses(site: Site, guarded_host, url: str) -> None:
     outcome = await guarded_host.call("fetch_page", {"url": url.format(port=site.port)}, CTX)
-    assert outcome.is_error and "refused to connect" in outcome.content, outcome.content
+    refused = "refused to connect" in outcome.content or "not a canonical IPv4" in outcome.content
+    assert outcome.is_error and refused, outcome.content
     assert site.hits == []
 
 

@@ -45,9 +45,9 @@ class TableLoader:
             raise ToolFailure("give exactly one of 'data' (inline CSV or JSON) or 'file_id'")
         data_format = arguments.get("format", "auto")
         if inline is not None:
-            text = inline
+            text = str(inline)
         else:
-            text, guessed = await self._read_file(ctx.user_id, file_id)
+            text, guessed = await self._read_file(ctx.user_id, str(file_id))
             data_format = guessed if data_format == "auto" else data_format
         return await asyncio.to_thread(parse_table, text, data_format)
 

@@ -130,7 +130,10 @@ class CurrentWeather:
         current, units = body.get("current") or {}, body.get("current_units") or {}
         if not current:
             raise ToolFailure("the weather service sent no current conditions")
-        unit = lambda key: str(units.get(key, ""))  # noqa: E731 - a one-line lookup reads best here
+
+        def unit(key: str) -> str:
+            return str(units.get(key, ""))
+
         lines = [
             f"Current weather in {place.label} ({place.latitude}, {place.longitude}) "
             f"at {current.get('time')} ({body.get('timezone', 'UTC')}):",
