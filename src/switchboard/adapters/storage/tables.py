@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 
 # Named constraints make migrations deterministic and let later migrations drop them by name.
@@ -197,4 +199,47 @@ settings = Table(
     Column("key", String(200), primary_key=True),
     Column("value", JSON, nullable=True),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# owner_id 0 means "not scoped under another user" (NULL would defeat the unique constraint).
+platform_identities = Table(
+    "platform_identities",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),
+    Column("owner_id", BigInteger, nullable=False),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("display_name", String(255), nullable=True),
+    Column("settings", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("platform", "external_id", "owner_id", name="uq_platform_identities_key"),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("model", String(200), nullable=True),
+    Column("system_prompt", Text, nullable=True),
+    Column("temperature", Float, nullable=True),
+    Column("tools_enabled", Boolean, nullable=False),
+    Column("allowed_tools", JSON(none_as_null=True), nullable=True),
+    Column("is_default", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+shares = Table(
+    "shares",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "conversation_id", String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("title", String(255), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
 )

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlMessageRepo
 from switchboard.adapters.storage.engine import create_engine_for
 from switchboard.adapters.storage.misc import SqlFileRepo, SqlSettingsRepo
+from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRepo, SqlShareRepo
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
 from switchboard.adapters.storage.users import SqlApiKeyRepo, SqlRevokedTokenRepo, SqlUserRepo
 
@@ -31,6 +32,9 @@ class SqlTx:
         self.quotas = SqlQuotaRepo(connection)
         self.files = SqlFileRepo(connection)
         self.settings = SqlSettingsRepo(connection)
+        self.identities = SqlIdentityRepo(connection)
+        self.profiles = SqlProfileRepo(connection)
+        self.shares = SqlShareRepo(connection)
 
 
 class SqlUnitOfWork:
