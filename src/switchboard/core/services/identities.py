@@ -1,0 +1,79 @@
+"""Platform identities: the ids other systems know a person by, linked to a Switchboard user."""
+
+from __future__ import annotations
+
+import re
+
+from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput
+from switchboard.core.domain.platforms import PlatformIdentity
+from switchboard.core.domain.users import Principal, Role, User
+from switchboard.core.ports.storage import Tx, UnitOfWork
+from switchboard.core.ports.system import Clock
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+class IdentityService:
+    def __init__(self, uow: UnitOfWork, clock: Clock, default_token_allowance: int) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._allowance = default_token_allowance
+
+    async def link(self, principal: Principal, platform: str, external_id: str, display_name: str | None = None
+                   ) -> PlatformIdentity:
+        """Link `external_id` to the caller's own account (e.g. a Mio-Chat client logging in with a key)."""
+        async with self._uow() as tx:
+            found = await tx.identities.get(platform, external_id)
+            if found is not None:
+                if found.user_id != principal.user_id:
+                    raise Conflict(f"this {platform} id is linked to another account")
+                return found
+            identity = PlatformIdentity(platform, external_id, principal.user_id, self._clock.now(), display_name)
+            await tx.identities.add(identity)
+            return identity
+
+    async def act_as(self, principal: Principal, platform: str, external_id: str) -> tuple[User, PlatformIdentity]:
+        """The user behind a platform id. An admin may act for any id (its user is created on first
+        use); anyone else only for ids linked to themselves (linked now if the id is new)."""
+        external_id = external_id.strip()
+        if not external_id or len(external_id) > 200:
+            raise InvalidInput(f"{platform} user id must be 1-200 characters", param="user_id")
+        async with self._uow() as tx:
+            identity = await tx.identities.get(platform, external_id)
+            if identity is None:
+                owner_id = principal.user_id
+                if principal.is_admin:
+                    owner_id = (await self._platform_user(tx, platform, external_id)).id
+                identity = PlatformIdentity(platform, external_id, owner_id, self._clock.now())
+                await tx.identities.add(identity)
+            elif identity.user_id != principal.user_id and not principal.is_admin:
+                raise Forbidden(f"this key may only act for its own {platform} user")
+            user = await tx.users.get(identity.user_id)
+            if user is None or not user.is_active:
+                raise Forbidden("the account behind this id is deactivated")
+            return user, identity
+
+    async def update_settings(self, identity: PlatformIdentity, **changes: object) -> PlatformIdentity:
+        identity.settings = {**identity.settings, **changes}
+        async with self._uow() as tx:
+            await tx.identities.update(identity)
+        return identity
+
+    async def list(self, principal: Principal, platform: str, page: int, page_size: int,
+                   external_id: str | None = None) -> tuple[list[PlatformIdentity], int]:
+        async with self._uow() as tx:
+            if principal.is_admin:
+                return await tx.identities.list(platform, page, page_size, external_id)
+            mine = [i for i in await tx.identities.for_user(principal.user_id) if i.platform == platform]
+            if external_id is not None:
+                mine = [i for i in mine if i.external_id == external_id]
+            return mine[(page - 1) * page_size: page * page_size], len(mine)
+
+    async def _platform_user(self, store: Tx, platform: str, external_id: str) -> User:
+        """A platform-only user (no password) for an id an admin acts for; its username says where it came from."""
+        username = f"{platform}-{_UNSAFE.sub('_', external_id)}"[:64]
+        user = await store.users.by_username(username)
+        if user is None:
+            user = await store.users.add(username, None, None, Role.USER)
+            await store.quotas.ensure(user.id, self._allowance, unlimited=self._allowance == 0)
+        return user
