@@ -66,7 +66,11 @@ class ChatEngine:
             conversation = await owned_conversation(tx, principal, request.conversation_id)
             user = await tx.users.get(principal.user_id)
             history = await tx.messages.list(conversation.id, self.settings.history_messages)
-        model = request.model or conversation.settings.model or self._catalog.default_model
+            profile = await tx.profiles.get(conversation.profile_id) if conversation.profile_id else None
+        # precedence: this turn's override > the conversation's own setting > its profile > defaults
+        settings = conversation.settings
+        system_prompt = settings.system_prompt or (profile.system_prompt if profile else None)
+        model = request.model or settings.model or (profile and profile.model) or self._catalog.default_model
         if principal.allowed_models and model not in principal.allowed_models:
             raise Forbidden(f"this API key may not use the model '{model}'")
         provider, upstream_model = await self._catalog.resolve(model)
@@ -81,22 +85,24 @@ class ChatEngine:
                 status=MessageStatus.COMPLETED, created_at=now, updated_at=now,
             )
         tools_enabled = request.tools_enabled if request.tools_enabled is not None else (
-            conversation.settings.tools_enabled
+            settings.tools_enabled and (profile is None or profile.tools_enabled)
         )
         user_tools = user.settings.get("tools") if user else None
         offered = await self._tools.offered(user_tools if isinstance(user_tools, list) else None) if (
             tools_enabled) else []
+        if profile is not None and profile.allowed_tools is not None:
+            offered = [t for t in offered if t.name in profile.allowed_tools or t.category in profile.allowed_tools]
 
         async def image_uri(file_id: str) -> str:
             return await self._files.data_uri(principal.user_id, file_id)
 
-        messages = await provider_messages(
-            conversation.settings.system_prompt, [*history, user_message], image_uri
-        )
+        messages = await provider_messages(system_prompt, [*history, user_message], image_uri)
         prompt_estimate = self._counter.count_messages(messages) + sum(
             self._counter.count_text(str(s.parameters)) + 10 for s in offered
         )
-        max_tokens = request.max_tokens or conversation.settings.max_tokens
+        max_tokens = request.max_tokens or settings.max_tokens
+        if request.temperature is None and settings.temperature is None and profile and profile.temperature is not None:
+            request = request.model_copy(update={"temperature": profile.temperature})
         hold = await self._quotas.reserve(principal.user_id, prompt_estimate, max_tokens)
         try:
             async with self._uow() as tx:
