@@ -15,12 +15,18 @@ from switchboard.adapters.blobs.local import LocalBlobStore
 from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
 from switchboard.adapters.providers.echo import EchoProvider
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
+from switchboard.adapters.push.memory import InMemoryPushBus
+from switchboard.adapters.push.redis_bus import RedisPushBus
 from switchboard.adapters.security.clock import SystemClock
 from switchboard.adapters.security.jwt_tokens import JwtTokenIssuer
 from switchboard.adapters.security.passwords import Argon2PasswordHasher
 from switchboard.adapters.storage.migrate import upgrade_database
 from switchboard.adapters.storage.uow import SqlUnitOfWork
 from switchboard.adapters.tokens.estimate import HeuristicTokenCounter
+from switchboard.adapters.tools.builtin.sandbox import SandboxLimits
+from switchboard.adapters.tools.builtin_host import BuiltinToolHost
+from switchboard.adapters.tools.composite import CompositeToolHost
+from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.users import Role
@@ -30,10 +36,13 @@ from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat_engine import ChatEngine, EngineSettings
 from switchboard.core.services.conversations import ConversationService
 from switchboard.core.services.files import FileService
+from switchboard.core.services.identities import IdentityService
 from switchboard.core.services.keys import KeyService
+from switchboard.core.services.media import MediaDefaults, MediaService
 from switchboard.core.services.models import ModelService
 from switchboard.core.services.quotas import QuotaPolicy, QuotaService
 from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
+from switchboard.core.services.tools import McpAdminService, ToolService
 from switchboard.faces._shared.detach import Detacher
 
 log = logging.getLogger("switchboard")
@@ -45,15 +54,23 @@ class Runtime:
     services: Services
     uow: SqlUnitOfWork
     catalog: ProviderCatalog
+    builtin_tools: BuiltinToolHost | None = None
+    mcp: McpToolHost | None = None
     detacher: Detacher = field(default_factory=Detacher)
 
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
         await self._ensure_admin()
+        if self.mcp is not None:  # waits for each server's first connect attempt
+            await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
 
     async def close(self) -> None:
         await self.detacher.wait_all()
+        if self.mcp is not None:
+            await self.mcp.close()
+        if self.builtin_tools is not None:
+            await self.builtin_tools.close()
         await self.catalog.close()
         await self.uow.close()
 
@@ -98,6 +115,34 @@ def build_catalog(settings: Settings) -> ProviderCatalog:
                            echo=EchoProvider())
 
 
+@dataclass(frozen=True, slots=True)
+class UserFiles:
+    """The data tools' window on a user's uploads (adapters.tools.builtin.base.UserFileReader)."""
+
+    files: FileService
+
+    async def read_user_file(self, user_id: int, file_id: str) -> tuple[str, str, bytes]:
+        stored, data = await self.files.read(user_id, file_id)
+        return stored.name, stored.mime, data
+
+
+def build_tool_hosts(settings: Settings, files: FileService) -> tuple[BuiltinToolHost, McpToolHost]:
+    t = settings.tools
+    builtin = BuiltinToolHost(
+        allow_private_network=t.allow_private_network, output_limit_chars=t.output_limit_chars,
+        weather_base_url=t.weather_base_url, geocoding_base_url=t.geocoding_base_url, files=UserFiles(files),
+        max_data_file_bytes=settings.limits.max_upload_bytes,
+        sandbox_limits=SandboxLimits(timeout_s=t.code_timeout_seconds, memory_bytes=t.code_memory_mb * 2**20),
+    )
+    mcp = McpToolHost(call_timeout_s=t.mcp_call_timeout_seconds, connect_timeout_s=t.mcp_connect_timeout_seconds)
+    return builtin, mcp
+
+
+def build_media(settings: Settings, catalog: ProviderCatalog, files: FileService, quotas: QuotaService,
+                uow: SqlUnitOfWork, counter: HeuristicTokenCounter, clock: SystemClock) -> MediaService:
+    return MediaService(catalog, files, quotas, uow, counter, clock, MediaDefaults(**settings.media.model_dump()))
+
+
 def build_runtime(settings: Settings) -> Runtime:
     clock = SystemClock()
     counter = HeuristicTokenCounter()
@@ -105,7 +150,9 @@ def build_runtime(settings: Settings) -> Runtime:
     catalog = build_catalog(settings)
     quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion))
     files = FileService(uow, LocalBlobStore(settings.data_dir / "files"), clock, settings.limits.max_upload_bytes)
-    tools = ToolRunner(None, ToolPolicy(
+    builtin_tools, mcp = build_tool_hosts(settings, files)
+    tool_host = CompositeToolHost(builtin_tools, mcp)
+    tools = ToolRunner(tool_host, ToolPolicy(
         max_rounds=settings.tools.max_rounds,
         allowed=frozenset(settings.tools.allowed) if settings.tools.allowed is not None else None,
         allow_private_network=settings.tools.allow_private_network,
@@ -123,5 +170,9 @@ def build_runtime(settings: Settings) -> Runtime:
         keys=KeyService(uow, clock), admin=AdminService(uow),
         conversations=ConversationService(uow, clock), quotas=quotas, files=files,
         models=ModelService(catalog), tools=tools, chat=engine,
+        identities=IdentityService(uow, clock, settings.default_token_allowance),
+        push=RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus(),
+        media=build_media(settings, catalog, files, quotas, uow, counter, clock),
+        tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
-    return Runtime(settings, services, uow, catalog)
+    return Runtime(settings, services, uow, catalog, builtin_tools, mcp)

@@ -50,6 +50,27 @@ class LimitSettings(BaseModel):
     history_messages: int = 100
 
 
+class MediaSettings(BaseModel):
+    """Default models of the non-chat APIs (a face may let the caller pick another)."""
+
+    image_model: str = "gpt-image-1"
+    image_edit_model: str = "gpt-image-1"
+    transcription_model: str = "whisper-1"
+    speech_model: str = "tts-1"
+    embedding_model: str = "text-embedding-3-small"
+    video_model: str = "sora-2"
+    video_poll_seconds: float = 5.0  # how often a video job's status is asked for
+
+
+class GatewaySettings(BaseModel):
+    """The OpenAI-compatible gateway (/v1/*)."""
+
+    log_content: bool = False  # store requests and answers as conversations (origin "gateway"); else usage only
+    cooldown_seconds: float = 30.0  # a provider that keeps failing sits out this long
+    failures_to_cool: int = 3  # consecutive failures (before the first byte) that start a cool-down
+    auth_cache_seconds: float = 5.0  # how long a checked API key is trusted without asking the database
+
+
 class ToolSettings(BaseModel):
     max_rounds: int = 8
     output_limit_chars: int = 20_000
@@ -58,6 +79,29 @@ class ToolSettings(BaseModel):
     allow_private_network: bool = False  # crawler may reach 10.x/127.x/169.254.x ...
     weather_base_url: str = "https://api.open-meteo.com"
     geocoding_base_url: str = "https://geocoding-api.open-meteo.com"
+    code_timeout_seconds: float = 10.0  # run_python's wall-clock limit
+    code_memory_mb: int = 256  # run_python's address-space limit
+    mcp_call_timeout_seconds: float = 60.0  # one MCP tool call
+    mcp_connect_timeout_seconds: float = 30.0  # one MCP connect attempt (startup waits for the first)
+
+
+class ChatgptProxySettings(BaseModel):
+    """The 2023 ChatGPT-proxy face (/openai/*, /send)."""
+
+    # legacy model names old front-ends send -> the chat model that answers them ("" = the default model)
+    legacy_models: dict[str, str] = Field(default_factory=lambda: dict.fromkeys((
+        "text-davinci-003", "text-davinci-002", "text-curie-001", "text-babbage-001", "text-ada-001",
+        "davinci", "text-davinci-edit-001", "code-davinci-edit-001",
+    ), ""))
+    # GET /openai/models `suggest`, per task ("chat", "completions", "edits", "audio.transcriptions",
+    # "audio.translations", "finetunes", "embeddings", "moderations"); a task left out lists what
+    # the providers offer
+    suggest: dict[str, list[str]] = Field(default_factory=dict)
+    # serve callers without credentials as one built-in guest user: only on a trusted network
+    allow_anonymous: bool = False
+    guest_username: str = "guest"
+    image_model: str | None = None  # None: the `media` section's image model
+    max_n: int = 10  # most choices or images one request may ask for
 
 
 class Settings(BaseSettings):
@@ -76,7 +120,10 @@ class Settings(BaseSettings):
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
+    chatgpt_proxy: ChatgptProxySettings = Field(default_factory=ChatgptProxySettings)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"

@@ -13,8 +13,9 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from jsonschema.exceptions import best_match
 
+from switchboard.adapters.tools.arguments import describe
 from switchboard.adapters.tools.builtin.base import BuiltinTool, ToolFailure, UserFileReader
 from switchboard.adapters.tools.builtin.code import Calculate, RunPython
 from switchboard.adapters.tools.builtin.crawler import FetchPage, FindInPage
@@ -34,29 +35,6 @@ from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound
 from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
 
 logger = logging.getLogger(__name__)
-
-_MAX_MESSAGE_CHARS = 300
-
-
-def _describe(error: ValidationError) -> tuple[str, str]:
-    """(field, message) for the one error best worth telling the model about."""
-    path = [str(part) for part in error.absolute_path]
-    instance = error.instance if isinstance(error.instance, dict) else {}
-    if error.validator == "required":
-        missing = [name for name in error.validator_value if name not in instance]
-        field = ".".join([*path, str(missing[0] if missing else "?")])
-        return field, f"missing required argument '{field}'"
-    if error.validator == "additionalProperties":
-        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
-        unknown = sorted(str(name) for name in instance if name not in known)
-        field = ".".join([*path, unknown[0] if unknown else "?"])
-        return field, f"unknown argument '{field}'"
-    field = ".".join(path) or "arguments"
-    message = error.message
-    if len(message) > _MAX_MESSAGE_CHARS:
-        message = message[:_MAX_MESSAGE_CHARS] + "…"
-    return field, f"invalid argument '{field}': {message}"
-
 
 class BuiltinToolHost:
     def __init__(
@@ -130,8 +108,11 @@ class BuiltinToolHost:
         validator = self._validators[name]
         error = best_match(validator.iter_errors(arguments))
         if error is not None:
-            field, message = _describe(error)
+            field, message = describe(error)
             raise InvalidInput(f"{name}: {message}", param=field)
+
+    async def check_arguments(self, name: str, arguments: dict[str, Any]) -> None:
+        self.validate(name, arguments)
 
     async def call(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
         tool = self._tool(name)

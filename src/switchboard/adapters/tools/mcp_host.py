@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from mcp.shared.exceptions import MCPError
 
+from switchboard.adapters.tools.arguments import check_against_schema
 from switchboard.adapters.tools.mcp_connection import McpConnection, McpTimings, RemoteTool
 from switchboard.adapters.tools.mcp_wire import CallTimedOut, ConnectionLost, outcome_from_result
 from switchboard.core.domain.errors import DomainError, NotFound
@@ -113,6 +114,10 @@ class McpToolHost:
             return await self._call_once(conn, retry_tool, arguments)
         except ConnectionLost as lost_again:
             return _failed(conn, f"lost its connection again: {lost_again.args[0]}")
+
+    async def check_arguments(self, name: str, arguments: dict[str, Any]) -> None:
+        _, tool = self._route(name)
+        check_against_schema(name, tool.spec.parameters, arguments)
 
     async def _call_once(self, conn: McpConnection, tool: RemoteTool, arguments: dict[str, Any]) -> ToolOutcome:
         """One attempt; only ConnectionLost escapes, everything else becomes an error outcome."""

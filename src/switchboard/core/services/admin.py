@@ -17,6 +17,8 @@ class UserChange:
     token_allowance: int | None = None  # absolute; with unlimited False
     unlimited: bool | None = None
     add_tokens: int | None = None
+    set_tools: bool = False  # with `tools`: replace the user's tool allow-list
+    tools: tuple[str, ...] | None = None  # tool names or categories; None = every tool the admin allows
 
 
 def require_admin(principal: Principal) -> None:
@@ -59,6 +61,8 @@ class AdminService:
                 user.is_active = change.is_active
             if change.role is not None:
                 user.role = change.role
+            if change.set_tools:
+                user.settings = _with_tools(user.settings, change.tools)
             await tx.users.update(user)
             await _apply_allowance(tx.quotas, user_id, change)
             return user, await tx.quotas.get(user_id)
@@ -82,3 +86,8 @@ async def _apply_allowance(repo: QuotaRepo, user_id: int, change: UserChange) ->
         await repo.set_allowance(user_id, allowance, unlimited)
     if change.add_tokens:
         await repo.add_allowance(user_id, change.add_tokens)
+
+
+def _with_tools(settings: dict[str, object], tools: tuple[str, ...] | None) -> dict[str, object]:
+    rest = {k: v for k, v in settings.items() if k != "tools"}
+    return rest if tools is None else {**rest, "tools": list(dict.fromkeys(tools))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from switchboard.core.ports.push import PushBus
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
 from switchboard.core.services.accounts import AccountService
@@ -11,10 +12,13 @@ from switchboard.core.services.admin import AdminService
 from switchboard.core.services.chat_engine import ChatEngine
 from switchboard.core.services.conversations import ConversationService
 from switchboard.core.services.files import FileService
+from switchboard.core.services.identities import IdentityService
 from switchboard.core.services.keys import KeyService
+from switchboard.core.services.media import MediaService
 from switchboard.core.services.models import ModelService
 from switchboard.core.services.quotas import QuotaService
 from switchboard.core.services.tool_loop import ToolRunner
+from switchboard.core.services.tools import McpAdminService, ToolService
 
 
 @dataclass(slots=True)
@@ -29,4 +33,9 @@ class Services:
     files: FileService
     models: ModelService
     tools: ToolRunner
+    tool_service: ToolService  # the tools API: list, describe, run one by hand
+    mcp: McpAdminService
     chat: ChatEngine
+    identities: IdentityService
+    push: PushBus  # proactive messages to connected clients (WebSocket sessions, bots)
+    media: MediaService  # images, audio, embeddings, videos (with files and usage)
