@@ -1,0 +1,1 @@
+"""Switchboard benchmark: fake upstream, do-nothing relay, load generator, runner."""

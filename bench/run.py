@@ -1,0 +1,172 @@
+"""One benchmark run: Switchboard against going direct to the upstream, and against a do-nothing relay.
+
+    uv run python -m bench.run                 # the full run, about three minutes
+    uv run python -m bench.run --tiny          # a few requests per scenario (the smoke test)
+    uv run python -m bench.run --only plain-c16,stream-c64
+
+Starts the fake upstream, the relay and `switchboard serve` (bench/harness.py), runs every scenario
+(bench/scenarios.py) against each of its targets one after the other, prints absolute numbers
+and ratios against "direct", the peak RSS of each process and the pass marks, and writes the
+whole result as JSON under bench/results/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import orjson
+
+from bench.harness import Stack, running_stack
+from bench.load import LoadResult, run_load
+from bench.scenarios import CHECKS, SCENARIOS, Scenario, build_targets, models_used
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def hop_process(stack: Stack, target: str) -> str | None:
+    """The process whose CPU time is the hop's own cost for a target ("relay", "switchboard-v1" ...)."""
+    prefix = target.split("-")[0]
+    return prefix if any(p.name == prefix for p in stack.processes) and prefix != "upstream" else None
+
+
+async def run_scenario(stack: Stack, scenario: Scenario, targets: dict[str, Any]) -> list[LoadResult]:
+    results = []
+    for name in scenario.targets:
+        before = {p.name: p.cpu_seconds() for p in stack.processes}
+        result = await run_load(
+            targets[name], scenario.kind, scenario.model, concurrency=scenario.concurrency,
+            max_requests=scenario.max_requests, seconds=scenario.seconds,
+            expected_tokens=scenario.expected_tokens, warmup=scenario.warmup,
+        )
+        cpu = {p.name: round(p.cpu_seconds() - before[p.name], 3) for p in stack.processes}
+        result.extra["cpu_s"] = cpu
+        hop = hop_process(stack, name)
+        if hop and result.requests:
+            result.extra["hop_cpu_ms_per_request"] = round(cpu[hop] * 1000 / result.requests, 3)
+        results.append(result)
+        print(f"  {scenario.name:<18} {name:<20} {result.requests:>6} ok {result.errors:>4} errors"
+              f"  {result.seconds:6.1f} s" + (f"  ({result.first_error})" if result.first_error else ""),
+              flush=True)
+    return results
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def _ratio(value: float | None, reference: float | None) -> str:
+    if not value or not reference:
+        return "-"
+    return f"{value / reference:.2f}x"
+
+
+def table(results: dict[str, list[LoadResult]]) -> str:
+    head = ("scenario", "target", "ok", "err", "req/s", "p50 ms", "p99 ms", "TTFT p50", "TTFT p99",
+            "chunks/s", "thruput/direct", "p50/direct", "TTFT +ms", "hop CPU ms/req")
+    rows = [head]
+    for scenario, runs in results.items():
+        reference = runs[0]
+        for r in runs:
+            throughput, ref_throughput = (r.chunks_per_s, reference.chunks_per_s) if r.kind == "stream" else (
+                r.rps, reference.rps)
+            added = (None if r.ttft_p50_ms is None or reference.ttft_p50_ms is None
+                     else r.ttft_p50_ms - reference.ttft_p50_ms)
+            rows.append((
+                scenario, r.target, str(r.requests), str(r.errors), _fmt(r.rps), _fmt(r.p50_ms, 2), _fmt(r.p99_ms, 2),
+                _fmt(r.ttft_p50_ms, 2), _fmt(r.ttft_p99_ms, 2), _fmt(r.chunks_per_s, 0),
+                _ratio(throughput, ref_throughput), _ratio(r.p50_ms, reference.p50_ms),
+                _fmt(added, 2) if r is not reference else "-",
+                _fmt(r.extra.get("hop_cpu_ms_per_request"), 3),
+            ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |" for row in rows]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def evaluate_checks(results: dict[str, list[LoadResult]]) -> list[dict[str, Any]]:
+    verdicts = []
+    for check in CHECKS:
+        runs = {r.target: r for r in results.get(check.scenario, [])}
+        reference = results.get(check.scenario, [None])[0]
+        if check.target not in runs or reference is None:
+            continue
+        value, passed = check.evaluate(runs[check.target], reference)
+        verdicts.append({"check": check.description, "target": check.target, "value": round(value, 3),
+                         "limit": check.limit, "at_most": check.at_most, "unit": check.unit, "passed": passed})
+    return verdicts
+
+
+async def bench(scenarios: list[Scenario]) -> dict[str, Any]:
+    started = time.time()
+    async with running_stack(models_used(scenarios)) as stack:
+        idle = {p.name: p.status_kb("VmRSS") for p in stack.processes}
+        targets = build_targets(stack)
+        results: dict[str, list[LoadResult]] = {}
+        for scenario in scenarios:
+            results[scenario.name] = await run_scenario(stack, scenario, targets)
+        peak = {p.name: p.status_kb("VmHWM") for p in stack.processes}
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(started)),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "duration_s": round(time.time() - started, 1),
+        "scenarios": [s.__dict__ for s in scenarios],
+        "results": {name: [r.as_dict() for r in runs] for name, runs in results.items()},
+        "idle_rss_kb": idle,
+        "peak_rss_kb": peak,
+        "checks": evaluate_checks(results),
+    }
+    print()
+    print(table(results))
+    print()
+    print("RSS (MiB)   " + "   ".join(
+        f"{name}: idle {(idle[name] or 0) / 1024:.1f}, peak {(peak[name] or 0) / 1024:.1f}" for name in peak))
+    for verdict in report["checks"]:
+        mark = "met " if verdict["passed"] else "MISSED"
+        sign = "<=" if verdict["at_most"] else ">="
+        print(f"[{mark}] {verdict['check']}: {verdict['value']}{verdict['unit']} "
+              f"(target {sign} {verdict['limit']}{verdict['unit']})")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Switchboard benchmark: ratios against the upstream, one run")
+    parser.add_argument("--tiny", action="store_true", help="a few requests per scenario (smoke test)")
+    parser.add_argument("--only", default="", help="comma-separated scenario names")
+    parser.add_argument("--out", default=None, help="result JSON (default: bench/results/<time>.json)")
+    parser.add_argument("--no-out", action="store_true", help="do not write a result file")
+    args = parser.parse_args(argv)
+    scenarios = SCENARIOS
+    if args.only:
+        wanted = {name.strip() for name in args.only.split(",") if name.strip()}
+        unknown = wanted - {s.name for s in SCENARIOS}
+        if unknown:
+            parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+        scenarios = [s for s in SCENARIOS if s.name in wanted]
+    if args.tiny:
+        scenarios = [s.tiny() for s in scenarios]
+    out = None if args.no_out else Path(args.out) if args.out else RESULTS / time.strftime("%Y%m%d-%H%M%S.json")
+    import uvloop
+
+    report = uvloop.run(bench(scenarios))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2, default=str))
+        print(f"\nresults written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
