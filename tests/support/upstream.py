@@ -12,15 +12,25 @@ answers with a default reply ("Echo: <last user message>"). Outside pytest (the 
 
     async with ScriptedUpstream() as up: ...
 
-New endpoints (images, audio, embeddings ...) are one handler each: write
-`async def handler(upstream, request, reply) -> web.StreamResponse` and register it with
-`upstream.route("POST", "/v1/embeddings", handler)` (or add it to `ScriptedUpstream.ROUTES`).
+New endpoints are one handler each: write `async def handler(upstream, request, reply) ->
+web.StreamResponse` and register it with `upstream.route("POST", "/v1/things/{id}", handler)` (or
+add it to `ScriptedUpstream.ROUTES`); a `{name}` path segment matches any one segment, and that
+route's queue is addressed by the pattern (`push(reply, path="/v1/videos/{id}")`).
+
+Scripted beyond chat: /v1/completions (legacy, plain and streamed), /v1/embeddings (float or
+base64), /v1/images/generations and /v1/images/edits (b64_json, or a `url` served by the upstream
+itself), /v1/audio/transcriptions (multipart; `Reply.text` is the transcript), /v1/audio/speech,
+and the asynchronous video API: POST /v1/videos -> job, GET /v1/videos/{id} advances the job
+(`video_steps` polls to complete), GET /v1/videos/{id}/content -> bytes. `Reply.json_body`
+replaces any JSON answer wholesale. Multipart requests are recorded in `Received.form`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
+import struct
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,7 +39,7 @@ from typing import Any
 
 import orjson
 import pytest_asyncio
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
@@ -62,6 +72,7 @@ class Reply:
     keepalive: bool = False  # interleave ": keep-alive" comments, as some gateways do
     write_size: int | None = None  # split every write into pieces this many bytes long
     model: str | None = None  # default: the requested model
+    json_body: Any = None  # answer exactly this JSON (non-chat routes, or a non-streamed chat)
 
 
 @dataclass
@@ -71,6 +82,14 @@ class Received:
     headers: dict[str, str]
     json: Any  # parsed body, None for a GET
     peer: tuple[str, int] | None = None  # the client's address: same port = same pooled connection
+    form: dict[str, Any] | None = None  # multipart fields: str, or FormFile for uploaded files
+
+
+@dataclass
+class FormFile:
+    filename: str | None
+    content_type: str
+    data: bytes
 
 
 RECEIVED = web.RequestKey("received", Received)  # what a handler reads the request body from
@@ -85,6 +104,8 @@ class ScriptedUpstream:
         self.requests: list[Received] = []
         self.disconnects = 0  # streams the client abandoned before they ended
         self.disconnected = asyncio.Event()
+        self.video_steps = 2  # status polls before a video job completes
+        self.videos: dict[str, dict[str, Any]] = {}
         self._queues: dict[str, deque[Reply]] = defaultdict(deque)
         self._routes: dict[tuple[str, str], Handler] = {}
         self._ids = itertools.count(1)
@@ -139,17 +160,19 @@ class ScriptedUpstream:
 
     # -- dispatch -----------------------------------------------------------------------------
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
+        form = await _read_form(request) if request.content_type == "multipart/form-data" else None
+        body = b"" if form is not None else await request.read()
         payload = orjson.loads(body) if body and request.content_type == "application/json" else None
         peer = request.transport.get_extra_info("peername") if request.transport else None
-        received = Received(request.method, request.path, dict(request.headers), payload, peer)
+        received = Received(request.method, request.path, dict(request.headers), payload, peer, form)
         self.requests.append(received)
         request[RECEIVED] = received  # handlers read the body from here (requests may interleave)
-        handler = self._routes.get((request.method, request.path))
-        if handler is None:
+        route = self._match(request.method, request.path)
+        if route is None:
             return _error_response(404, f"no scripted route for {request.method} {request.path}")
-        queue = self._queues[request.path]
-        reply = queue.popleft() if queue else Reply(text=_echo_text(payload))
+        pattern, handler = route
+        queue = self._queues[pattern]
+        reply = queue.popleft() if queue else Reply(text=_echo_text(payload) if pattern == CHAT_PATH else "")
         try:
             if reply.first_byte_delay:
                 await asyncio.sleep(reply.first_byte_delay)
@@ -163,6 +186,19 @@ class ScriptedUpstream:
                 self.disconnected.set()
             raise
 
+    def _match(self, method: str, path: str) -> tuple[str, Handler] | None:
+        handler = self._routes.get((method, path))
+        if handler is not None:
+            return path, handler
+        segments = path.split("/")
+        for (route_method, pattern), handler in self._routes.items():
+            parts = pattern.split("/")
+            if route_method == method and len(parts) == len(segments) and all(
+                p == s or (p.startswith("{") and p.endswith("}")) for p, s in zip(parts, segments, strict=True)
+            ):
+                return pattern, handler
+        return None
+
     # -- routes -------------------------------------------------------------------------------
     async def _models(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in self.models]
@@ -174,6 +210,8 @@ class ScriptedUpstream:
         model = reply.model or body.get("model") or "gpt-test"
         calls = [(c.id or f"call_{next(self._ids)}", c) for c in reply.tool_calls]
         if not body.get("stream"):
+            if reply.json_body is not None:
+                return web.json_response(reply.json_body, dumps=_dumps)
             return web.json_response(_completion(completion_id, model, reply, body, calls), dumps=_dumps)
         stream = _Chunks(completion_id, model)
         events = [stream.delta({"role": "assistant", "content": ""})]
@@ -218,9 +256,106 @@ class ScriptedUpstream:
         await response.write_eof()
         return response
 
+    async def _completions(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        body = request[RECEIVED].json or {}
+        prompt = body.get("prompt")
+        prompt = " ".join(prompt) if isinstance(prompt, list) else str(prompt or "")
+        text = reply.text or f"Echo: {prompt}"
+        base = {"id": f"cmpl-{next(self._ids)}", "object": "text_completion", "created": int(time.time()),
+                "model": reply.model or body.get("model") or "gpt-test"}
+        usage = _usage(Reply(text=text, chunks=reply.chunks, usage=reply.usage), {"messages": [prompt]})
+        if reply.json_body is not None or not body.get("stream"):
+            choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": _finish_reason(reply)}
+            out = reply.json_body or {**base, "choices": [choice], **({"usage": usage} if usage else {})}
+            return web.json_response(out, dumps=_dumps)
+        events = [_sse({**base, "choices": [{"text": p, "index": 0, "logprobs": None, "finish_reason": None}]})
+                  for p in _pieces(text, reply.chunks)]
+        last = {"text": "", "index": 0, "logprobs": None, "finish_reason": _finish_reason(reply)}
+        events.append(_sse({**base, "choices": [last]}))
+        if usage and (body.get("stream_options") or {}).get("include_usage"):
+            events.append(_sse({**base, "choices": [], "usage": usage}))
+        events.append(b"data: [DONE]\n\n")
+        return await self._write_stream(request, reply, events)
+
+    async def _embeddings(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        body = request[RECEIVED].json or {}
+        inputs = body.get("input")
+        inputs = inputs if isinstance(inputs, list) else [inputs]
+        data = []
+        for index, text in enumerate(inputs):
+            vector = embedding_of(str(text))
+            encoded: Any = vector
+            if body.get("encoding_format") == "base64":
+                encoded = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+            data.append({"object": "embedding", "index": index, "embedding": encoded})
+        prompt = reply.usage[0] if isinstance(reply.usage, tuple) else sum(len(str(t).split()) for t in inputs)
+        out = {"object": "list", "data": data, "model": body.get("model"),
+               "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
+        return web.json_response(reply.json_body or out, dumps=_dumps)
+
+    async def _images(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        received = request[RECEIVED]
+        fields = received.json or received.form or {}
+        count = int(fields.get("n") or 1)
+        if fields.get("response_format") == "url":
+            items = [{"url": f"http://{self.host}:{self.port}/v1/generated/{next(self._ids)}.png"}] * count
+        else:
+            items = [{"b64_json": base64.b64encode(PNG_PIXEL).decode(), "revised_prompt": fields.get("prompt")}]
+            items *= count
+        out = {"created": int(time.time()), "data": items}
+        return web.json_response(reply.json_body or out, dumps=_dumps)
+
+    async def _generated(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        return web.Response(body=PNG_PIXEL, content_type="image/png")
+
+    async def _transcription(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        form = request[RECEIVED].form or {}
+        text = reply.text or "scripted transcript"
+        if form.get("response_format") == "text":
+            return web.Response(text=text, content_type="text/plain")
+        return web.json_response(reply.json_body or {"text": text}, dumps=_dumps)
+
+    async def _speech(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        return web.Response(body=SPEECH_BYTES, content_type="audio/mpeg")
+
+    async def _video_create(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        body = request[RECEIVED].json or request[RECEIVED].form or {}
+        job = {"id": f"video_{next(self._ids)}", "object": "video", "status": "queued", "progress": 0,
+               "model": body.get("model"), "seconds": body.get("seconds"), "size": body.get("size"),
+               "created_at": int(time.time())}
+        self.videos[job["id"]] = job
+        return web.json_response(reply.json_body or job, dumps=_dumps)
+
+    async def _video_status(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        job = self.videos.get(request.path.rsplit("/", 1)[-1])
+        if job is None:
+            return _error_response(404, "no such video")
+        if reply.json_body is not None:
+            job.update(reply.json_body)
+        elif job["status"] in ("queued", "in_progress"):
+            job["progress"] = min(100, job["progress"] + 100 // max(self.video_steps, 1))
+            job["status"] = "completed" if job["progress"] >= 100 else "in_progress"
+        return web.json_response(job, dumps=_dumps)
+
+    async def _video_content(self, request: web.Request, reply: Reply) -> web.StreamResponse:
+        job = self.videos.get(request.path.split("/")[-2])
+        if job is None or job["status"] != "completed":
+            return _error_response(404, "the video is not ready")
+        return web.Response(body=VIDEO_BYTES, content_type="video/mp4")
+
     ROUTES: list[tuple[str, str, Handler]] = [
         ("POST", CHAT_PATH, _chat),
         ("GET", MODELS_PATH, _models),
+        ("POST", "/v1/completions", _completions),
+        ("POST", "/v1/embeddings", _embeddings),
+        ("POST", "/v1/images/generations", _images),
+        ("POST", "/v1/images/edits", _images),
+        ("GET", "/v1/generated/{name}", _generated),
+        ("POST", "/v1/audio/transcriptions", _transcription),
+        ("POST", "/v1/audio/speech", _speech),
+        ("POST", "/v1/videos", _video_create),
+        ("GET", "/v1/videos/{id}", _video_status),
+        ("GET", "/v1/videos/{id}/content", _video_content),
     ]
 
 
@@ -259,6 +394,34 @@ def _completion(completion_id: str, model: str, reply: Reply, body: dict[str, An
     if usage:
         out["usage"] = usage
     return out
+
+
+# the smallest valid PNG (1x1, transparent), and recognisable stand-ins for audio and video
+PNG_PIXEL = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+SPEECH_BYTES = b"ID3\x04\x00scripted-speech"
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42scripted-video"
+
+
+def embedding_of(text: str, dimensions: int = 8) -> list[float]:
+    """A deterministic vector per text, so tests can tell inputs apart."""
+    seed = sum(text.encode()) or 1
+    return [((seed * (i + 3)) % 97) / 97 for i in range(dimensions)]
+
+
+async def _read_form(request: web.Request) -> dict[str, Any]:
+    form: dict[str, Any] = {}
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or part.name is None:
+            continue
+        data = await part.read()
+        if part.filename is None:
+            form[part.name] = data.decode()
+        else:
+            form[part.name] = FormFile(part.filename, part.headers.get("Content-Type", ""), bytes(data))
+    return form
 
 
 def _pieces(text: str, chunks: int | list[str] | None) -> list[str]:

@@ -53,16 +53,16 @@ async def test_error_status_with_openai_body(upstream: ScriptedUpstream) -> None
 
 
 async def test_routes_can_be_added_at_runtime(upstream: ScriptedUpstream) -> None:
-    async def embeddings(up: ScriptedUpstream, request: web.Request, reply: Reply) -> web.StreamResponse:
+    async def moderations(up: ScriptedUpstream, request: web.Request, reply: Reply) -> web.StreamResponse:
         inputs = request[RECEIVED].json["input"]
-        return web.json_response({"data": [{"index": i, "embedding": [0.0]} for i, _ in enumerate(inputs)]})
+        return web.json_response({"results": [{"flagged": False} for _ in inputs]})
 
-    status, _ = await post(upstream, "/embeddings", {"input": ["a"]})
+    status, _ = await post(upstream, "/moderations", {"input": ["a"]})
     assert status == 404
-    upstream.route("POST", "/v1/embeddings", embeddings)
-    status, raw = await post(upstream, "/embeddings", {"input": ["a", "b"]})
-    assert status == 200 and len(orjson.loads(raw)["data"]) == 2
-    assert [r.path for r in upstream.requests] == ["/v1/embeddings", "/v1/embeddings"]
+    upstream.route("POST", "/v1/moderations", moderations)
+    status, raw = await post(upstream, "/moderations", {"input": ["a", "b"]})
+    assert status == 200 and len(orjson.loads(raw)["results"]) == 2
+    assert [r.path for r in upstream.requests] == ["/v1/moderations", "/v1/moderations"]
 
 
 async def test_a_finished_or_cut_stream_is_not_a_disconnect(upstream: ScriptedUpstream) -> None:

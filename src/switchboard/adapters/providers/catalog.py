@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from switchboard.adapters.providers.echo import ECHO_MODEL, EchoProvider
 from switchboard.core.domain.chat import ModelInfo
 from switchboard.core.domain.errors import UnknownModel
+from switchboard.core.ports.media import MediaProvider
 from switchboard.core.ports.providers import ChatProvider
 
 log = logging.getLogger(__name__)
@@ -109,16 +110,26 @@ class ProviderCatalog:
         for slot in self._slots:
             if name in await self._models_of(slot):
                 candidates.append(slot)
-        if len(candidates) == 1:
-            return candidates[0].entry.provider, name
         if candidates:
-            weights = [max(slot.entry.weight, 0) for slot in candidates]
-            if not any(weights):
-                weights = [1] * len(candidates)
-            return self._rng.choices(candidates, weights)[0].entry.provider, name
+            return self._pick(candidates).entry.provider, name
         if name == ECHO_MODEL:
             return self._echo, ECHO_MODEL
         raise UnknownModel(f"unknown model '{model}'; available: {self._known_names()}", param="model")
+
+    async def resolve_media(self, model: str) -> tuple[MediaProvider, str]:
+        """A provider that lists the media model (weighted like chat); when none lists it (image and
+        audio models are often missing from /models) and only one media-capable provider exists,
+        that one."""
+        name = self._aliases.get(model, model)
+        media = [slot for slot in self._slots if _is_media(slot.entry.provider)]
+        listing = [slot for slot in media if name in await self._models_of(slot)]
+        if listing:
+            chosen = self._pick(listing)
+        elif len(media) == 1:
+            chosen = media[0]
+        else:
+            raise UnknownModel(f"no provider serves the media model '{model}'", param="model")
+        return chosen.entry.provider, name  # type: ignore[return-value]
 
     async def close(self) -> None:
         providers = {id(s.entry.provider): s.entry.provider for s in self._slots}
@@ -147,7 +158,19 @@ class ProviderCatalog:
                 slot.expires_at = self._clock() + self._ttl
         return slot.served
 
+    def _pick(self, candidates: list[_Slot]) -> _Slot:
+        if len(candidates) == 1:
+            return candidates[0]
+        weights = [max(slot.entry.weight, 0) for slot in candidates]
+        if not any(weights):
+            weights = [1] * len(candidates)
+        return self._rng.choices(candidates, weights)[0]
+
     def _known_names(self) -> str:
         names = list(dict.fromkeys([m for s in self._slots for m in s.models] + [ECHO_MODEL, *self._aliases]))
         shown = ", ".join(names[:_SHOWN_IN_ERRORS])
         return shown + (f" and {len(names) - _SHOWN_IN_ERRORS} more" if len(names) > _SHOWN_IN_ERRORS else "")
+
+
+def _is_media(provider: object) -> bool:
+    return callable(getattr(provider, "generate_images", None)) and getattr(provider, "name", "") != "echo"

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from switchboard.adapters.providers.openai_media import Body, OpenAIMediaMixin
 from switchboard.adapters.providers.openai_wire import ChunkReader, status_error
 from switchboard.adapters.providers.silence import SilenceWatchdog
 from switchboard.adapters.providers.sse import DONE, SSEDecoder
@@ -31,7 +32,7 @@ _ERROR_BODY_LIMIT = 64 * 1024
 _DRAIN_PATIENCE = 0.25  # after [DONE], how long to wait for the end of the body to keep the connection
 
 
-class OpenAICompatProvider:
+class OpenAICompatProvider(OpenAIMediaMixin):
     def __init__(
         self,
         *,
@@ -160,15 +161,17 @@ class OpenAICompatProvider:
         return self._client
 
     async def _send(
-        self, method: str, path: str, body: bytes | None, *, model: str | None, accept: str
+        self, method: str, path: str, body: Body, *, model: str | None, accept: str, retries: int | None = None
     ) -> tuple[aiohttp.ClientResponse, float]:
         """A response with a 2xx status, and the loop time by which its first byte is due.
-        Retries connect failures, 429 and 5xx with exponential backoff."""
+        Retries connect failures, 429 and 5xx with exponential backoff (`retries` overrides how
+        often: the gateway falls back to another provider instead)."""
         session = self._session()
         url = self._base_url + path
         headers = {"Accept": accept}
-        if body is not None:
+        if isinstance(body, bytes):
             headers["Content-Type"] = "application/json"
+        max_retries = self._max_retries if retries is None else retries
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
@@ -176,7 +179,8 @@ class OpenAICompatProvider:
             retry_after: str | None = None
             try:
                 async with asyncio.timeout_at(first_byte_at) as deadline:
-                    response = await session.request(method, url, data=body, headers=headers)
+                    data = body() if callable(body) else body
+                    response = await session.request(method, url, data=data, headers=headers)
                 if response.status < 300:
                     return response, first_byte_at
                 error_body = await _read_error_body(response)
@@ -195,10 +199,10 @@ class OpenAICompatProvider:
             except TimeoutError as exc:
                 message = self._first_byte_message if deadline.expired() else self._total_message
                 raise UpstreamTimeout(message) from exc
-            if not error.retryable or attempt >= self._max_retries:
+            if not error.retryable or attempt >= max_retries:
                 raise error
             delay = self._backoff(attempt, retry_after)
-            log.warning("%s; retry %d/%d in %.2f s", error.message, attempt + 1, self._max_retries, delay)
+            log.warning("%s; retry %d/%d in %.2f s", error.message, attempt + 1, max_retries, delay)
             await asyncio.sleep(delay)
             attempt += 1
 
