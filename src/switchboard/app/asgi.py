@@ -6,16 +6,20 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from switchboard.app.container import Runtime, build_runtime
 from switchboard.app.faces import FaceMount, FaceTable
+from switchboard.app.guest import GuestAccount
 from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
 from switchboard.core.domain import errors as e
+from switchboard.faces.chatgpt_proxy import envelope as proxy_envelope
+from switchboard.faces.chatgpt_proxy.routes import PREFIXES as PROXY_PREFIXES
+from switchboard.faces.chatgpt_proxy.routes import ProxyOptions, chatgpt_proxy_router
 from switchboard.faces.native import envelope as native_envelope
 from switchboard.faces.native.routes import PREFIXES as NATIVE_PREFIXES
 from switchboard.faces.native.routes import native_router
@@ -36,7 +40,19 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
             services, heartbeat=streaming.heartbeat_seconds, cancel_on_disconnect=streaming.cancel_on_disconnect,
             detacher=runtime.detacher,
         ), _native_error),
+        FaceMount("chatgpt_proxy", PROXY_PREFIXES, _chatgpt_proxy_router(runtime), proxy_envelope.render_error),
     ]
+
+
+def _chatgpt_proxy_router(runtime: Runtime) -> APIRouter:
+    settings, services = runtime.settings, runtime.services
+    proxy, streaming = settings.chatgpt_proxy, settings.streaming
+    options = ProxyOptions(
+        legacy_models=proxy.legacy_models, suggest=proxy.suggest, image_model=proxy.image_model, max_n=proxy.max_n,
+        heartbeat=streaming.heartbeat_seconds, cancel_on_disconnect=streaming.cancel_on_disconnect,
+    )
+    guest = GuestAccount(services.uow, services.accounts, proxy.guest_username) if proxy.allow_anonymous else None
+    return chatgpt_proxy_router(services, options, detacher=runtime.detacher, guest=guest.principal if guest else None)
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:

@@ -1,0 +1,84 @@
+"""/openai/completions, /openai/chat and /openai/edits (each plain, /stream and /sse), and /send."""
+
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import APIRouter, Depends
+from starlette.responses import Response
+
+from switchboard.core.domain.errors import InvalidInput
+from switchboard.core.domain.users import Principal
+from switchboard.core.services.bundle import Services
+from switchboard.faces.chatgpt_proxy import mapping as m
+from switchboard.faces.chatgpt_proxy.auth import GuestSource, principal_dependency
+from switchboard.faces.chatgpt_proxy.envelope import ok
+from switchboard.faces.chatgpt_proxy.schemas import ChatBody, ChatOut, CompletionsBody, EditsBody, SendBody, SendOut
+from switchboard.faces.chatgpt_proxy.stream import NDJSON, SSE, Framing, StreamPolicy
+from switchboard.faces.chatgpt_proxy.turns import answer, many_shots, start_turn
+
+if TYPE_CHECKING:
+    from switchboard.faces.chatgpt_proxy.routes import ProxyOptions
+
+MODES: tuple[tuple[str, Framing | None], ...] = (("", None), ("/stream", NDJSON), ("/sse", SSE))
+
+
+def chat_router(
+    services: Services, options: "ProxyOptions", policy: StreamPolicy, guest: GuestSource | None
+) -> APIRouter:
+    router = APIRouter()
+    Caller = Annotated[Principal, Depends(principal_dependency(services, guest))]
+    legacy = options.legacy_models
+
+    def completions_endpoint(framing: Framing | None):  # type: ignore[no-untyped-def]
+        async def completions(principal: Caller, body: CompletionsBody) -> Response:
+            texts, model = m.prompts(body.prompt), m.chat_model(body.model, legacy)
+            if framing is None:
+                m.check_n(body.n, len(texts), options.max_n)
+                shots = [(m.completion_conversation(t, model), m.chat_request("", t, body, model))
+                         for t in texts for _ in range(body.n)]
+                return ok(await many_shots(services, principal, shots))
+            if len(texts) > 1:
+                raise InvalidInput("streaming answers one prompt at a time", param="prompt")
+            new, request = m.completion_conversation(texts[0], model), m.chat_request("", texts[0], body, model)
+            return await policy.respond(framing, start_turn(services, principal, None, new, request), with_code=False)
+
+        return completions
+
+    def edits_endpoint(framing: Framing | None):  # type: ignore[no-untyped-def]
+        async def edits(principal: Caller, body: EditsBody) -> Response:
+            model, text = m.chat_model(body.model, legacy), m.edit_text(body)
+            shot = (m.edit_conversation(body, model), m.chat_request("", text, body, model))
+            if framing is None:
+                m.check_n(body.n, 1, options.max_n)
+                return ok(await many_shots(services, principal, [shot] * body.n))
+            return await policy.respond(framing, start_turn(services, principal, None, *shot), with_code=False)
+
+        return edits
+
+    def chat_endpoint(framing: Framing | None):  # type: ignore[no-untyped-def]
+        async def chat(principal: Caller, body: ChatBody) -> Response:
+            model, text = m.chat_model(body.model, legacy), m.chat_turn_text(body)
+            request = m.chat_request("", text, body, model)
+            started = start_turn(services, principal, body.chatcode, m.new_chat(body, model), request)
+            if framing is not None:
+                return await policy.respond(framing, started, with_code=True)
+            conversation, turn = await started
+            return ok(ChatOut(chatcode=conversation.id, content=await answer(turn)).model_dump())
+
+        return chat
+
+    for suffix, framing in MODES:
+        router.add_api_route(f"/openai/completions{suffix}", completions_endpoint(framing), methods=["POST"])
+        router.add_api_route(f"/openai/edits{suffix}", edits_endpoint(framing), methods=["POST"])
+        router.add_api_route(f"/openai/chat{suffix}", chat_endpoint(framing), methods=["POST"])
+
+    @router.post("/send")
+    async def send(principal: Caller, body: SendBody) -> Response:
+        """A simple threaded chat: `fileId` names the conversation, `inputFileId` continues it.
+        Answers `text`/`fileId` at the top level (as the original did) and in the envelope."""
+        request = m.chat_request("", body.text, None, None)
+        conversation, turn = await start_turn(services, principal, body.input_file_id, m.new_send(body.text), request)
+        out = SendOut(text=await answer(turn), fileId=conversation.id).model_dump()
+        return ok(out, **out)
+
+    return router
