@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from switchboard.core.domain.conversations import Conversation, ConversationSettings, Message, Part
+from switchboard.core.domain.mcp import McpServerStatus
 from switchboard.core.domain.quotas import Quota
+from switchboard.core.domain.tools import ToolOutcome, ToolSpec
 from switchboard.core.domain.users import ApiKey, User
 from switchboard.core.services.conversations import ConversationPatch, NewConversation
 from switchboard.faces.native.schemas import (
@@ -32,7 +36,44 @@ def admin_user_out(user: User, quota: Quota) -> dict[str, Any]:
         "token_allowance": None if quota.unlimited else quota.allowance,
         "unlimited": quota.unlimited, "tokens_used": quota.used, "tokens_reserved": quota.reserved,
         "tokens_remaining": None if quota.unlimited else quota.remaining,
+        "tools": user.settings.get("tools"),
     }
+
+
+TOOL_CATEGORIES = ("crawler", "code", "data", "weather", "mcp")
+
+
+def tool_out(spec: ToolSpec) -> dict[str, Any]:
+    return {"name": spec.name, "description": spec.description, "category": spec.category,
+            "parameters": spec.parameters, "source": spec.source}
+
+
+def tools_out(specs: list[ToolSpec]) -> dict[str, Any]:
+    """Seed 004: `{tools, categorized: {crawler, code, data, weather, ...}, total}`."""
+    tools = [tool_out(s) for s in specs]
+    categorized: dict[str, list[dict[str, Any]]] = {c: [] for c in TOOL_CATEGORIES}
+    for tool in tools:
+        categorized.setdefault(tool["category"], []).append(tool)
+    return {"tools": tools, "categorized": categorized, "total": len(tools)}
+
+
+def tool_run_out(name: str, outcome: ToolOutcome) -> dict[str, Any]:
+    return {"name": name, "result": _json_or_text(outcome.content), "content": outcome.content,
+            "is_error": outcome.is_error, "data": outcome.data, "attachments": list(outcome.attachments)}
+
+
+def mcp_status_out(status: McpServerStatus, tools: list[ToolSpec]) -> dict[str, Any]:
+    out = status.model_dump(mode="json")
+    out["config"] = status.config.model_dump(mode="json", exclude_defaults=True)
+    out["tools"] = [t.name for t in tools if t.source == f"mcp:{status.name}"]
+    return out
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return orjson.loads(text) if text else None
+    except orjson.JSONDecodeError:
+        return text
 
 
 def new_conversation(body: ConversationBody) -> NewConversation:

@@ -75,6 +75,21 @@ class UserPatchBody(_Body):
     token_allowance: int | None = Field(default=None, ge=0)
     unlimited: bool | None = None
     add_tokens: int | None = Field(default=None, ge=1)
+    tools: list[str] | None = Field(default=None, max_length=500)  # names or categories; null = no limit
+
+
+class McpServerBody(_Body):
+    """One entry of the Claude-desktop `mcpServers` map: a command (stdio) or a url (http/sse)."""
+
+    command: str | None = Field(default=None, max_length=4096)
+    args: list[str] = Field(default_factory=list, max_length=200)
+    env: dict[str, str] = Field(default_factory=dict)
+    url: str | None = Field(default=None, max_length=4096)
+    headers: dict[str, str] = Field(default_factory=dict)
+    transport: str | None = Field(default=None, max_length=40)
+    type: str | None = Field(default=None, max_length=40)  # how Claude Code / Cursor spell the transport
+    description: str = Field(default="", max_length=2000)
+    disabled: bool = False
 
 
 class UserOut(BaseModel):
