@@ -40,6 +40,8 @@ from switchboard.core.services.identities import IdentityService
 from switchboard.core.services.keys import KeyService
 from switchboard.core.services.media import MediaDefaults, MediaService
 from switchboard.core.services.models import ModelService
+from switchboard.core.services.proactive import ProactiveService
+from switchboard.core.services.profiles import ProfileService
 from switchboard.core.services.quotas import QuotaPolicy, QuotaService
 from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
 from switchboard.core.services.tools import McpAdminService, ToolService
@@ -61,6 +63,7 @@ class Runtime:
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
         await self._ensure_admin()
+        await self.services.profiles.ensure_default()
         if self.mcp is not None:  # waits for each server's first connect attempt
             await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
@@ -164,6 +167,7 @@ def build_runtime(settings: Settings) -> Runtime:
         EngineSettings(settings.streaming.flush_seconds, settings.limits.history_messages,
                        settings.limits.max_message_chars),
     )
+    push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
     services = Services(
         uow=uow, clock=clock,
         accounts=AccountService(uow, Argon2PasswordHasher(), issuer, clock, policy),
@@ -171,7 +175,7 @@ def build_runtime(settings: Settings) -> Runtime:
         conversations=ConversationService(uow, clock), quotas=quotas, files=files,
         models=ModelService(catalog), tools=tools, chat=engine,
         identities=IdentityService(uow, clock, settings.default_token_allowance),
-        push=RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus(),
+        push=push, profiles=ProfileService(uow, clock), proactive=ProactiveService(uow, clock, push),
         media=build_media(settings, catalog, files, quotas, uow, counter, clock),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )

@@ -16,6 +16,8 @@ from switchboard.core.services.identities import IdentityService
 from switchboard.core.services.keys import KeyService
 from switchboard.core.services.media import MediaService
 from switchboard.core.services.models import ModelService
+from switchboard.core.services.proactive import ProactiveService
+from switchboard.core.services.profiles import ProfileService
 from switchboard.core.services.quotas import QuotaService
 from switchboard.core.services.tool_loop import ToolRunner
 from switchboard.core.services.tools import McpAdminService, ToolService
@@ -39,3 +41,5 @@ class Services:
     identities: IdentityService
     push: PushBus  # proactive messages to connected clients (WebSocket sessions, bots)
     media: MediaService  # images, audio, embeddings, videos (with files and usage)
+    profiles: ProfileService  # named chat profiles (AstrBot config files)
+    proactive: ProactiveService  # the bot speaks first into a platform session
