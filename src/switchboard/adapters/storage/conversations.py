@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -202,3 +202,69 @@ class SqlMessageRepo:
         )
         result = await self._connection.execute(statement)
         return int(result.rowcount)
+
+    async def list_across(
+        self,
+        page: int,
+        page_size: int,
+        *,
+        user_id: int | None = None,
+        origins: Sequence[str] = (),
+        external_key: str | None = None,
+        role: str | None = None,
+        deleted: bool | None = None,
+    ) -> tuple[list[Message], int]:
+        joined = messages.join(conversations, conversations.c.id == messages.c.conversation_id)
+        conditions: list[Any] = []
+        if user_id is not None:
+            conditions.append(conversations.c.user_id == user_id)
+        if origins:
+            conditions.append(conversations.c.origin.in_(list(origins)))
+        if external_key is not None:
+            conditions.append(conversations.c.external_key == external_key)
+        if role is not None:
+            conditions.append(messages.c.role == role)
+        if deleted is not None:
+            conditions.append(messages.c.is_deleted == deleted)
+        total = await self._connection.scalar(select(func.count()).select_from(joined).where(*conditions))
+        statement = (
+            select(messages)
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(messages.c.id.desc())
+            .limit(page_size)
+            .offset((max(page, 1) - 1) * page_size)
+        )
+        rows = (await self._connection.execute(statement)).mappings().all()
+        return [_message_from_row(row) for row in rows], int(total or 0)
+
+    async def replies(self, message_ids: list[int]) -> dict[int, list[Message]]:
+        if not message_ids:
+            return {}
+        asked = messages.alias("asked")
+        conversation_ids = select(asked.c.conversation_id).where(asked.c.id.in_(message_ids))
+        earlier = messages.alias("earlier")
+        # the question an answer belongs to: the newest user message before it in its conversation
+        question = (
+            select(func.max(earlier.c.id))
+            .where(
+                earlier.c.conversation_id == messages.c.conversation_id,
+                earlier.c.role == "user",
+                earlier.c.id < messages.c.id,
+            )
+            .scalar_subquery()
+        )
+        statement = (
+            select(messages, question.label("question_id"))
+            .where(
+                messages.c.conversation_id.in_(conversation_ids),
+                messages.c.role == "assistant",
+                messages.c.id > min(message_ids),
+                question.in_(message_ids),
+            )
+            .order_by(messages.c.id)
+        )
+        found: dict[int, list[Message]] = {}
+        for row in (await self._connection.execute(statement)).mappings().all():
+            found.setdefault(int(row["question_id"]), []).append(_message_from_row(row))
+        return found

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Protocol
@@ -71,6 +72,19 @@ class MessageRepo(Protocol):
     async def update(self, message: Message) -> None: ...
     async def mark_deleted(self, message_ids: builtins.list[int]) -> None: ...
     async def mark_conversation_deleted(self, conversation_id: str) -> int: ...
+
+    async def list_across(
+        self, page: int, page_size: int, *, user_id: int | None = None, origins: Sequence[str] = (),
+        external_key: str | None = None, role: str | None = None, deleted: bool | None = None,
+    ) -> tuple[builtins.list[Message], int]:
+        """Messages of many conversations, newest first, deleted ones included unless `deleted` says
+        otherwise; filtered by their conversation's owner, origin (any of `origins`) and external key."""
+        ...
+
+    async def replies(self, message_ids: builtins.list[int]) -> dict[int, builtins.list[Message]]:
+        """For each given user message: the assistant messages after it in its conversation, up to
+        the next user message, oldest first, deleted ones included (a record's answers)."""
+        ...
 
 
 class QuotaRepo(Protocol):
