@@ -22,9 +22,7 @@ import pytest
 
 from switchboard.adapters.storage import SqlUnitOfWork, upgrade_database
 
-POSTGRES_ADMIN_DSN = os.environ.get(
-    "SWITCHBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_DSN = os.environ.get("SWITCHBOARD_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture
@@ -57,8 +55,7 @@ async def postgres_url() -> AsyncIterator[str]:
     try:
         # a pool left open by a failed test must not keep the database alive
         await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = $1 AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
             name,
         )
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -14,8 +14,19 @@ from switchboard.adapters.storage.engine import create_engine_for
 from switchboard.adapters.storage.tables import metadata
 
 EXPECTED_TABLES = {
-    "users", "api_keys", "revoked_tokens", "conversations", "messages",
-    "quotas", "usage_ledger", "files", "settings", "alembic_version",
+    "users",
+    "api_keys",
+    "revoked_tokens",
+    "conversations",
+    "messages",
+    "quotas",
+    "usage_ledger",
+    "files",
+    "settings",
+    "platform_identities",
+    "profiles",
+    "shares",
+    "alembic_version",
 }
 
 

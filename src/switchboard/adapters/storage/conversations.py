@@ -84,9 +84,7 @@ class SqlConversationRepo:
             conditions.append(conversations.c.origin == origin)
         if external_key is not None:
             conditions.append(conversations.c.external_key == external_key)
-        total = await self._connection.scalar(
-            select(func.count()).select_from(conversations).where(*conditions)
-        )
+        total = await self._connection.scalar(select(func.count()).select_from(conversations).where(*conditions))
         statement = (
             select(conversations)
             .where(*conditions)
@@ -164,16 +162,10 @@ class SqlMessageRepo:
         return dataclasses.replace(message, id=new_id)
 
     async def get(self, message_id: int) -> Message | None:
-        row = (
-            (await self._connection.execute(select(messages).where(messages.c.id == message_id)))
-            .mappings()
-            .first()
-        )
+        row = (await self._connection.execute(select(messages).where(messages.c.id == message_id))).mappings().first()
         return _message_from_row(row) if row else None
 
-    async def list(
-        self, conversation_id: str, limit: int = 100, include_deleted: bool = False
-    ) -> list[Message]:
+    async def list(self, conversation_id: str, limit: int = 100, include_deleted: bool = False) -> list[Message]:
         statement = select(messages).where(messages.c.conversation_id == conversation_id)
         if not include_deleted:
             statement = statement.where(not_(messages.c.is_deleted))

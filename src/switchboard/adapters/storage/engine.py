@@ -58,12 +58,28 @@ def _prepare_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        # WAL lets readers proceed while one writer commits; NORMAL sync is durable enough with WAL.
-        cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute("PRAGMA synchronous = NORMAL")
+        _switch_to_wal(cursor)
+        cursor.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL, and much faster
         cursor.execute("PRAGMA foreign_keys = ON")
     finally:
         cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """WAL lets readers go on while one writer commits. The mode is stored in the file, so this
+    only does work on a new database."""
+    cursor.execute("PRAGMA journal_mode")
+    if str(cursor.fetchone()[0]).lower() == "wal":
+        return
+    try:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    except Exception as exc:
+        # Switching needs an exclusive lock and does not wait for it. Someone holding a lock on a
+        # new file has already run this switch successfully (every connection does so before its
+        # first BEGIN), so when several processes open a fresh database at once the file is, or
+        # is just becoming, WAL anyway: losing that race is harmless.
+        if "locked" not in str(exc):
+            raise
 
 
 def _begin_immediate(connection: Connection) -> None:

@@ -41,9 +41,7 @@ async def upgrade_database(database_url: str) -> None:
     try:
         async with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
-                )
+                await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
             await connection.run_sync(_upgrade_to_head, database_url)
     finally:
         await engine.dispose()

@@ -54,11 +54,7 @@ class SqlQuotaRepo:
 
     async def get(self, user_id: int) -> Quota:
         """A user without a quota row has nothing to spend (and is not unlimited)."""
-        row = (
-            (await self._connection.execute(select(quotas).where(quotas.c.user_id == user_id)))
-            .mappings()
-            .first()
-        )
+        row = (await self._connection.execute(select(quotas).where(quotas.c.user_id == user_id))).mappings().first()
         if row is None:
             return Quota(user_id=user_id, allowance=0, used=0, reserved=0, unlimited=False)
         return _quota_from_row(row)
@@ -67,9 +63,7 @@ class SqlQuotaRepo:
         """Create the quota row if missing; an existing row keeps its values."""
         statement = (
             upsert_into(self._connection, quotas)
-            .values(
-                user_id=user_id, allowance=allowance, used=0, reserved=0, unlimited=unlimited, last_grant=0
-            )
+            .values(user_id=user_id, allowance=allowance, used=0, reserved=0, unlimited=unlimited, last_grant=0)
             .on_conflict_do_nothing(index_elements=["user_id"])
         )
         await self._connection.execute(statement)
@@ -155,6 +149,4 @@ class SqlQuotaRepo:
         ).where(usage_ledger.c.user_id == user_id)
         total, today, week, month = (await self._connection.execute(statement)).one()
         # PostgreSQL sums BIGINT as NUMERIC (Decimal); int() gives one type on both databases.
-        return UsageSummary(
-            total=int(total), today=int(today), last_7_days=int(week), last_30_days=int(month)
-        )
+        return UsageSummary(total=int(total), today=int(today), last_7_days=int(week), last_30_days=int(month))

@@ -112,9 +112,7 @@ class SqlUserRepo:
     async def count_admins(self) -> int:
         """Active admins only: a disabled admin cannot rescue the server."""
         statement = (
-            select(func.count())
-            .select_from(users)
-            .where(users.c.role == Role.ADMIN.value, users.c.is_active.is_(True))
+            select(func.count()).select_from(users).where(users.c.role == Role.ADMIN.value, users.c.is_active.is_(True))
         )
         return int(await self._connection.scalar(statement) or 0)
 
@@ -169,23 +167,15 @@ class SqlApiKeyRepo:
         return await self._one(select(api_keys).where(api_keys.c.key_hash == key_hash))
 
     async def list_for_user(self, user_id: int) -> list[ApiKey]:
-        statement = (
-            select(api_keys)
-            .where(api_keys.c.user_id == user_id)
-            .order_by(api_keys.c.created_at, api_keys.c.id)
-        )
+        statement = select(api_keys).where(api_keys.c.user_id == user_id).order_by(api_keys.c.created_at, api_keys.c.id)
         rows = (await self._connection.execute(statement)).mappings().all()
         return [_key_from_row(row) for row in rows]
 
     async def update(self, key: ApiKey) -> None:
-        await self._connection.execute(
-            update(api_keys).where(api_keys.c.id == key.id).values(**_key_values(key))
-        )
+        await self._connection.execute(update(api_keys).where(api_keys.c.id == key.id).values(**_key_values(key)))
 
     async def touch(self, key_id: str, at: datetime) -> None:
-        await self._connection.execute(
-            update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=at)
-        )
+        await self._connection.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=at))
 
     async def _one(self, statement: Any) -> ApiKey | None:
         row = (await self._connection.execute(statement)).mappings().first()

@@ -57,9 +57,7 @@ def upgrade() -> None:
         sa.Column("rpm_limit", sa.Integer(), nullable=True),
         sa.Column("tpm_limit", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_api_keys"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_api_keys_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_api_keys_user_id_users", ondelete="CASCADE"),
         sa.UniqueConstraint("key_hash", name="uq_api_keys_key_hash"),
     )
     op.create_index("ix_api_keys_user_id", "api_keys", ["user_id"])
@@ -86,13 +84,9 @@ def upgrade() -> None:
         _timestamp("created_at"),
         _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name="pk_conversations"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_conversations_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_conversations_user_id_users", ondelete="CASCADE"),
     )
-    op.create_index(
-        "ix_conversations_user_origin_key", "conversations", ["user_id", "origin", "external_key"]
-    )
+    op.create_index("ix_conversations_user_origin_key", "conversations", ["user_id", "origin", "external_key"])
     op.create_index("ix_conversations_user_updated", "conversations", ["user_id", "updated_at"])
 
     op.create_table(
@@ -132,9 +126,7 @@ def upgrade() -> None:
         # what the latest reservation granted, written by the same UPDATE so RETURNING can report it
         sa.Column("last_grant", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", name="pk_quotas"),
-        sa.ForeignKeyConstraint(
-            ["user_id"], ["users.id"], name="fk_quotas_user_id_users", ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name="fk_quotas_user_id_users", ondelete="CASCADE"),
     )
 
     op.create_table(
