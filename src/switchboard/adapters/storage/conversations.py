@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, not_, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.tables import conversations, messages
@@ -22,7 +23,7 @@ from switchboard.core.domain.conversations import (
 )
 
 
-def _conversation_from_row(row: Mapping[str, Any]) -> Conversation:
+def _conversation_from_row(row: RowMapping) -> Conversation:
     return Conversation(
         id=row["id"],
         user_id=row["user_id"],
@@ -111,7 +112,7 @@ class SqlConversationRepo:
         await self._connection.execute(statement)
 
 
-def _message_from_row(row: Mapping[str, Any]) -> Message:
+def _message_from_row(row: RowMapping) -> Message:
     usage = row["usage"]
     return Message(
         id=row["id"],

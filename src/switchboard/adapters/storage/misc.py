@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
@@ -14,7 +14,7 @@ from switchboard.adapters.storage.tables import files, settings
 from switchboard.core.domain.files import StoredFile
 
 
-def _file_from_row(row: Mapping[str, Any]) -> StoredFile:
+def _file_from_row(row: RowMapping) -> StoredFile:
     return StoredFile(
         id=row["id"],
         user_id=row["user_id"],

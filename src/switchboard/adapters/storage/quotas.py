@@ -6,11 +6,11 @@ concurrent requests (other tasks, other workers) can never spend the same tokens
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BigInteger, case, func, insert, literal, or_, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
@@ -18,7 +18,7 @@ from switchboard.adapters.storage.tables import quotas, usage_ledger
 from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
 
 
-def _quota_from_row(row: Mapping[str, Any]) -> Quota:
+def _quota_from_row(row: RowMapping) -> Quota:
     return Quota(
         user_id=row["user_id"],
         allowance=int(row["allowance"]),

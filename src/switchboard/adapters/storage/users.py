@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
@@ -30,7 +30,7 @@ async def execute_or_conflict(connection: AsyncConnection, statement: Executable
         raise Conflict(message) from exc
 
 
-def _user_from_row(row: Mapping[str, Any]) -> User:
+def _user_from_row(row: RowMapping) -> User:
     return User(
         id=row["id"],
         username=row["username"],
@@ -117,7 +117,7 @@ class SqlUserRepo:
         return int(await self._connection.scalar(statement) or 0)
 
 
-def _key_from_row(row: Mapping[str, Any]) -> ApiKey:
+def _key_from_row(row: RowMapping) -> ApiKey:
     return ApiKey(
         id=row["id"],
         user_id=row["user_id"],
