@@ -24,6 +24,9 @@ from switchboard.faces.native import envelope as native_envelope
 from switchboard.faces.native.routes import PREFIXES as NATIVE_PREFIXES
 from switchboard.faces.native.routes import native_router
 from switchboard.faces.native.routes_health import health_router
+from switchboard.faces.openai.envelope import render_error as openai_error
+from switchboard.faces.openai.routes import PREFIXES as OPENAI_PREFIXES
+from switchboard.faces.openai.routes import openai_router
 
 log = logging.getLogger("switchboard")
 
@@ -41,6 +44,8 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
             detacher=runtime.detacher,
         ), _native_error),
         FaceMount("chatgpt_proxy", PROXY_PREFIXES, _chatgpt_proxy_router(runtime), proxy_envelope.render_error),
+        FaceMount("openai", OPENAI_PREFIXES, openai_router(
+            services.gateway, services.models, heartbeat=streaming.heartbeat_seconds), openai_error),
     ]
 
 

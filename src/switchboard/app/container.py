@@ -15,6 +15,9 @@ from switchboard.adapters.blobs.local import LocalBlobStore
 from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
 from switchboard.adapters.providers.echo import EchoProvider
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
+from switchboard.adapters.providers.router import WeightedRouter
+from switchboard.adapters.ratelimit.memory import InMemoryRateLimiter
+from switchboard.adapters.ratelimit.redis import RedisRateLimiter
 from switchboard.adapters.push.memory import InMemoryPushBus
 from switchboard.adapters.push.redis_bus import RedisPushBus
 from switchboard.adapters.security.clock import SystemClock
@@ -36,6 +39,7 @@ from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat_engine import ChatEngine, EngineSettings
 from switchboard.core.services.conversations import ConversationService
 from switchboard.core.services.files import FileService
+from switchboard.core.services.gateway import GatewayPolicy, GatewayService
 from switchboard.core.services.identities import IdentityService
 from switchboard.core.services.keys import KeyService
 from switchboard.core.services.media import MediaDefaults, MediaService
@@ -70,6 +74,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.detacher.wait_all()
+        await self.services.gateway.close()  # settles the usage still queued
         if self.mcp is not None:
             await self.mcp.close()
         if self.builtin_tools is not None:
@@ -141,6 +146,15 @@ def build_tool_hosts(settings: Settings, files: FileService) -> tuple[BuiltinToo
     return builtin, mcp
 
 
+def build_gateway(settings: Settings, catalog: ProviderCatalog, accounts: AccountService, uow: SqlUnitOfWork,
+                  quotas: QuotaService, counter: HeuristicTokenCounter, clock: SystemClock) -> GatewayService:
+    g = settings.gateway
+    router = WeightedRouter(catalog, cooldown_seconds=g.cooldown_seconds, failures_to_cool=g.failures_to_cool)
+    limiter = RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
+    return GatewayService(accounts, uow, router, limiter, quotas, counter, clock,
+                          GatewayPolicy(log_content=g.log_content, auth_cache_seconds=g.auth_cache_seconds))
+
+
 def build_media(settings: Settings, catalog: ProviderCatalog, files: FileService, quotas: QuotaService,
                 uow: SqlUnitOfWork, counter: HeuristicTokenCounter, clock: SystemClock) -> MediaService:
     return MediaService(catalog, files, quotas, uow, counter, clock, MediaDefaults(**settings.media.model_dump()))
@@ -168,15 +182,17 @@ def build_runtime(settings: Settings) -> Runtime:
                        settings.limits.max_message_chars),
     )
     push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
+    accounts = AccountService(uow, Argon2PasswordHasher(), issuer, clock, policy)
     services = Services(
         uow=uow, clock=clock,
-        accounts=AccountService(uow, Argon2PasswordHasher(), issuer, clock, policy),
+        accounts=accounts,
         keys=KeyService(uow, clock), admin=AdminService(uow),
         conversations=ConversationService(uow, clock), quotas=quotas, files=files,
         models=ModelService(catalog), tools=tools, chat=engine,
         identities=IdentityService(uow, clock, settings.default_token_allowance),
         push=push, profiles=ProfileService(uow, clock), proactive=ProactiveService(uow, clock, push),
         media=build_media(settings, catalog, files, quotas, uow, counter, clock),
+        gateway=build_gateway(settings, catalog, accounts, uow, quotas, counter, clock),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
     return Runtime(settings, services, uow, catalog, builtin_tools, mcp)

@@ -116,6 +116,14 @@ class ProviderCatalog:
             return self._echo, ECHO_MODEL
         raise UnknownModel(f"unknown model '{model}'; available: {self._known_names()}", param="model")
 
+    async def serving(self, model: str) -> tuple[str, list[CatalogEntry]]:
+        """The model's upstream name (aliases resolved) and every entry that serves it, in order."""
+        name = self._aliases.get(model, model)
+        return name, [slot.entry for slot in self._slots if name in await self._models_of(slot)]
+
+    def known_names(self) -> str:
+        return self._known_names()
+
     async def resolve_media(self, model: str) -> tuple[MediaProvider, str]:
         """A provider that lists the media model (weighted like chat); when none lists it (image and
         audio models are often missing from /models) and only one media-capable provider exists,

@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 from switchboard.adapters.providers.openai_media import Body, OpenAIMediaMixin
+from switchboard.adapters.providers.openai_relay import OpenAIRelayMixin
 from switchboard.adapters.providers.openai_wire import ChunkReader, status_error
 from switchboard.adapters.providers.silence import SilenceWatchdog
 from switchboard.adapters.providers.sse import DONE, SSEDecoder
@@ -32,7 +33,7 @@ _ERROR_BODY_LIMIT = 64 * 1024
 _DRAIN_PATIENCE = 0.25  # after [DONE], how long to wait for the end of the body to keep the connection
 
 
-class OpenAICompatProvider(OpenAIMediaMixin):
+class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
     def __init__(
         self,
         *,

@@ -12,6 +12,7 @@ from switchboard.core.services.admin import AdminService
 from switchboard.core.services.chat_engine import ChatEngine
 from switchboard.core.services.conversations import ConversationService
 from switchboard.core.services.files import FileService
+from switchboard.core.services.gateway import GatewayService
 from switchboard.core.services.identities import IdentityService
 from switchboard.core.services.keys import KeyService
 from switchboard.core.services.media import MediaService
@@ -41,5 +42,6 @@ class Services:
     identities: IdentityService
     push: PushBus  # proactive messages to connected clients (WebSocket sessions, bots)
     media: MediaService  # images, audio, embeddings, videos (with files and usage)
+    gateway: GatewayService  # the OpenAI-compatible relay: keys, limits, routing, usage
     profiles: ProfileService  # named chat profiles (AstrBot config files)
     proactive: ProactiveService  # the bot speaks first into a platform session

@@ -1,1 +1,1 @@
-"""The openai face."""
+"""The OpenAI-compatible API (/v1/*): Switchboard as a gateway any OpenAI SDK can use."""

@@ -1,0 +1,76 @@
+"""Which providers the gateway tries for a model, in which order, and which sit out for a while.
+
+Several providers may serve one model (configured lists or their own /models listing), each with
+a weight: the order of attempts is a weighted random permutation (Efraimidis-Spirakis keys), so
+traffic splits by weight and a failure falls through to the others. A provider that failed
+`failures_to_cool` times in a row before its first byte is left out for `cooldown_seconds`; after
+that it is tried again, and one more failure sends it straight back (one success forgives all).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
+from switchboard.core.domain.errors import UnknownModel, UpstreamUnavailable
+from switchboard.core.ports.gateway import RelayProvider
+
+
+@dataclass(slots=True)
+class Health:
+    failures: int = 0  # in a row
+    cool_until: float = 0.0
+
+
+class WeightedRouter:
+    def __init__(
+        self, catalog: ProviderCatalog, *, cooldown_seconds: float = 30.0, failures_to_cool: int = 3,
+        rng: random.Random | None = None, clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._catalog = catalog
+        self._cooldown = cooldown_seconds
+        self._threshold = max(failures_to_cool, 1)
+        self._rng = rng or random.Random()
+        self._clock = clock
+        self._health: dict[str, Health] = {}
+
+    async def candidates(self, model: str) -> list[tuple[RelayProvider, str]]:
+        name, entries = await self._catalog.serving(model)
+        relays = [e for e in entries if callable(getattr(e.provider, "relay", None))]
+        if not relays:
+            raise UnknownModel(f"The model '{model}' does not exist; available: {self._catalog.known_names()}",
+                               param="model")
+        now = self._clock()
+        ready = [e for e in relays if self.health(e.provider.name).cool_until <= now]
+        if not ready:
+            wait = min(self.health(e.provider.name).cool_until for e in relays) - now
+            raise UpstreamUnavailable(
+                f"every provider of '{model}' failed repeatedly and is cooling down; try again in {wait:.0f} s",
+                retryable=True,
+            )
+        return [(e.provider, name) for e in self._order(ready)]  # type: ignore[misc]
+
+    def report(self, provider: str, ok: bool) -> None:
+        health = self.health(provider)
+        if ok:
+            health.failures, health.cool_until = 0, 0.0
+            return
+        health.failures += 1
+        if health.failures >= self._threshold:
+            health.cool_until = self._clock() + self._cooldown
+
+    def health(self, provider: str) -> Health:
+        return self._health.setdefault(provider, Health())
+
+    def _order(self, entries: list[CatalogEntry]) -> list[CatalogEntry]:
+        if len(entries) == 1:
+            return entries
+
+        def key(entry: CatalogEntry) -> float:
+            weight = max(entry.weight, 0)
+            return self._rng.random() ** (1.0 / weight) if weight else -1.0
+
+        return sorted(entries, key=key, reverse=True)

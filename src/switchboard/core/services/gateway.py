@@ -1,0 +1,320 @@
+"""The OpenAI-compatible gateway: any OpenAI client, one place for keys, quotas, routing and usage.
+
+    caller = await gateway.authenticate(token)              # cached a few seconds: the hot path
+    answer = await gateway.call(caller, CHAT, body, raw)    # body parsed by the face, raw as sent
+
+Rules, in order: the credential needs the `chat` scope; a key's allowed models, then its requests-
+and tokens-per-minute limits; the user's quota is held (limited users: one atomic conditional
+UPDATE; unlimited users are metered without one); providers are tried in the router's order, the
+next one when an attempt fails before its first byte. The client's JSON goes upstream as sent,
+with only `model` rewritten and `stream_options.include_usage` switched on; the provider's bytes
+come back unchanged (see gateway_stream). Usage is settled once, after the answer, off the
+request path (gateway_usage); with `log_content` the exchange is stored as a conversation.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard.core.domain.errors import (
+    Forbidden,
+    InvalidInput,
+    RateLimited,
+    Unauthenticated,
+    UpstreamError,
+    UpstreamTimeout,
+)
+from switchboard.core.domain.quotas import UsageEntry
+from switchboard.core.domain.users import Principal, Scope
+from switchboard.core.ports.gateway import Multipart, ProviderRouter, RateLimiter, RelayProvider, RelayReply
+from switchboard.core.ports.storage import UnitOfWork
+from switchboard.core.ports.system import Clock, TokenCounter
+from switchboard.core.services import gateway_legacy as legacy
+from switchboard.core.services.accounts import AccountService
+from switchboard.core.services.gateway_log import exchange_of
+from switchboard.core.services.gateway_stream import StreamScanner, usage_numbers
+from switchboard.core.services.gateway_usage import Settlement, UsageSettler
+from switchboard.core.services.quotas import Hold, QuotaService
+
+_AUTH_CACHE_SIZE = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayPolicy:
+    log_content: bool = False
+    auth_cache_seconds: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    principal: Principal
+    rpm: int | None = None
+    tpm: int | None = None
+    unlimited: bool = False
+
+    @property
+    def rate_key(self) -> str:
+        return self.principal.key_id or f"user:{self.principal.user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    path: str  # under the provider's base URL
+    source: str  # the usage ledger's name for it
+    streams: bool = False
+
+
+CHAT = Endpoint("/chat/completions", "chat", streams=True)
+COMPLETIONS = Endpoint("/completions", "completion", streams=True)
+EMBEDDINGS = Endpoint("/embeddings", "embedding")
+IMAGES = Endpoint("/images/generations", "image")
+IMAGE_EDITS = Endpoint("/images/edits", "image")
+SPEECH = Endpoint("/audio/speech", "speech")
+TRANSCRIPTIONS = Endpoint("/audio/transcriptions", "audio")
+
+
+@dataclass(slots=True)
+class Answer:
+    """A provider's answer: the whole body, or a stream of SSE bytes to relay as they come."""
+
+    content_type: str
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+    provider: str = ""
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One call in the air: what settling it needs."""
+
+    caller: Caller
+    endpoint: Endpoint
+    model: str
+    hold: Hold
+    body: dict[str, Any]
+
+
+class GatewayService:
+    def __init__(
+        self, accounts: AccountService, uow: UnitOfWork, router: ProviderRouter, limiter: RateLimiter | None,
+        quotas: QuotaService, counter: TokenCounter, clock: Clock, policy: GatewayPolicy,
+        *, monotonic: Callable[[], float] = time.monotonic, settle_interval: float = 0.05,
+    ) -> None:
+        self._accounts = accounts
+        self._uow = uow
+        self._router = router
+        self._limiter = limiter
+        self._quotas = quotas
+        self._counter = counter
+        self._clock = clock
+        self.policy = policy
+        self._monotonic = monotonic
+        self._auth: dict[str, tuple[float, Caller]] = {}
+        self.settler = UsageSettler(uow, limiter, interval=settle_interval)
+
+    async def authenticate(self, token: str | None) -> Caller:
+        """A bearer credential -> Caller, trusted for `auth_cache_seconds` (a revoked or expired key
+        is refused at most that much later)."""
+        now = self._monotonic()
+        cached = self._auth.get(token) if token else None
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        if not token:
+            raise Unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'")
+        principal = await self._accounts.principal_from_token(token)
+        async with self._uow() as tx:
+            key = await tx.keys.get(principal.key_id) if principal.key_id else None
+            quota = await tx.quotas.get(principal.user_id)
+        caller = Caller(principal, key.rpm_limit if key else None, key.tpm_limit if key else None, quota.unlimited)
+        if len(self._auth) >= _AUTH_CACHE_SIZE:
+            self._auth.clear()
+        self._auth[token] = (now + self.policy.auth_cache_seconds, caller)
+        return caller
+
+    async def call(self, caller: Caller, endpoint: Endpoint, body: dict[str, Any], raw: bytes | Multipart) -> Answer:
+        principal = caller.principal
+        if not principal.has(Scope.CHAT):
+            raise Forbidden("this API key lacks the 'chat' scope")
+        model = body.get("model")
+        if not isinstance(model, str) or not model:
+            raise InvalidInput("you must provide a model parameter", param="model")
+        if principal.allowed_models and model not in principal.allowed_models:
+            raise Forbidden(f"this API key may not use the model '{model}'")
+        if self._limiter is not None and (caller.rpm or caller.tpm):
+            wait = await self._limiter.acquire(caller.rate_key, rpm=caller.rpm, tpm=caller.tpm)
+            if wait is not None:
+                limit = f"{caller.rpm} requests" if caller.rpm else f"{caller.tpm} tokens"
+                raise RateLimited(f"rate limit of this API key reached ({limit} per minute)", retry_after=wait)
+        stream = endpoint.streams and body.get("stream") is True
+        hold = await self._hold(caller, body)
+        flight = _Flight(caller, endpoint, model, hold, body)
+        try:
+            return await self._answer(flight, raw, stream)
+        except BaseException:
+            if hold.tokens:
+                await self._quotas.release(hold)
+            raise
+
+    async def flush(self) -> None:
+        await self.settler.flush()
+
+    async def close(self) -> None:
+        await self.settler.close()
+        if self._limiter is not None:
+            await self._limiter.close()
+
+    # -- the call -----------------------------------------------------------------------------
+    async def _answer(self, flight: _Flight, raw: bytes | Multipart, stream: bool) -> Answer:
+        endpoint = flight.endpoint
+        try:
+            reply, provider = await self._open(flight.model, endpoint, flight.body, raw, stream)
+        except UpstreamError as exc:
+            if endpoint is not COMPLETIONS or exc.status not in (404, 405):
+                raise
+            # the provider has no legacy completions API: ask its chat API instead
+            chat = legacy.chat_body(flight.body)
+            reply, provider = await self._open(flight.model, CHAT, chat, b"", stream)
+            if stream:
+                relayed = self._relay(flight, reply, bool(legacy.wants_usage(flight.body)))
+                return Answer("text/event-stream", stream=legacy.completion_chunks(relayed), provider=provider)
+            answer = await self._whole(flight, reply, provider)
+            answer.body = legacy.completion_from_chat(answer.body)
+            return answer
+        if stream:
+            asked = bool((flight.body.get("stream_options") or {}).get("include_usage"))
+            return Answer("text/event-stream", stream=self._relay(flight, reply, asked), provider=provider)
+        return await self._whole(flight, reply, provider)
+
+    async def _open(
+        self, model: str, endpoint: Endpoint, body: dict[str, Any], raw: bytes | Multipart, stream: bool
+    ) -> tuple[RelayReply, str]:
+        last: UpstreamError | None = None
+        for provider, upstream_model in await self._router.candidates(model):
+            payload = _payload(body, raw, upstream_model, stream)
+            try:
+                reply = await provider.relay(endpoint.path, payload, model=upstream_model, stream=stream)
+            except UpstreamError as exc:
+                if not _worth_another(exc):
+                    raise  # the request itself is wrong: another provider would refuse it too
+                self._router.report(provider.name, False)
+                last = exc
+                continue
+            self._router.report(provider.name, True)
+            return reply, provider.name
+        assert last is not None  # the router never returns an empty list
+        raise last
+
+    async def _whole(self, flight: _Flight, reply: RelayReply, provider: str) -> Answer:
+        body = await reply.read()
+        usage = None
+        if "json" in reply.content_type:
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, dict):
+                usage = usage_numbers(parsed.get("usage"))
+                text = _answer_text(parsed) if self.policy.log_content else None
+                self._settle(flight, usage, 0, text)
+                return Answer(reply.content_type, body, provider=provider)
+        self._settle(flight, usage, 0, None)
+        return Answer(reply.content_type, body, provider=provider)
+
+    async def _relay(self, flight: _Flight, reply: RelayReply, client_asked_usage: bool) -> AsyncIterator[bytes]:
+        scanner = StreamScanner(strip_usage=not client_asked_usage, collect_text=self.policy.log_content)
+        try:
+            async for chunk in reply.chunks():
+                ready = scanner.feed(chunk)
+                if scanner.error is not None:
+                    if ready:
+                        yield ready
+                    raise UpstreamError(f"the provider failed mid-stream: {scanner.error}")
+                if ready:
+                    yield ready
+            tail = scanner.flush()
+            if tail:
+                yield tail
+        finally:
+            reply.close()  # before the end of the body this stops the provider generating
+            text = "".join(scanner.texts) if self.policy.log_content else None
+            self._settle(flight, usage_numbers(scanner.usage), scanner.events, text)
+
+    # -- accounting ---------------------------------------------------------------------------
+    async def _hold(self, caller: Caller, body: dict[str, Any]) -> Hold:
+        estimate = _prompt_estimate(self._counter, body)
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        limit = limit if isinstance(limit, int) and limit > 0 else None
+        if caller.unlimited:  # metered, never refused: no reservation to make
+            return Hold(caller.principal.user_id, 0, estimate, None)
+        return await self._quotas.reserve(caller.principal.user_id, estimate, limit)
+
+    def _settle(self, flight: _Flight, usage: tuple[int, int] | None, events: int, text: str | None) -> None:
+        """Never awaits: runs in a stream's `finally`, possibly while the task is being cancelled."""
+        estimated = usage is None
+        prompt, completion = usage if usage is not None else (flight.hold.prompt_estimate, max(events - 1, 0))
+        caller = flight.caller
+        entry = UsageEntry(
+            user_id=caller.principal.user_id, tokens_prompt=prompt, tokens_completion=completion, model=flight.model,
+            created_at=self._clock.now(), key_id=caller.principal.key_id, source=flight.endpoint.source,
+            estimated=estimated,
+        )
+        exchange = exchange_of(caller.principal, flight.model, flight.body, text, entry.created_at) if (
+            text is not None) else None
+        rate_key = caller.rate_key if caller.tpm else None
+        self.settler.settle(Settlement(flight.hold, entry, rate_key, exchange))
+
+
+def _worth_another(error: UpstreamError) -> bool:
+    """Failures that say nothing about the request: connect errors, 429, 5xx, a timeout before the
+    first byte, or a provider refusing its own key."""
+    return error.retryable or isinstance(error, UpstreamTimeout) or error.status in (401, 403)
+
+
+def _payload(body: dict[str, Any], raw: bytes | Multipart, model: str, stream: bool) -> bytes | Multipart:
+    if isinstance(raw, Multipart):
+        return Multipart({**raw.fields, "model": model}, raw.files)
+    options = body.get("stream_options")
+    needs_usage = stream and not (isinstance(options, dict) and options.get("include_usage"))
+    if raw and model == body.get("model"):
+        if not needs_usage:
+            return raw  # the common case: the client's bytes as they came
+        if "stream_options" not in body:
+            start = raw.find(b"{")  # splice the option in rather than re-encode a long conversation
+            if start >= 0:
+                return raw[:start + 1] + b'"stream_options":{"include_usage":true},' + raw[start + 1:]
+    changed = {**body, "model": model}
+    if needs_usage:
+        changed["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+    return json.dumps(changed, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _prompt_estimate(counter: TokenCounter, body: dict[str, Any]) -> int:
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        return counter.count_messages([m for m in messages if isinstance(m, dict)])
+    for name in ("prompt", "input"):
+        value = body.get(name)
+        if isinstance(value, str):
+            return counter.count_text(value)
+        if isinstance(value, list):
+            return sum(counter.count_text(v) for v in value if isinstance(v, str)) or len(value)
+    return 0
+
+
+def _answer_text(parsed: dict[str, Any]) -> str:
+    for choice in parsed.get("choices") or ():
+        if isinstance(choice, dict):
+            message = choice.get("message")
+            if isinstance(message, dict) and isinstance(message.get("content"), str):
+                return str(message["content"])
+            if isinstance(choice.get("text"), str):
+                return str(choice["text"])
+    return ""
+
+
+__all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "IMAGES", "IMAGE_EDITS", "SPEECH", "TRANSCRIPTIONS", "Answer",
+           "Caller", "Endpoint", "GatewayPolicy", "GatewayService", "RelayProvider"]

@@ -1,0 +1,113 @@
+"""Settling the gateway's usage off the request path, a batch per transaction.
+
+A finished call hands its settlement over without awaiting anything (so it also works from a
+stream's `finally` while the client is gone); a background task writes what gathered in one
+transaction every `interval` seconds: quota settlements, ledger entries and, with content logging
+on, the exchanged messages. Tokens for per-key TPM limits are passed to the rate limiter after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from switchboard.core.domain.conversations import Conversation, Message
+from switchboard.core.domain.quotas import UsageEntry
+from switchboard.core.ports.gateway import RateLimiter
+from switchboard.core.ports.storage import Tx, UnitOfWork
+from switchboard.core.services.quotas import Hold, QuotaService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Exchange:
+    """A request and its answer, stored when content logging is on."""
+
+    conversation: Conversation
+    messages: list[Message] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    hold: Hold
+    entry: UsageEntry
+    rate_key: str | None = None  # the key whose TPM limit these tokens count against
+    exchange: Exchange | None = None
+
+
+class UsageSettler:
+    def __init__(self, uow: UnitOfWork, limiter: RateLimiter | None, *, interval: float = 0.05) -> None:
+        self._uow = uow
+        self._limiter = limiter
+        self._interval = interval
+        self._pending: list[Settlement] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._writing: asyncio.Lock | None = None
+
+    def settle(self, settlement: Settlement) -> None:
+        """Queue a settlement; never blocks, never awaits."""
+        self._pending.append(settlement)
+        self._wake.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def flush(self) -> None:
+        """Write everything queued so far (tests, shutdown)."""
+        if self._writing is None:
+            self._writing = asyncio.Lock()
+        async with self._writing:
+            batch, self._pending = self._pending, []
+            if batch:
+                await self._write(batch)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await asyncio.sleep(self._interval)  # let a batch gather
+            await self.flush()
+
+    async def _write(self, batch: list[Settlement]) -> None:
+        try:
+            async with self._uow() as tx:
+                for item in batch:
+                    await QuotaService.settle_in(tx, item.hold, item.entry)
+                    if item.exchange is not None:
+                        await _store(tx, item.exchange)
+        except Exception:
+            # one bad row must not lose the rest: write them one by one
+            log.exception("settling a batch of %d gateway calls failed; retrying one by one", len(batch))
+            for item in batch:
+                try:
+                    async with self._uow() as tx:
+                        await QuotaService.settle_in(tx, item.hold, item.entry)
+                except Exception:
+                    log.exception("could not settle usage of user %s", item.entry.user_id)
+        if self._limiter is None:
+            return
+        tokens: dict[str, int] = defaultdict(int)
+        for item in batch:
+            if item.rate_key is not None:
+                tokens[item.rate_key] += item.entry.tokens_prompt + item.entry.tokens_completion
+        for key, spent in tokens.items():
+            try:
+                await self._limiter.add_tokens(key, spent)
+            except Exception:
+                log.exception("could not record tokens for the rate limit of %s", key)
+
+
+async def _store(tx: Tx, exchange: Exchange) -> None:
+    await tx.conversations.add(exchange.conversation)
+    for message in exchange.messages:
+        await tx.messages.add(message)
