@@ -17,6 +17,9 @@ from switchboard.app.guest import GuestAccount
 from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
 from switchboard.core.domain import errors as e
+from switchboard.faces.astrbot import envelope as astrbot_envelope
+from switchboard.faces.astrbot.routes import PREFIXES as ASTRBOT_PREFIXES
+from switchboard.faces.astrbot.routes import AstrBotOptions, astrbot_router
 from switchboard.faces.chatgpt_proxy import envelope as proxy_envelope
 from switchboard.faces.chatgpt_proxy.routes import PREFIXES as PROXY_PREFIXES
 from switchboard.faces.chatgpt_proxy.routes import ProxyOptions, chatgpt_proxy_router
@@ -44,6 +47,9 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
             detacher=runtime.detacher,
         ), _native_error),
         FaceMount("chatgpt_proxy", PROXY_PREFIXES, _chatgpt_proxy_router(runtime), proxy_envelope.render_error),
+        FaceMount("astrbot", ASTRBOT_PREFIXES, astrbot_router(services, AstrBotOptions(
+            streaming.heartbeat_seconds, streaming.cancel_on_disconnect), detacher=runtime.detacher),
+            astrbot_envelope.render_error),
         FaceMount("openai", OPENAI_PREFIXES, openai_router(
             services.gateway, services.models, heartbeat=streaming.heartbeat_seconds), openai_error),
     ]

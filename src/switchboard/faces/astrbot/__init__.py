@@ -1,1 +1,1 @@
-"""The astrbot face."""
+"""The AstrBot Open API face (seed 003): /api/v1 chat (SSE and WebSocket), sessions, configs, files, IM."""

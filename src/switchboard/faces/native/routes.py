@@ -8,6 +8,7 @@ from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces.native.routes_accounts import accounts_router
 from switchboard.faces.native.routes_chat import chat_router
+from switchboard.faces.native.routes_profiles import profiles_router
 from switchboard.faces.native.routes_tools import tools_router
 
 PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/api/keys", "/api/admin")
@@ -18,4 +19,5 @@ def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect:
     router.include_router(accounts_router(services))
     router.include_router(chat_router(services, heartbeat, cancel_on_disconnect, detacher))
     router.include_router(tools_router(services))
+    router.include_router(profiles_router(services))
     return router
