@@ -23,6 +23,9 @@ from switchboard.faces.astrbot.routes import AstrBotOptions, astrbot_router
 from switchboard.faces.chatgpt_proxy import envelope as proxy_envelope
 from switchboard.faces.chatgpt_proxy.routes import PREFIXES as PROXY_PREFIXES
 from switchboard.faces.chatgpt_proxy.routes import ProxyOptions, chatgpt_proxy_router
+from switchboard.faces.musebot import envelope as musebot_envelope
+from switchboard.faces.musebot.routes import PREFIXES as MUSEBOT_PREFIXES
+from switchboard.faces.musebot.routes import musebot_router
 from switchboard.faces.native import envelope as native_envelope
 from switchboard.faces.native.routes import PREFIXES as NATIVE_PREFIXES
 from switchboard.faces.native.routes import native_router
@@ -47,6 +50,9 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
             detacher=runtime.detacher,
         ), _native_error),
         FaceMount("chatgpt_proxy", PROXY_PREFIXES, _chatgpt_proxy_router(runtime), proxy_envelope.render_error),
+        FaceMount("musebot", MUSEBOT_PREFIXES, musebot_router(
+            services, cancel_on_disconnect=streaming.cancel_on_disconnect, detacher=runtime.detacher,
+        ), musebot_envelope.render_error),
         FaceMount("astrbot", ASTRBOT_PREFIXES, astrbot_router(services, AstrBotOptions(
             streaming.heartbeat_seconds, streaming.cancel_on_disconnect), detacher=runtime.detacher),
             astrbot_envelope.render_error),

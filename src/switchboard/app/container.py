@@ -33,10 +33,14 @@ from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.users import Role
+from switchboard.core.services import runtime_config as rc
 from switchboard.core.services.accounts import AccountPolicy, AccountService
 from switchboard.core.services.admin import AdminService
+from switchboard.core.services.agents import AgentRunner
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat_engine import ChatEngine, EngineSettings
+from switchboard.core.services.command_media import MediaCommands
+from switchboard.core.services.commands import CommandDeps, CommandService
 from switchboard.core.services.conversations import ConversationService
 from switchboard.core.services.files import FileService
 from switchboard.core.services.gateway import GatewayPolicy, GatewayService
@@ -47,6 +51,7 @@ from switchboard.core.services.models import ModelService
 from switchboard.core.services.proactive import ProactiveService
 from switchboard.core.services.profiles import ProfileService
 from switchboard.core.services.quotas import QuotaPolicy, QuotaService
+from switchboard.core.services.records import RecordService
 from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
 from switchboard.core.services.tools import McpAdminService, ToolService
 from switchboard.faces._shared.detach import Detacher
@@ -67,6 +72,7 @@ class Runtime:
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
         await self._ensure_admin()
+        await self.services.runtime_config.load()  # settings changed at runtime, saved earlier
         await self.services.profiles.ensure_default()
         if self.mcp is not None:  # waits for each server's first connect attempt
             await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
@@ -160,6 +166,28 @@ def build_media(settings: Settings, catalog: ProviderCatalog, files: FileService
     return MediaService(catalog, files, quotas, uow, counter, clock, MediaDefaults(**settings.media.model_dump()))
 
 
+def attach_commands(services: Services, settings: Settings, counter: HeuristicTokenCounter) -> None:
+    """Slash commands (MuseBot), platform records and the live settings, made from the other services."""
+    m = settings.media
+    defaults = rc.RuntimeConfig(
+        base=rc.BaseSection(default_model=settings.default_model, registration=settings.registration,
+                            default_token_allowance=settings.default_token_allowance),
+        llm=rc.LlmSection(tool_rounds=settings.tools.max_rounds),
+        audio=rc.AudioSection(transcription_model=m.transcription_model),
+        photo=rc.PhotoSection(image_model=m.image_model, image_edit_model=m.image_edit_model),
+        video=rc.VideoSection(video_model=m.video_model, video_poll_seconds=m.video_poll_seconds),
+    )
+    live = rc.RuntimeConfigService(services.uow, defaults, [rc.live_applier(services.media, services.tools,
+                                                                            services.accounts)])
+    agents = AgentRunner(services.chat, services.conversations, services.tools)
+    services.runtime_config = live
+    services.records = RecordService(services.uow, services.files, services.identities)
+    services.commands = CommandService(CommandDeps(
+        services.uow, services.clock, services.chat, services.conversations, services.identities, services.quotas,
+        services.models, services.files, MediaCommands(services.media, live, counter), agents, live,
+    ))
+
+
 def build_runtime(settings: Settings) -> Runtime:
     clock = SystemClock()
     counter = HeuristicTokenCounter()
@@ -195,4 +223,5 @@ def build_runtime(settings: Settings) -> Runtime:
         gateway=build_gateway(settings, catalog, accounts, uow, quotas, counter, clock),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
+    attach_commands(services, settings, counter)
     return Runtime(settings, services, uow, catalog, builtin_tools, mcp)

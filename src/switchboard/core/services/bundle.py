@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from switchboard.core.ports.push import PushBus
 from switchboard.core.ports.storage import UnitOfWork
@@ -10,6 +10,7 @@ from switchboard.core.ports.system import Clock
 from switchboard.core.services.accounts import AccountService
 from switchboard.core.services.admin import AdminService
 from switchboard.core.services.chat_engine import ChatEngine
+from switchboard.core.services.commands import CommandService
 from switchboard.core.services.conversations import ConversationService
 from switchboard.core.services.files import FileService
 from switchboard.core.services.gateway import GatewayService
@@ -20,6 +21,8 @@ from switchboard.core.services.models import ModelService
 from switchboard.core.services.proactive import ProactiveService
 from switchboard.core.services.profiles import ProfileService
 from switchboard.core.services.quotas import QuotaService
+from switchboard.core.services.records import RecordService
+from switchboard.core.services.runtime_config import RuntimeConfigService
 from switchboard.core.services.tool_loop import ToolRunner
 from switchboard.core.services.tools import McpAdminService, ToolService
 
@@ -45,3 +48,8 @@ class Services:
     gateway: GatewayService  # the OpenAI-compatible relay: keys, limits, routing, usage
     profiles: ProfileService  # named chat profiles (AstrBot config files)
     proactive: ProactiveService  # the bot speaks first into a platform session
+    # slash commands, platform users' records and live settings (MuseBot); the composition root sets
+    # them right after building the rest, because they are made from the services above
+    commands: CommandService = field(init=False)
+    records: RecordService = field(init=False)
+    runtime_config: RuntimeConfigService = field(init=False)

@@ -1,0 +1,3 @@
+from tests.integration.musebot.harness import muse, start_musebot
+
+__all__ = ["muse", "start_musebot"]
