@@ -13,9 +13,11 @@ whole result as JSON under bench/results/ (git-ignored).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import platform
+import signal
 import sys
 import time
 from pathlib import Path
@@ -39,9 +41,13 @@ def hop_process(stack: Stack, target: str) -> str | None:
     return prefix if any(p.name == prefix for p in stack.processes) and prefix != "upstream" else None
 
 
-async def run_scenario(stack: Stack, scenario: Scenario, targets: dict[str, Any]) -> list[LoadResult]:
+async def run_scenario(
+    stack: Stack, scenario: Scenario, targets: dict[str, Any], profile: Path | None = None,
+) -> list[LoadResult]:
     results = []
     for name in scenario.targets:
+        hop = hop_process(stack, name)
+        spy = await start_profiler(stack, hop, profile / f"{scenario.name}-{name}.txt") if profile and hop else None
         before = {p.name: p.cpu_seconds() for p in stack.processes}
         result = await run_load(
             targets[name], scenario.kind, scenario.model, concurrency=scenario.concurrency,
@@ -49,8 +55,9 @@ async def run_scenario(stack: Stack, scenario: Scenario, targets: dict[str, Any]
             expected_tokens=scenario.expected_tokens, warmup=scenario.warmup,
         )
         cpu = {p.name: round(p.cpu_seconds() - before[p.name], 3) for p in stack.processes}
+        if spy is not None:
+            await stop_profiler(spy)
         result.extra["cpu_s"] = cpu
-        hop = hop_process(stack, name)
         if hop and result.requests:
             result.extra["hop_cpu_ms_per_request"] = round(cpu[hop] * 1000 / result.requests, 3)
         results.append(result)
@@ -58,6 +65,32 @@ async def run_scenario(stack: Stack, scenario: Scenario, targets: dict[str, Any]
               f"  {result.seconds:6.1f} s" + (f"  ({result.first_error})" if result.first_error else ""),
               flush=True)
     return results
+
+
+async def start_profiler(stack: Stack, process: str, out: Path) -> asyncio.subprocess.Process | None:
+    """py-spy (a dev dependency) sampling the hop's process while one target runs: collapsed
+    stacks in `out`, read them with `python -m bench.profile <file>`."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.exists():
+        print("  (py-spy is not installed: uv add --dev py-spy)")
+        return None
+    pid = next(p.pid for p in stack.processes if p.name == process)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recorder = await asyncio.create_subprocess_exec(
+        str(spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--nonblocking", "--gil",
+        "--output", str(out), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.sleep(0.5)  # attached before the load starts
+    return recorder
+
+
+async def stop_profiler(recorder: asyncio.subprocess.Process) -> None:
+    recorder.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+    try:
+        await asyncio.wait_for(recorder.wait(), 20)
+    except TimeoutError:
+        recorder.kill()
+        await recorder.wait()
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -109,18 +142,20 @@ def evaluate_checks(results: dict[str, list[LoadResult]]) -> list[dict[str, Any]
     return verdicts
 
 
-async def bench(scenarios: list[Scenario]) -> dict[str, Any]:
+async def bench(scenarios: list[Scenario], profile: Path | None = None) -> dict[str, Any]:
     started = time.time()
+    load_at_start = os.getloadavg()  # other work on the machine skews everything: note it
     async with running_stack(models_used(scenarios)) as stack:
         idle = {p.name: p.status_kb("VmRSS") for p in stack.processes}
         targets = build_targets(stack)
         results: dict[str, list[LoadResult]] = {}
         for scenario in scenarios:
-            results[scenario.name] = await run_scenario(stack, scenario, targets)
+            results[scenario.name] = await run_scenario(stack, scenario, targets, profile)
         peak = {p.name: p.status_kb("VmHWM") for p in stack.processes}
     report = {
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(started)),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "load_average_at_start": load_at_start,
         "duration_s": round(time.time() - started, 1),
         "scenarios": [s.__dict__ for s in scenarios],
         "results": {name: [r.as_dict() for r in runs] for name, runs in results.items()},
@@ -147,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="comma-separated scenario names")
     parser.add_argument("--out", default=None, help="result JSON (default: bench/results/<time>.json)")
     parser.add_argument("--no-out", action="store_true", help="do not write a result file")
+    parser.add_argument("--profile", default=None, metavar="DIR",
+                        help="sample each hop process with py-spy while it is measured; stacks go to DIR")
     args = parser.parse_args(argv)
     scenarios = SCENARIOS
     if args.only:
@@ -160,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     out = None if args.no_out else Path(args.out) if args.out else RESULTS / time.strftime("%Y%m%d-%H%M%S.json")
     import uvloop
 
-    report = uvloop.run(bench(scenarios))
+    report = uvloop.run(bench(scenarios, Path(args.profile) if args.profile else None))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2, default=str))

@@ -40,15 +40,15 @@ class Scenario:
     def tiny(self) -> Scenario:
         """The smoke-test size: a handful of requests, a second or two."""
         return replace(self, concurrency=min(self.concurrency, 4), max_requests=min(self.max_requests, 8),
-                       seconds=min(self.seconds, 2.0), warmup=min(self.warmup, 1))
+                       seconds=min(self.seconds, 2.0), warmup=0)
 
 
 SCENARIOS: list[Scenario] = [
-    Scenario("plain-c1", "plain", "bench-20", 1, 3000, 8, warmup=20,
+    Scenario("plain-c1", "plain", "bench-20", 1, 3000, 6, warmup=20,
              about="non-streaming, one client: the latency one hop adds"),
-    Scenario("plain-c16", "plain", "bench-20", 16, 40000, 8, warmup=32, about="non-streaming, 16 clients"),
-    Scenario("plain-c64", "plain", "bench-20", 64, 40000, 8, warmup=64, about="non-streaming, 64 clients"),
-    Scenario("stream-c64", "stream", "bench-200", 64, 20000, 10, expected_tokens=200, warmup=64,
+    Scenario("plain-c16", "plain", "bench-20", 16, 40000, 6, warmup=32, about="non-streaming, 16 clients"),
+    Scenario("plain-c64", "plain", "bench-20", 64, 40000, 6, warmup=64, about="non-streaming, 64 clients"),
+    Scenario("stream-c64", "stream", "bench-200", 64, 20000, 8, expected_tokens=200, warmup=64,
              about="200-chunk answers as fast as they come, 64 clients: chunks/s"),
     Scenario("stream-paced-c16", "stream", "bench-200-10ms", 16, 64, 15, expected_tokens=200, warmup=16,
              about="200 chunks paced 10 ms (a 2 s answer), 16 clients: time to first token, total time"),
