@@ -70,13 +70,19 @@ class Proxy:
     async def post(self, path: str, body: Any, who: str | None = "alice") -> httpx.Response:
         return await self.client.post(path, json=body, headers=self.auth(who) if who else {})
 
-    async def messages(self, who: str, conversation_id: str) -> list[dict[str, Any]]:
-        token = (await self.client.post("/api/auth/login", json={"username": who, "password": "password1"})
-                 ).json()["data"]["access_token"]
-        response = await self.client.get(f"/api/messages/{conversation_id}",
-                                         headers={"Authorization": f"Bearer {token}"})
+    async def native(self, who: str, path: str) -> Any:
+        """GET a native API path as `who` (a password login), for looking behind the proxy."""
+        login = await self.client.post("/api/auth/login", json={"username": who, "password": "password1"})
+        token = login.json()["data"]["access_token"]
+        response = await self.client.get(path, headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text
-        return list(response.json()["data"])
+        return response.json()["data"]
+
+    async def messages(self, who: str, conversation_id: str) -> list[dict[str, Any]]:
+        return list(await self.native(who, f"/api/messages/{conversation_id}"))
+
+    async def conversations(self, who: str) -> list[dict[str, Any]]:
+        return list((await self.native(who, "/api/conversations?page_size=100"))["items"])
 
 
 Start = Callable[..., Awaitable[Proxy]]
