@@ -122,6 +122,7 @@ _PLACEHOLDERS = [
     (re.compile(r'"(start_time|end_time|time_to_first_token)": [0-9.e-]+'), r'"\1": <seconds>'),
     (re.compile(r'\\"ts\\": [0-9.]+'), r'\\"ts\\": <ts>'),
     (re.compile(r'"id": \d+'), '"id": <n>'),
+    (re.compile(r"prof_[0-9a-f]{28}"), "<profile>"),
 ]
 
 
