@@ -23,6 +23,11 @@ from switchboard.faces.astrbot.routes import AstrBotOptions, astrbot_router
 from switchboard.faces.chatgpt_proxy import envelope as proxy_envelope
 from switchboard.faces.chatgpt_proxy.routes import PREFIXES as PROXY_PREFIXES
 from switchboard.faces.chatgpt_proxy.routes import ProxyOptions, chatgpt_proxy_router
+from switchboard.faces.miochat import envelope as miochat_envelope
+from switchboard.faces.miochat.auth import Codes
+from switchboard.faces.miochat.options import MioOptions
+from switchboard.faces.miochat.routes import PREFIXES as MIOCHAT_PREFIXES
+from switchboard.faces.miochat.routes import miochat_router
 from switchboard.faces.musebot import envelope as musebot_envelope
 from switchboard.faces.musebot.routes import PREFIXES as MUSEBOT_PREFIXES
 from switchboard.faces.musebot.routes import musebot_router
@@ -50,6 +55,7 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
             detacher=runtime.detacher,
         ), _native_error),
         FaceMount("chatgpt_proxy", PROXY_PREFIXES, _chatgpt_proxy_router(runtime), proxy_envelope.render_error),
+        FaceMount("miochat", MIOCHAT_PREFIXES, _miochat_router(runtime), miochat_envelope.render_error),
         FaceMount("musebot", MUSEBOT_PREFIXES, musebot_router(
             services, cancel_on_disconnect=streaming.cancel_on_disconnect, detacher=runtime.detacher,
         ), musebot_envelope.render_error),
@@ -59,6 +65,15 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
         FaceMount("openai", OPENAI_PREFIXES, openai_router(
             services.gateway, services.models, heartbeat=streaming.heartbeat_seconds), openai_error),
     ]
+
+
+def _miochat_router(runtime: Runtime) -> APIRouter:
+    m = runtime.settings.miochat
+    codes = Codes(m.user_code or None, m.admin_code or None, m.code_user, m.admin_user)
+    return miochat_router(runtime.services, MioOptions(
+        codes, m.bot_qq, m.admin_qq, m.login_timeout_seconds, m.heartbeat_timeout_seconds, m.max_frame_bytes,
+        m.share_base_url, runtime.settings.streaming.heartbeat_seconds,
+    ))
 
 
 def _chatgpt_proxy_router(runtime: Runtime) -> APIRouter:
