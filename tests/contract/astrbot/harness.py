@@ -46,6 +46,7 @@ class Astr:
     base_url: str
     keys: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    app: Any = None  # the FastAPI app; app.state.runtime reaches the services and the database
 
     def auth(self, who: str = "alice") -> dict[str, str]:
         return {"X-API-Key": self.keys[who]}
@@ -93,7 +94,7 @@ async def start_astrbot(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncIter
             app = create_app(astrbot_settings(tmp_path / f"app{next(apps)}", upstream, **overrides))
             base_url = await stack.enter_async_context(LiveServer(app))
             client = await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30))
-            astr = Astr(client, base_url)
+            astr = Astr(client, base_url, app=app)
             await astr.login(ADMIN.username, ADMIN.password)
             await astr.user("alice")
             return astr
