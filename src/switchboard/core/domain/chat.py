@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from switchboard.core.domain.conversations import Part
+
+
+class PriorTurn(BaseModel):
+    """A turn the client keeps itself and sends again with every request (Mio-Chat's openai
+    protocol keeps its history client-side)."""
+
+    role: Literal["system", "user", "assistant"]
+    parts: list[Part] = Field(default_factory=list)
 
 
 class ChatRequest(BaseModel):
@@ -24,6 +32,8 @@ class ChatRequest(BaseModel):
     regenerate: bool = False
     # extra OpenAI request fields passed through to the provider (presence_penalty, seed ...)
     extra: dict[str, Any] = Field(default_factory=dict)
+    # the client's own history, shown to the model before the stored one; not stored itself
+    prior: list[PriorTurn] = Field(default_factory=list)
 
 
 @dataclass(slots=True)

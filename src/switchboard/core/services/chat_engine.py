@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus
@@ -76,6 +77,9 @@ class ChatEngine:
         provider, upstream_model = await self._catalog.resolve(model)
 
         now = self._clock.now()
+        stored = history
+        if request.prior:
+            history = [*_prior_messages(request, conversation.id, now), *history]
         if request.regenerate:
             history, user_message, superseded = _split_for_retry(history)
         else:
@@ -114,7 +118,7 @@ class ChatEngine:
                     id=0, conversation_id=conversation.id, role="assistant", parts=[],
                     status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
                 ))
-                if not history:
+                if not stored:
                     _retitle(conversation, user_message)
                 conversation.updated_at = now
                 await tx.conversations.update(conversation)
@@ -147,6 +151,14 @@ def _split_for_retry(history: list[Message]) -> tuple[list[Message], Message, li
         if history[index].role == "user":
             return history[:index], history[index], history[index + 1:]
     raise InvalidInput("there is no earlier question to retry")
+
+
+def _prior_messages(request: ChatRequest, conversation_id: str, now: datetime) -> list[Message]:
+    return [
+        Message(id=0, conversation_id=conversation_id, role=turn.role, parts=turn.parts,
+                status=MessageStatus.COMPLETED, created_at=now, updated_at=now)
+        for turn in request.prior
+    ]
 
 
 def _retitle(conversation: Conversation, first: Message) -> None:
