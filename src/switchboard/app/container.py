@@ -52,6 +52,7 @@ from switchboard.core.services.proactive import ProactiveService
 from switchboard.core.services.profiles import ProfileService
 from switchboard.core.services.quotas import QuotaPolicy, QuotaService
 from switchboard.core.services.records import RecordService
+from switchboard.core.services.shares import ShareService
 from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
 from switchboard.core.services.tools import McpAdminService, ToolService
 from switchboard.faces._shared.detach import Detacher
@@ -219,6 +220,7 @@ def build_runtime(settings: Settings) -> Runtime:
         models=ModelService(catalog), tools=tools, chat=engine,
         identities=IdentityService(uow, clock, settings.default_token_allowance),
         push=push, profiles=ProfileService(uow, clock), proactive=ProactiveService(uow, clock, push),
+        shares=ShareService(uow, clock),
         media=build_media(settings, catalog, files, quotas, uow, counter, clock),
         gateway=build_gateway(settings, catalog, accounts, uow, quotas, counter, clock),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),

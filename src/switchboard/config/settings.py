@@ -104,6 +104,23 @@ class ChatgptProxySettings(BaseModel):
     max_n: int = 10  # most choices or images one request may ask for
 
 
+class MiochatSettings(BaseModel):
+    """The Mio-Chat face (WebSocket envelopes, /api/onebot|system|openai/*, /api/share)."""
+
+    # shared codes a Mio-Chat client may send as `mio-chat-token` instead of an API key (as Mio-Chat
+    # does); a code logs in as the named user: `code_user` (made on first use), `admin_user` (an admin)
+    user_code: str | None = None
+    admin_code: str | None = None
+    code_user: str = "miochat"
+    admin_user: str = "admin"
+    bot_qq: str = "10000"  # the id the web client shows for the bot
+    admin_qq: str = ""
+    login_timeout_seconds: float = 2.0  # a socket without login headers must send a login frame by then
+    heartbeat_timeout_seconds: float = 90.0  # a socket silent this long is closed
+    max_frame_bytes: int = 1024 * 1024
+    share_base_url: str | None = None  # public origin of share links; default: the request's own
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore", populate_by_name=True)
 
@@ -124,6 +141,7 @@ class Settings(BaseSettings):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     tools: ToolSettings = Field(default_factory=ToolSettings)
     chatgpt_proxy: ChatgptProxySettings = Field(default_factory=ChatgptProxySettings)
+    miochat: MiochatSettings = Field(default_factory=MiochatSettings)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"

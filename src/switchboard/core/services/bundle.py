@@ -23,6 +23,7 @@ from switchboard.core.services.profiles import ProfileService
 from switchboard.core.services.quotas import QuotaService
 from switchboard.core.services.records import RecordService
 from switchboard.core.services.runtime_config import RuntimeConfigService
+from switchboard.core.services.shares import ShareService
 from switchboard.core.services.tool_loop import ToolRunner
 from switchboard.core.services.tools import McpAdminService, ToolService
 
@@ -48,6 +49,7 @@ class Services:
     gateway: GatewayService  # the OpenAI-compatible relay: keys, limits, routing, usage
     profiles: ProfileService  # named chat profiles (AstrBot config files)
     proactive: ProactiveService  # the bot speaks first into a platform session
+    shares: ShareService  # read-only links to a conversation (Mio-Chat's share)
     # slash commands, platform users' records and live settings (MuseBot); the composition root sets
     # them right after building the rest, because they are made from the services above
     commands: CommandService = field(init=False)

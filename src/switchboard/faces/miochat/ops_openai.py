@@ -1,0 +1,106 @@
+"""The `system` and `openai` protocols: login data, heartbeat, models and streamed completions.
+
+Completions carry the client's whole history (Mio-Chat keeps it in the browser). Each request
+becomes a conversation of its own (origin "miochat-openai", keyed by the client id), so the
+question and the answer are stored, metered and visible in the user's history like any other
+turn; the earlier messages the client sent go to the model as the engine's `prior` turns and are
+not stored again (they were stored when they were asked, or never were ours)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import time
+from collections.abc import AsyncGenerator
+from typing import Any, cast
+
+from switchboard.core.domain.chat import ChatRequest
+from switchboard.core.domain.conversations import Part
+from switchboard.core.domain.errors import DomainError, InvalidInput
+from switchboard.core.domain.events import ChatEvent
+from switchboard.core.domain.users import Principal
+from switchboard.core.services.bundle import Services
+from switchboard.core.services.conversations import NewConversation
+from switchboard.faces.miochat.auth import MioClient
+from switchboard.faces.miochat.envelope import success
+from switchboard.faces.miochat.mapping import group_models, is_data_uri, split_history
+from switchboard.faces.miochat.options import Emit, MioOptions
+from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, RequestFrame
+from switchboard.faces.miochat.stream import OpenaiFrames, openai_frames
+
+OPENAI_ORIGIN = "miochat-openai"
+
+
+async def store_images(services: Services, principal: Principal, parts: list[Part]) -> list[Part]:
+    """Data-URI images become stored files (the message then points at them); URLs stay URLs."""
+    out: list[Part] = []
+    for part in parts:
+        if part.type != "image" or not part.url or not is_data_uri(part.url):
+            out.append(part)
+            continue
+        head, _, payload = part.url.partition(",")
+        mime = head[5:].split(";", 1)[0] or "image/png"
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidInput("an image data URI is not valid base64", param="message") from exc
+        stored = await services.files.upload(principal, f"image.{mime.rsplit('/', 1)[-1]}", mime, data)
+        out.append(Part(type="image", file_id=stored.id, mime=stored.mime, name=stored.name))
+    return out
+
+
+class OpenaiOps:
+    def __init__(self, services: Services, options: MioOptions) -> None:
+        self._services = services
+        self._options = options
+
+    async def login_data(self, client: MioClient) -> dict[str, Any]:
+        models = await self._services.models.available(client.principal)
+        return {
+            "is_admin": client.is_admin, "admin_qq": self._options.admin_qq, "bot_qq": self._options.bot_qq,
+            "default_model": self._services.models.default_model, "models": group_models(models),
+        }
+
+    async def login(self, frame: RequestFrame, client: MioClient, emit: Emit) -> None:
+        await emit(success(frame.request_id, await self.login_data(client)))
+
+    async def heartbeat(self, frame: RequestFrame, client: MioClient, emit: Emit) -> None:
+        data = HeartbeatData.model_validate(frame.data or {})
+        now = int(time.time() * 1000)
+        try:
+            delay = max(0, now - int(float(data.timestamp))) if data.timestamp not in (None, "") else 0
+        except (TypeError, ValueError):
+            delay = 0
+        await emit(success(frame.request_id, {"delay": delay, "revTime": now}, protocol="system", type_="heartbeat"))
+
+    async def models(self, frame: RequestFrame, client: MioClient, emit: Emit) -> None:
+        models = await self._services.models.available(client.principal)
+        data = {"models": group_models(models), "default_model": self._services.models.default_model}
+        await emit(success(frame.request_id, data, protocol="openai"))
+
+    async def completions(self, frame: RequestFrame, client: MioClient, emit: Emit) -> None:
+        body = CompletionsData.model_validate(frame.data or {})
+        prior, question = split_history(body.messages)
+        services, principal = self._services, client.principal
+        question = await store_images(services, principal, question)
+        title = next((p.text for p in question if p.text), "Mio-Chat")[:60]
+        conversation = await services.conversations.create(principal, NewConversation(
+            title=title, origin=OPENAI_ORIGIN, external_key=client.client_id))
+        extra = {k: v for k in ("presence_penalty", "frequency_penalty") if (v := getattr(body, k)) is not None}
+        request = ChatRequest(
+            conversation_id=conversation.id, parts=question, model=body.model, temperature=body.temperature,
+            top_p=body.top_p, max_tokens=body.max_tokens, extra=extra, prior=prior,
+        )
+        frames = OpenaiFrames(frame.request_id)
+        try:
+            turn = await services.chat.start(request, principal)
+        except DomainError as exc:
+            with contextlib.suppress(DomainError):  # nothing was asked: leave no empty conversation
+                await services.conversations.delete(principal, conversation.id)
+            await emit(frames.failed(exc.message))
+            return
+        await emit(frames.pending())
+        async with contextlib.aclosing(cast(AsyncGenerator[ChatEvent, None], turn.events())) as events:
+            async for out in openai_frames(events, frames):
+                await emit(out)

@@ -1,0 +1,27 @@
+"""The Mio-Chat face (seed 000): one WebSocket carrying the whole envelope protocol, the same
+envelopes over HTTP POST at /api/onebot|system|openai/*, and /api/share with its public pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from switchboard.core.services.bundle import Services
+from switchboard.faces.miochat.auth import Authenticator
+from switchboard.faces.miochat.dispatch import Dispatcher
+from switchboard.faces.miochat.envelope import push_ids
+from switchboard.faces.miochat.options import MioOptions
+from switchboard.faces.miochat.routes_http import http_router
+from switchboard.faces.miochat.routes_share import share_router
+from switchboard.faces.miochat.routes_ws import ws_router
+
+PREFIXES = ("/api/onebot", "/api/system", "/api/openai", "/api/share", "/share", "/api/miochat")
+
+
+def miochat_router(services: Services, options: MioOptions) -> APIRouter:
+    auth = Authenticator(services, options.codes)
+    dispatcher = Dispatcher(services, options, push_ids())
+    router = APIRouter()
+    router.include_router(ws_router(services, auth, dispatcher, options))
+    router.include_router(http_router(auth, dispatcher, options))
+    router.include_router(share_router(services, services.shares, auth, options))
+    return router

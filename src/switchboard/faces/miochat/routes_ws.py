@@ -1,0 +1,98 @@
+"""The Mio-Chat WebSocket (at `/`, `/ws` and `/api/miochat/ws`): login, then the whole protocol.
+
+Login by the upgrade's `mio-chat-id` / `mio-chat-token` headers (or the same names in the query
+string), or, as browsers must, by a first `system/login` frame within the login timeout. Success
+is answered with the login data (is_admin, admin_qq, bot_qq, default_model, models by owner);
+failure with `{"code": 1, "message": "failed", "data": {"reason"}}`, then the socket closes (1008)."""
+
+import asyncio
+import contextlib
+import json
+
+import orjson
+from fastapi import APIRouter, WebSocket
+from pydantic import ValidationError
+
+from switchboard.core.domain.errors import DomainError, Unauthenticated
+from switchboard.core.services.bundle import Services
+from switchboard.faces.miochat.auth import Authenticator, MioClient, credentials
+from switchboard.faces.miochat.dispatch import Dispatcher
+from switchboard.faces.miochat.envelope import failure, success
+from switchboard.faces.miochat.options import MioOptions
+from switchboard.faces.miochat.schemas import LoginData, RequestFrame, RequestId
+from switchboard.faces.miochat.socket import MioSocket
+
+WS_PATHS = ("/", "/ws", "/api/miochat/ws")
+POLICY_VIOLATION = 1008
+
+
+async def _login_frame(websocket: WebSocket, within: float) -> tuple[RequestId, LoginData]:
+    """The first frame, which must be system/login and come within `within` seconds."""
+    try:
+        raw = await asyncio.wait_for(websocket.receive_text(), within)
+    except TimeoutError as exc:
+        raise Unauthenticated("login timed out") from exc
+    try:
+        parsed = orjson.loads(raw)
+        frame = RequestFrame.model_validate(parsed)
+    except (orjson.JSONDecodeError, ValidationError) as exc:
+        raise Unauthenticated("the first frame must be a system/login frame") from exc
+    if (frame.protocol, frame.type) != ("system", "login"):
+        raise Unauthenticated("the first frame must be a system/login frame")
+    try:
+        return frame.request_id, LoginData.model_validate(frame.data if isinstance(frame.data, dict) else {})
+    except ValidationError as exc:
+        raise Unauthenticated("invalid login data") from exc
+
+
+class LoginFailed(Exception):
+    def __init__(self, request_id: RequestId, reason: str) -> None:
+        super().__init__(reason)
+        self.request_id = request_id
+        self.reason = reason
+
+
+async def _log_in(websocket: WebSocket, auth: Authenticator, options: MioOptions) -> tuple[RequestId, MioClient]:
+    header_id, token = credentials(websocket.headers, websocket.query_params)
+    client_id: str | int | None = header_id
+    request_id: RequestId = None
+    try:
+        if header_id is None:
+            request_id, data = await _login_frame(websocket, options.login_timeout)
+            client_id, token = data.client_id, data.token
+        return request_id, await auth.login(client_id, token)
+    except DomainError as exc:
+        raise LoginFailed(request_id, exc.message) from exc
+
+
+def ws_router(services: Services, auth: Authenticator, dispatcher: Dispatcher, options: MioOptions) -> APIRouter:
+    router = APIRouter()
+
+    async def mio_socket(websocket: WebSocket) -> None:
+        await websocket.accept()
+        try:
+            request_id, client = await _log_in(websocket, auth, options)
+        except LoginFailed as exc:
+            with contextlib.suppress(Exception):
+                await websocket.send_text(json.dumps(failure(exc.request_id, exc.reason), ensure_ascii=False))
+                await websocket.close(POLICY_VIOLATION, exc.reason[:100])
+            return
+        except Exception:  # the client left during login
+            return
+        socket = MioSocket(websocket, client, dispatcher, options)
+        forwarder = asyncio.create_task(socket.forward_pushes(services))
+        try:
+            await socket.subscribed.wait()
+            await socket.send(success(request_id, await dispatcher.openai.login_data(client)))
+            await socket.serve()
+        except Exception:  # the client went away; its running turns are stopped below
+            pass
+        finally:
+            forwarder.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await forwarder
+            await socket.stop_all()
+
+    for path in WS_PATHS:
+        router.add_api_websocket_route(path, mio_socket)
+    return router
