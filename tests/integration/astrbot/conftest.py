@@ -1,0 +1,3 @@
+from tests.contract.astrbot.harness import start_astrbot
+
+__all__ = ["start_astrbot"]
