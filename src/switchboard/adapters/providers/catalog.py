@@ -121,6 +121,10 @@ class ProviderCatalog:
         name = self._aliases.get(model, model)
         return name, [slot.entry for slot in self._slots if name in await self._models_of(slot)]
 
+    @property
+    def entries(self) -> list[CatalogEntry]:
+        return [slot.entry for slot in self._slots]
+
     def known_names(self) -> str:
         return self._known_names()
 

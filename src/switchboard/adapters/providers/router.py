@@ -37,9 +37,12 @@ class WeightedRouter:
         self._clock = clock
         self._health: dict[str, Health] = {}
 
-    async def candidates(self, model: str) -> list[tuple[RelayProvider, str]]:
+    async def candidates(self, model: str, *, media: bool = False) -> list[tuple[RelayProvider, str]]:
         name, entries = await self._catalog.serving(model)
-        relays = [e for e in entries if callable(getattr(e.provider, "relay", None))]
+        relays = [e for e in entries if _relays(e)]
+        if not relays and media:
+            every = [e for e in self._catalog.entries if _relays(e)]
+            relays = every if len(every) == 1 else []
         if not relays:
             raise UnknownModel(f"The model '{model}' does not exist; available: {self._catalog.known_names()}",
                                param="model")
@@ -74,3 +77,7 @@ class WeightedRouter:
             return self._rng.random() ** (1.0 / weight) if weight else -1.0
 
         return sorted(entries, key=key, reverse=True)
+
+
+def _relays(entry: CatalogEntry) -> bool:
+    return callable(getattr(entry.provider, "relay", None))

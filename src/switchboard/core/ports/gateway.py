@@ -60,10 +60,11 @@ class RelayProvider(Protocol):
 
 
 class ProviderRouter(Protocol):
-    async def candidates(self, model: str) -> list[tuple[RelayProvider, str]]:
+    async def candidates(self, model: str, *, media: bool = False) -> list[tuple[RelayProvider, str]]:
         """The providers to try for `model` (aliases resolved), in order: a weighted random order,
-        providers cooling down after failures left out. UnknownModel when nobody serves the model;
-        UpstreamUnavailable when every provider that does is cooling down."""
+        providers cooling down after failures left out. UnknownModel when nobody serves the model
+        (for `media` models, which providers often leave out of their listings, the only provider
+        serves it when there is just one); UpstreamUnavailable when every candidate is cooling down."""
         ...
 
     def report(self, provider: str, ok: bool) -> None:

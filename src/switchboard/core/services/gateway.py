@@ -35,6 +35,7 @@ from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
 from switchboard.core.services import gateway_legacy as legacy
 from switchboard.core.services.accounts import AccountService
+from switchboard.core.services.gateway_body import answer_text, prompt_estimate, upstream_body
 from switchboard.core.services.gateway_log import exchange_of
 from switchboard.core.services.gateway_stream import StreamScanner, usage_numbers
 from switchboard.core.services.gateway_usage import Settlement, UsageSettler
@@ -193,8 +194,9 @@ class GatewayService:
         self, model: str, endpoint: Endpoint, body: dict[str, Any], raw: bytes | Multipart, stream: bool
     ) -> tuple[RelayReply, str]:
         last: UpstreamError | None = None
-        for provider, upstream_model in await self._router.candidates(model):
-            payload = _payload(body, raw, upstream_model, stream)
+        media = endpoint.source not in ("chat", "completion")
+        for provider, upstream_model in await self._router.candidates(model, media=media):
+            payload = upstream_body(body, raw, upstream_model, stream)
             try:
                 reply = await provider.relay(endpoint.path, payload, model=upstream_model, stream=stream)
             except UpstreamError as exc:
@@ -218,7 +220,7 @@ class GatewayService:
                 parsed = None
             if isinstance(parsed, dict):
                 usage = usage_numbers(parsed.get("usage"))
-                text = _answer_text(parsed) if self.policy.log_content else None
+                text = answer_text(parsed) if self.policy.log_content else None
                 self._settle(flight, usage, 0, text)
                 return Answer(reply.content_type, body, provider=provider)
         self._settle(flight, usage, 0, None)
@@ -245,7 +247,7 @@ class GatewayService:
 
     # -- accounting ---------------------------------------------------------------------------
     async def _hold(self, caller: Caller, body: dict[str, Any]) -> Hold:
-        estimate = _prompt_estimate(self._counter, body)
+        estimate = prompt_estimate(self._counter, body)
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         limit = limit if isinstance(limit, int) and limit > 0 else None
         if caller.unlimited:  # metered, never refused: no reservation to make
@@ -272,48 +274,6 @@ def _worth_another(error: UpstreamError) -> bool:
     """Failures that say nothing about the request: connect errors, 429, 5xx, a timeout before the
     first byte, or a provider refusing its own key."""
     return error.retryable or isinstance(error, UpstreamTimeout) or error.status in (401, 403)
-
-
-def _payload(body: dict[str, Any], raw: bytes | Multipart, model: str, stream: bool) -> bytes | Multipart:
-    if isinstance(raw, Multipart):
-        return Multipart({**raw.fields, "model": model}, raw.files)
-    options = body.get("stream_options")
-    needs_usage = stream and not (isinstance(options, dict) and options.get("include_usage"))
-    if raw and model == body.get("model"):
-        if not needs_usage:
-            return raw  # the common case: the client's bytes as they came
-        if "stream_options" not in body:
-            start = raw.find(b"{")  # splice the option in rather than re-encode a long conversation
-            if start >= 0:
-                return raw[:start + 1] + b'"stream_options":{"include_usage":true},' + raw[start + 1:]
-    changed = {**body, "model": model}
-    if needs_usage:
-        changed["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
-    return json.dumps(changed, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-def _prompt_estimate(counter: TokenCounter, body: dict[str, Any]) -> int:
-    messages = body.get("messages")
-    if isinstance(messages, list):
-        return counter.count_messages([m for m in messages if isinstance(m, dict)])
-    for name in ("prompt", "input"):
-        value = body.get(name)
-        if isinstance(value, str):
-            return counter.count_text(value)
-        if isinstance(value, list):
-            return sum(counter.count_text(v) for v in value if isinstance(v, str)) or len(value)
-    return 0
-
-
-def _answer_text(parsed: dict[str, Any]) -> str:
-    for choice in parsed.get("choices") or ():
-        if isinstance(choice, dict):
-            message = choice.get("message")
-            if isinstance(message, dict) and isinstance(message.get("content"), str):
-                return str(message["content"])
-            if isinstance(choice.get("text"), str):
-                return str(choice["text"])
-    return ""
 
 
 __all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "IMAGES", "IMAGE_EDITS", "SPEECH", "TRANSCRIPTIONS", "Answer",

@@ -47,10 +47,13 @@ class UsageSettler:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._writing: asyncio.Lock | None = None
+        self._urgent = False
 
     def settle(self, settlement: Settlement) -> None:
-        """Queue a settlement; never blocks, never awaits."""
+        """Queue a settlement; never blocks, never awaits. A settlement that frees a hold (a
+        limited user) is written at once: their next reservation should see it."""
         self._pending.append(settlement)
+        self._urgent = self._urgent or settlement.hold.tokens > 0
         self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -75,7 +78,9 @@ class UsageSettler:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            await asyncio.sleep(self._interval)  # let a batch gather
+            if not self._urgent:
+                await asyncio.sleep(self._interval)  # let a batch gather
+            self._urgent = False
             await self.flush()
 
     async def _write(self, batch: list[Settlement]) -> None:

@@ -26,8 +26,10 @@ _KINDS: list[tuple[type[e.DomainError], str, str | None]] = [
     (e.InvalidInput, "invalid_request_error", None),
     (e.Conflict, "invalid_request_error", "conflict"),
 ]
+# provider statuses passed on as they are: the request itself was refused, or every provider
+# was rate limited (so the client's SDK backs off as it would with OpenAI)
 _CLIENT_FAULTS = {400: "invalid_request_error", 404: "not_found_error", 409: "invalid_request_error",
-                  413: "invalid_request_error", 422: "invalid_request_error"}
+                  413: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error"}
 
 
 def error_body(error: e.DomainError, status: int) -> dict[str, Any]:
