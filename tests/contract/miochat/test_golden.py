@@ -40,11 +40,11 @@ async def test_interrupt_stops_the_turn_and_keeps_the_partial_answer(
     ws = await logged_in(mio, open_ws, "alice")
     await replay("interrupt.json", ws, upstream)
     await upstream.wait_disconnect()
-    conversations = await mio.api.client.get("/api/conversations", headers={"Authorization": f"Bearer {mio.keys['alice']}"})
+    auth = {"Authorization": f"Bearer {mio.keys['alice']}"}
+    conversations = await mio.api.client.get("/api/conversations", headers=auth)
     conversation = conversations.json()["data"]["items"][0]["id"]
     for _ in range(100):
-        messages = (await mio.api.client.get(f"/api/messages/{conversation}", headers={
-            "Authorization": f"Bearer {mio.keys['alice']}"})).json()["data"]
+        messages = (await mio.api.client.get(f"/api/messages/{conversation}", headers=auth)).json()["data"]
         if messages[-1]["status"] == "interrupted":
             break
         await asyncio.sleep(0.05)
