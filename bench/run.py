@@ -136,7 +136,9 @@ def evaluate_checks(results: dict[str, list[LoadResult]]) -> list[dict[str, Any]
         reference = results.get(check.scenario, [None])[0]
         if check.target not in runs or reference is None:
             continue
-        value, passed = check.evaluate(runs[check.target], reference)
+        if check.versus and check.versus not in runs:
+            continue
+        value, passed = check.evaluate(runs[check.target], reference, runs)
         verdicts.append({"check": check.description, "target": check.target, "value": round(value, 3),
                          "limit": check.limit, "at_most": check.at_most, "unit": check.unit, "passed": passed})
     return verdicts

@@ -14,6 +14,7 @@ from bench.harness import Stack
 from bench.load import Kind, LoadResult, NativeTarget, OpenAITarget, Target
 
 NATIVE = ("direct", "relay", "switchboard-native")
+GATEWAY = ("direct", "relay", "switchboard-v1")  # the OpenAI-compatible gateway against both references
 
 
 def build_targets(stack: Stack) -> dict[str, Target]:
@@ -21,6 +22,7 @@ def build_targets(stack: Stack) -> dict[str, Target]:
         "direct": OpenAITarget("direct", stack.upstream.url + "/v1"),
         "relay": OpenAITarget("relay", stack.relay.url + "/v1"),
         "switchboard-native": NativeTarget("switchboard-native", stack.switchboard.url, stack.token),
+        "switchboard-v1": OpenAITarget("switchboard-v1", stack.switchboard.url + "/v1", stack.api_key),
     }
 
 
@@ -52,6 +54,16 @@ SCENARIOS: list[Scenario] = [
              about="200-chunk answers as fast as they come, 64 clients: chunks/s"),
     Scenario("stream-paced-c16", "stream", "bench-200-10ms", 16, 64, 15, expected_tokens=200, warmup=16,
              about="200 chunks paced 10 ms (a 2 s answer), 16 clients: time to first token, total time"),
+    Scenario("gw-plain-c1", "plain", "bench-20", 1, 3000, 6, GATEWAY, warmup=20,
+             about="gateway /v1, non-streaming, one client: the latency the gateway adds"),
+    Scenario("gw-plain-c16", "plain", "bench-20", 16, 40000, 6, GATEWAY, warmup=32,
+             about="gateway /v1, non-streaming, 16 clients: requests/s against the do-nothing relay"),
+    Scenario("gw-stream-paced-c16", "stream", "bench-100-10ms", 16, 64, 10, GATEWAY, expected_tokens=100,
+             warmup=16, about="gateway /v1, 100 chunks paced 10 ms, 16 clients: TTFT and total time"),
+    Scenario("gw-stream-paced-c64", "stream", "bench-100-10ms", 64, 256, 10, GATEWAY, expected_tokens=100,
+             warmup=64, about="gateway /v1, 100 chunks paced 10 ms, 64 clients: TTFT and total time"),
+    Scenario("gw-streams-1000", "stream", "bench-100-50ms", 1000, 1000, 30, ("direct", "switchboard-v1"),
+             expected_tokens=100, about="gateway /v1, 1,000 streams open at once (5 s answers): peak RSS"),
 ]
 
 
@@ -66,9 +78,14 @@ class Check:
     limit: float
     at_most: bool  # True: the value must be <= limit; False: >= limit
     unit: str = ""
+    versus: str = ""  # a second reference ("relay"): then measure(result, reference, that one's result)
 
-    def evaluate(self, result: LoadResult, reference: LoadResult) -> tuple[float, bool]:
-        value = self.measure(result, reference)
+    def evaluate(self, result: LoadResult, reference: LoadResult,
+                 runs: dict[str, LoadResult] | None = None) -> tuple[float, bool]:
+        if self.versus:
+            value = self.measure(result, reference, (runs or {})[self.versus])  # type: ignore[call-arg]
+        else:
+            value = self.measure(result, reference)
         return value, (value <= self.limit) if self.at_most else (value >= self.limit)
 
 
@@ -84,6 +101,19 @@ def _chunks_ratio(result: LoadResult, reference: LoadResult) -> float:
     return (result.chunks_per_s or 0.0) / reference.chunks_per_s if reference.chunks_per_s else 0.0
 
 
+def _added_p50(result: LoadResult, reference: LoadResult) -> float:
+    return result.p50_ms - reference.p50_ms
+
+
+def _rps_vs(result: LoadResult, reference: LoadResult, other: LoadResult) -> float:
+    return result.rps / other.rps if other.rps else 0.0
+
+
+def _added_ttft_vs(result: LoadResult, reference: LoadResult, other: LoadResult) -> float:
+    """The gateway's added TTFT as a multiple of what the do-nothing relay adds (floored at 0.1 ms)."""
+    return _added_ttft(result, reference) / max(_added_ttft(other, reference), 0.1)
+
+
 CHECKS: list[Check] = [
     Check("added time to first token p50, paced, c16", "stream-paced-c16", "switchboard-native",
           _added_ttft, 10.0, at_most=True, unit="ms"),
@@ -91,6 +121,18 @@ CHECKS: list[Check] = [
           _total_ratio, 1.10, at_most=True, unit="x"),
     Check("streamed chunks/s vs direct, unpaced, c64", "stream-c64", "switchboard-native",
           _chunks_ratio, 0.30, at_most=False, unit="x"),
+    Check("gateway added p50 latency, plain, c1", "gw-plain-c1", "switchboard-v1", _added_p50, 1.5,
+          at_most=True, unit="ms"),
+    Check("gateway req/s vs the do-nothing relay, plain, c16", "gw-plain-c16", "switchboard-v1", _rps_vs, 0.60,
+          at_most=False, unit="x", versus="relay"),
+    Check("gateway added TTFT p50 vs relay's added, paced, c16", "gw-stream-paced-c16", "switchboard-v1",
+          _added_ttft_vs, 1.5, at_most=True, unit="x", versus="relay"),
+    Check("gateway added TTFT p50 vs relay's added, paced, c64", "gw-stream-paced-c64", "switchboard-v1",
+          _added_ttft_vs, 1.5, at_most=True, unit="x", versus="relay"),
+    Check("gateway total time p50 vs direct, paced, c16", "gw-stream-paced-c16", "switchboard-v1",
+          _total_ratio, 1.05, at_most=True, unit="x"),
+    Check("gateway total time p50 vs direct, paced, c64", "gw-stream-paced-c64", "switchboard-v1",
+          _total_ratio, 1.05, at_most=True, unit="x"),
 ]
 
 
