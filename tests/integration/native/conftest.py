@@ -13,8 +13,8 @@ import httpx
 import orjson
 import pytest_asyncio
 
-from switchboard.app.asgi import create_app
 from switchboard.config.settings import AdminSettings, ProviderSettings, Settings, StreamingSettings
+from tests.contract.native.conftest import fast_app
 from tests.support.live_server import LiveServer
 from tests.support.upstream import ScriptedUpstream
 
@@ -77,7 +77,7 @@ async def start_native(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncItera
     async with contextlib.AsyncExitStack() as stack:
 
         async def start(**overrides: Any) -> Api:
-            app = create_app(native_settings(tmp_path / f"app{next(apps)}", upstream, **overrides))
+            app = fast_app(native_settings(tmp_path / f"app{next(apps)}", upstream, **overrides))
             base_url = await stack.enter_async_context(LiveServer(app))
             api = Api(await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30)))
             await api.login(ADMIN.username, ADMIN.password)
