@@ -15,7 +15,7 @@ import asyncio
 import copy
 import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -451,6 +451,10 @@ class InMemoryUnitOfWork:
                 undo()
             raise
         self.transactions += 1
+
+    def read(self) -> AbstractAsyncContextManager[InMemoryTx]:
+        # no locks in memory: a read-only transaction is an ordinary one that writes nothing
+        return self()
 
     async def ping(self) -> bool:
         return self.up

@@ -14,6 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+# Execution option marking a connection whose transaction only reads (see SqlUnitOfWork.read).
+READ_ONLY_OPTION = "switchboard_read_only"
+
 # How long a SQLite connection waits for another writer before failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -86,7 +89,11 @@ def _begin_immediate(connection: Connection) -> None:
     # IMMEDIATE takes the write lock up front (waiting up to busy_timeout). A deferred transaction
     # that reads and then writes would instead fail at once with SQLITE_BUSY in WAL mode whenever
     # another writer committed in between, which is exactly what concurrent requests do.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only transactions need no lock at all: in WAL mode they read a snapshot beside the writer.
+    if connection.get_execution_options().get(READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def upsert_into(connection: AsyncConnection, table: Table) -> Any:

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlMessageRepo
-from switchboard.adapters.storage.engine import create_engine_for
+from switchboard.adapters.storage.engine import READ_ONLY_OPTION, create_engine_for
 from switchboard.adapters.storage.misc import SqlFileRepo, SqlSettingsRepo
 from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRepo, SqlShareRepo
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
@@ -59,6 +59,14 @@ class SqlUnitOfWork:
     async def _transaction(self) -> AsyncIterator[SqlTx]:
         async with self._engine.begin() as connection:
             yield SqlTx(connection)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[SqlTx]:
+        """A read-only transaction: on SQLite a deferred BEGIN, so it never waits for the write lock."""
+        async with self._engine.connect() as connection:
+            reader = await connection.execution_options(**{READ_ONLY_OPTION: True})
+            async with reader.begin():
+                yield SqlTx(reader)
 
     async def ping(self) -> bool:
         try:

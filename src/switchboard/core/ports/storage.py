@@ -1,6 +1,8 @@
 """Persistence, one repository per aggregate, all reached through one transaction (`Tx`).
 
     async with uow() as tx:          # commits on a clean exit, rolls back on an exception
+        await tx.users.update(user)
+    async with uow.read() as tx:     # reads only; takes no write lock
         user = await tx.users.get(1)
 """
 
@@ -163,7 +165,14 @@ class Tx(Protocol):
 
 
 class UnitOfWork(Protocol):
-    def __call__(self) -> AbstractAsyncContextManager[Tx]: ...
+    def __call__(self) -> AbstractAsyncContextManager[Tx]:
+        """A transaction that may write (on SQLite it holds the write lock from its start)."""
+        ...
+
+    def read(self) -> AbstractAsyncContextManager[Tx]:
+        """A transaction that only reads: it takes no write lock, so reads never queue behind
+        writers. Never write inside it."""
+        ...
 
     async def ping(self) -> bool:
         """True when the database answers (readiness)."""

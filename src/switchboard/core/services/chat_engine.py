@@ -63,7 +63,7 @@ class ChatEngine:
 
     async def start(self, request: ChatRequest, principal: Principal) -> Turn:
         self._check_request(request)
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             conversation = await owned_conversation(tx, principal, request.conversation_id)
             user = await tx.users.get(principal.user_id)
             history = await tx.messages.list(conversation.id, self.settings.history_messages)
@@ -107,24 +107,21 @@ class ChatEngine:
         max_tokens = request.max_tokens or settings.max_tokens
         if request.temperature is None and settings.temperature is None and profile and profile.temperature is not None:
             request = request.model_copy(update={"temperature": profile.temperature})
-        hold = await self._quotas.reserve(principal.user_id, prompt_estimate, max_tokens)
-        try:
-            async with self._uow() as tx:
-                if superseded:
-                    await tx.messages.mark_deleted([m.id for m in superseded])
-                if not request.regenerate:
-                    user_message = await tx.messages.add(user_message)
-                assistant = await tx.messages.add(Message(
-                    id=0, conversation_id=conversation.id, role="assistant", parts=[],
-                    status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
-                ))
-                if not stored:
-                    _retitle(conversation, user_message)
-                conversation.updated_at = now
-                await tx.conversations.update(conversation)
-        except BaseException:
-            await self._quotas.release(hold)
-            raise
+        # one write transaction: the hold, the user's message and the answer's row stand or fall together
+        async with self._uow() as tx:
+            hold = await self._quotas.reserve_in(tx, principal.user_id, prompt_estimate, max_tokens)
+            if superseded:
+                await tx.messages.mark_deleted([m.id for m in superseded])
+            if not request.regenerate:
+                user_message = await tx.messages.add(user_message)
+            assistant = await tx.messages.add(Message(
+                id=0, conversation_id=conversation.id, role="assistant", parts=[],
+                status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
+            ))
+            if not stored:
+                _retitle(conversation, user_message)
+            conversation.updated_at = now
+            await tx.conversations.update(conversation)
         deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds)
         return Turn(
             deps, principal, conversation, user_message, assistant, model, provider, upstream_model,

@@ -67,12 +67,12 @@ class ConversationService:
         return conversation
 
     async def get(self, principal: Principal, conversation_id: str) -> Conversation:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await owned_conversation(tx, principal, conversation_id)
 
     async def find(self, principal: Principal, origin: str, external_key: str) -> Conversation | None:
         """The newest conversation a face started under its own key (a contact, a username ...)."""
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             found, _ = await tx.conversations.list(
                 principal.user_id, 1, 1, origin=origin, external_key=external_key
             )
@@ -83,7 +83,7 @@ class ConversationService:
         project_id: str | None = None, origin: str | None = None, external_key: str | None = None,
     ) -> tuple[list[Conversation], int]:
         check_page(page, page_size)
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.conversations.list(
                 principal.user_id, page, page_size, project_id=project_id, origin=origin,
                 external_key=external_key,
@@ -117,12 +117,12 @@ class ConversationService:
     ) -> builtins.list[Message]:
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000", param="limit")
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             await owned_conversation(tx, principal, conversation_id)
             return await tx.messages.list(conversation_id, limit)
 
     async def message(self, principal: Principal, message_id: int) -> Message:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             message = await tx.messages.get(message_id)
             if message is None or message.is_deleted:
                 raise NotFound("message not found")

@@ -40,7 +40,7 @@ class FileService:
         return await self.store(principal.user_id, name, mime, data)
 
     async def describe(self, user_id: int, file_id: str) -> StoredFile:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             stored = await tx.files.get(file_id)
         if stored is None or stored.user_id != user_id:
             raise NotFound("file not found")

@@ -33,12 +33,16 @@ class QuotaService:
         self.policy = policy
 
     async def reserve(self, user_id: int, prompt_estimate: int, max_completion: int | None) -> Hold:
+        async with self._uow() as tx:
+            return await self.reserve_in(tx, user_id, prompt_estimate, max_completion)
+
+    async def reserve_in(self, tx: Tx, user_id: int, prompt_estimate: int, max_completion: int | None) -> Hold:
+        """Hold tokens inside the caller's transaction (so a failed insert also drops the hold)."""
         completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
         want = prompt_estimate + completion
         minimum = prompt_estimate + min(self.policy.min_completion, completion)
-        async with self._uow() as tx:
-            unlimited = (await tx.quotas.get(user_id)).unlimited
-            granted = await tx.quotas.reserve(user_id, want, minimum)
+        unlimited = (await tx.quotas.get(user_id)).unlimited  # decides the answer's cap, not the hold
+        granted = await tx.quotas.reserve(user_id, want, minimum)
         if granted == 0:
             raise QuotaExceeded(
                 "your token allowance is used up (or too low for this request); ask an administrator for more"
@@ -57,9 +61,9 @@ class QuotaService:
         await tx.quotas.record(entry)
 
     async def quota(self, user_id: int) -> Quota:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.quotas.get(user_id)
 
     async def summary(self, user_id: int, now: datetime) -> UsageSummary:
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:
             return await tx.quotas.summary(user_id, now)
