@@ -95,7 +95,8 @@ class SqlProfileRepo:
         return _profile_from_row(row) if row else None
 
     async def list(self) -> list[Profile]:
-        rows = (await self._connection.execute(select(profiles).order_by(profiles.c.created_at, profiles.c.id))).mappings().all()
+        statement = select(profiles).order_by(profiles.c.created_at, profiles.c.id)
+        rows = (await self._connection.execute(statement)).mappings().all()
         return [_profile_from_row(r) for r in rows]
 
     async def put(self, profile: Profile) -> None:
