@@ -211,7 +211,10 @@ def build_runtime(settings: Settings) -> Runtime:
                        settings.limits.max_message_chars),
     )
     push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
-    accounts = AccountService(uow, Argon2PasswordHasher(), issuer, clock, policy)
+    hasher = Argon2PasswordHasher(
+        settings.passwords.time_cost, settings.passwords.memory_cost_kib, settings.passwords.parallelism
+    )
+    accounts = AccountService(uow, hasher, issuer, clock, policy)
     services = Services(
         uow=uow, clock=clock,
         accounts=accounts,

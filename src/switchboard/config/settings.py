@@ -30,6 +30,14 @@ class AdminSettings(BaseModel):
     password: str
 
 
+class PasswordSettings(BaseModel):
+    """argon2id cost. The defaults follow argon2-cffi's recommendation; lower them only for tests."""
+
+    time_cost: int = 3
+    memory_cost_kib: int = 65536
+    parallelism: int = 4
+
+
 class QuotaSettings(BaseModel):
     # held per call before the model answers: prompt estimate + this many completion tokens
     # (capped by the request's max_tokens and by what the user has left)
@@ -135,6 +143,7 @@ class Settings(BaseSettings):
     default_token_allowance: int = 0  # 0 = unlimited
     jwt_ttl_minutes: int = 60 * 24
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    passwords: PasswordSettings = Field(default_factory=PasswordSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
