@@ -56,7 +56,7 @@ class ChatSocket:
         while True:
             try:
                 frame = json.loads(await self.websocket.receive_text())
-            except ValueError:
+            except (ValueError, KeyError):  # not JSON, or a binary frame
                 frame = None
             if not isinstance(frame, dict):
                 await self.error("message must be an object", "INVALID_MESSAGE")
