@@ -92,8 +92,9 @@ async def test_several_requests_run_at_once_on_one_socket(
     ws = await logged_in(mio, open_ws, "alice")
     upstream.push(Reply(text="slow answer here", chunk_delay=0.3), Reply(text="fast"))
     await ws.send(completion(1, "slow"))
+    frames = await ws.until(lambda f: f["message"] == "update")  # 1 holds the slow reply
     await ws.send(completion(2, "fast"))
-    frames = await ws.until(lambda f: f.get("request_id") == 1 and f["message"] == "completed")
+    frames += await ws.until(lambda f: f.get("request_id") == 1 and f["message"] == "completed")
     ends = [(f["request_id"], f["message"]) for f in frames if f["message"] in ("completed", "failed")]
     assert ends == [(2, "completed"), (1, "completed")]
     assert "".join(f["data"]["chunk"] for f in frames if f["request_id"] == 1 and f["message"] == "update") == (
