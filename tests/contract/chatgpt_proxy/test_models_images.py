@@ -75,3 +75,11 @@ async def test_image_bad_input(proxy: Proxy, change: dict[str, object], status: 
 def upstream_url_reply(upstream: ScriptedUpstream) -> Reply:
     return Reply(json_body={"created": 0, "data": [
         {"url": f"http://127.0.0.1:{upstream.port}/v1/generated/1.png"}]})
+
+
+async def test_image_provider_failure(proxy: Proxy, upstream: ScriptedUpstream) -> None:
+    upstream.push(Reply(status=500), path="/v1/images/generations")
+    response = await proxy.post("/openai/image", IMAGE)
+    assert response.status_code == 502
+    body = response.json()
+    assert body["code"] == 502 and body["data"] is None and body["message"]
