@@ -1,6 +1,7 @@
 """/openai/completions, /openai/chat and /openai/edits (each plain, /stream and /sse), and /send."""
 
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends
@@ -19,6 +20,7 @@ from switchboard.faces.chatgpt_proxy.turns import answer, many_shots, start_turn
 if TYPE_CHECKING:
     from switchboard.faces.chatgpt_proxy.routes import ProxyOptions
 
+Endpoint = Callable[..., Awaitable[Response]]
 MODES: tuple[tuple[str, Framing | None], ...] = (("", None), ("/stream", NDJSON), ("/sse", SSE))
 
 
@@ -29,7 +31,7 @@ def chat_router(
     Caller = Annotated[Principal, Depends(principal_dependency(services, guest))]
     legacy = options.legacy_models
 
-    def completions_endpoint(framing: Framing | None):  # type: ignore[no-untyped-def]
+    def completions_endpoint(framing: Framing | None) -> Endpoint:
         async def completions(principal: Caller, body: CompletionsBody) -> Response:
             texts, model = m.prompts(body.prompt), m.chat_model(body.model, legacy)
             if framing is None:
@@ -44,7 +46,7 @@ def chat_router(
 
         return completions
 
-    def edits_endpoint(framing: Framing | None):  # type: ignore[no-untyped-def]
+    def edits_endpoint(framing: Framing | None) -> Endpoint:
         async def edits(principal: Caller, body: EditsBody) -> Response:
             model, text = m.chat_model(body.model, legacy), m.edit_text(body)
             shot = (m.edit_conversation(body, model), m.chat_request("", text, body, model))
@@ -55,7 +57,7 @@ def chat_router(
 
         return edits
 
-    def chat_endpoint(framing: Framing | None):  # type: ignore[no-untyped-def]
+    def chat_endpoint(framing: Framing | None) -> Endpoint:
         async def chat(principal: Caller, body: ChatBody) -> Response:
             model, text = m.chat_model(body.model, legacy), m.chat_turn_text(body)
             request = m.chat_request("", text, body, model)
