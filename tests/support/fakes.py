@@ -25,7 +25,7 @@ from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.errors import Conflict, NotFound, Unauthenticated, UnknownModel
 from switchboard.core.domain.events import ProviderEvent
 from switchboard.core.domain.files import StoredFile
-from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
+from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageSummary
 from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
 from switchboard.core.domain.users import ApiKey, Role, User
 from switchboard.core.ports.system import AccessToken
@@ -366,17 +366,17 @@ class InMemoryQuotaRepo(_Repo):
         if user_id not in self.s.quotas:
             self.j.put(self.s.quotas, user_id, Quota(user_id, allowance, 0, 0, unlimited))
 
-    async def reserve(self, user_id: int, want: int, minimum: int) -> int:
+    async def reserve(self, user_id: int, want: int, minimum: int) -> Grant:
         # no await from here to the write: atomic on one event loop, like the conditional UPDATE
         quota = self.s.quotas.get(user_id)
         if quota is None or want <= 0:
-            return 0
+            return Grant(0)
         remaining = quota.allowance - quota.used - quota.reserved
         if not quota.unlimited and remaining < max(1, min(minimum, want)):
-            return 0
+            return Grant(0)
         grant = want if quota.unlimited else min(want, remaining)
         self.j.put(self.s.quotas, user_id, replace(quota, reserved=quota.reserved + grant))
-        return grant
+        return Grant(grant, quota.unlimited)
 
     async def settle(self, user_id: int, reserved: int, spent: int) -> None:
         quota = self.s.quotas.get(user_id)

@@ -63,6 +63,10 @@ class Reply:
     usage: tuple[int, int] | str | None = "auto"  # (prompt, completion); None: never report usage
     finish_reason: str | None = None  # default: "tool_calls" with tool calls, else "stop"
     chunk_delay: float = 0.0  # pause between streamed chunks (the opening role chunk goes at once)
+    # hold the stream after this many chunks (role chunk counted) until `gate` is set: lets a
+    # test see what reached the client mid-answer without any timing
+    gate: asyncio.Event | None = None
+    gate_after: int = 2
     first_byte_delay: float = 0.0  # pause before the response starts (status line included)
     status: int = 200
     error_body: dict[str, Any] | None = None  # body of an error status; default: OpenAI's shape
@@ -246,6 +250,8 @@ class ScriptedUpstream:
                 return response
             if reply.chunk_delay and sent:
                 await asyncio.sleep(reply.chunk_delay)
+            if reply.gate is not None and sent == reply.gate_after:
+                await reply.gate.wait()
             if reply.keepalive:
                 event = b": keep-alive\n\n" + event
             step = reply.write_size or len(event)

@@ -16,10 +16,10 @@ from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
 from switchboard.adapters.providers.echo import EchoProvider
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
-from switchboard.adapters.ratelimit.memory import InMemoryRateLimiter
-from switchboard.adapters.ratelimit.redis import RedisRateLimiter
 from switchboard.adapters.push.memory import InMemoryPushBus
 from switchboard.adapters.push.redis_bus import RedisPushBus
+from switchboard.adapters.ratelimit.memory import InMemoryRateLimiter
+from switchboard.adapters.ratelimit.redis import RedisRateLimiter
 from switchboard.adapters.security.clock import SystemClock
 from switchboard.adapters.security.jwt_tokens import JwtTokenIssuer
 from switchboard.adapters.security.passwords import Argon2PasswordHasher
@@ -48,6 +48,7 @@ from switchboard.core.services.identities import IdentityService
 from switchboard.core.services.keys import KeyService
 from switchboard.core.services.media import MediaDefaults, MediaService
 from switchboard.core.services.models import ModelService
+from switchboard.core.services.principal_cache import PrincipalCache
 from switchboard.core.services.proactive import ProactiveService
 from switchboard.core.services.profiles import ProfileService
 from switchboard.core.services.quotas import QuotaPolicy, QuotaService
@@ -214,11 +215,12 @@ def build_runtime(settings: Settings) -> Runtime:
     hasher = Argon2PasswordHasher(
         settings.passwords.time_cost, settings.passwords.memory_cost_kib, settings.passwords.parallelism
     )
-    accounts = AccountService(uow, hasher, issuer, clock, policy)
+    principals = PrincipalCache(settings.auth_cache_seconds)
+    accounts = AccountService(uow, hasher, issuer, clock, policy, principals)
     services = Services(
         uow=uow, clock=clock,
         accounts=accounts,
-        keys=KeyService(uow, clock), admin=AdminService(uow),
+        keys=KeyService(uow, clock, principals), admin=AdminService(uow, principals),
         conversations=ConversationService(uow, clock), quotas=quotas, files=files,
         models=ModelService(catalog), tools=tools, chat=engine,
         identities=IdentityService(uow, clock, settings.default_token_allowance),

@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     registration: Literal["open", "closed"] = "open"
     default_token_allowance: int = 0  # 0 = unlimited
     jwt_ttl_minutes: int = 60 * 24
+    # how long a resolved credential is trusted without a database read; changes made on another
+    # worker (logout, key revoked, user deactivated) take effect within this many seconds
+    auth_cache_seconds: float = 5.0
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
     passwords: PasswordSettings = Field(default_factory=PasswordSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)

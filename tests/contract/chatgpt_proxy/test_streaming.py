@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import asyncio
 
 import orjson
 
@@ -31,15 +31,15 @@ async def test_sse_heartbeat_is_a_comment(start_proxy, upstream: ScriptedUpstrea
 
 
 async def test_pieces_arrive_before_the_answer_ends(proxy: Proxy, upstream: ScriptedUpstream) -> None:
-    upstream.push(Reply(text="first second", chunks=["first", " second"], chunk_delay=0.5))
-    began = time.monotonic()
+    gate = asyncio.Event()  # the upstream holds " second" back until the test opens it
+    upstream.push(Reply(text="first second", chunks=["first", " second"], gate=gate))
     async with proxy.client.stream("POST", "/openai/completions/stream", json=COMPLETION,
                                    headers=proxy.auth("alice")) as response:
         lines = response.aiter_lines()
         first = orjson.loads(await anext(lines))
-        first_at = time.monotonic() - began
+        gate.set()
         rest = [orjson.loads(line) async for line in lines]
+    # "first" reached the client while the upstream had not yet sent " second"
     assert first == {"code": 0, "data": "first", "message": "continue"}
-    # the upstream waits 0.5 s before each piece: the first came out well before the second
-    assert first_at < time.monotonic() - began - 0.3
+    assert [o["data"] for o in rest if o["message"] == "continue"] == [" second"]
     assert rest[-1]["message"] == "end"

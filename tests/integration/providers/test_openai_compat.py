@@ -123,13 +123,13 @@ async def test_stream_cut_mid_way(upstream: ScriptedUpstream, provider: OpenAICo
 
 
 async def test_slow_first_byte_times_out(upstream: ScriptedUpstream) -> None:
-    upstream.push(Reply(text="late", first_byte_delay=2.0))
+    upstream.push(Reply(text="late", first_byte_delay=10.0))
     provider = make_provider(upstream.base_url, first_byte_timeout=0.2)
     try:
         started = time.monotonic()
         with pytest.raises(UpstreamTimeout, match="first byte"):
             await collect(provider)
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 8  # gave up long before the 10 s answer
         assert len(upstream.requests) == 1
     finally:
         await provider.close()

@@ -67,7 +67,7 @@ async def test_list_across_filters_and_pages(uow: SqlUnitOfWork) -> None:
         assert [m.text for m in second] == ["q1"]
         deleted, total = await tx.messages.list_across(1, 10, origins=("musebot-log",), deleted=True, role="user")
         assert total == 1 and deleted[0].id == ids["q3"] and deleted[0].is_deleted
-        kept, total = await tx.messages.list_across(1, 10, external_key="42", deleted=False, role="user")
+        _kept, total = await tx.messages.list_across(1, 10, external_key="42", deleted=False, role="user")
         assert total == 2
         bobs, total = await tx.messages.list_across(1, 10, external_key="7")
         assert total == 2 and {m.text for m in bobs} == {"qb", "ab"}

@@ -19,7 +19,7 @@ async def _user_with_quota(uow: SqlUnitOfWork, allowance: int, unlimited: bool =
 
 async def _reserve(uow: SqlUnitOfWork, user_id: int, want: int, minimum: int) -> int:
     async with uow() as tx:
-        return await tx.quotas.reserve(user_id, want, minimum)
+        return (await tx.quotas.reserve(user_id, want, minimum)).tokens
 
 
 async def _quota(uow: SqlUnitOfWork, user_id: int) -> Quota:

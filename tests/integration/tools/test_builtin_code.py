@@ -63,7 +63,7 @@ async def test_an_infinite_loop_is_killed_at_the_time_limit(host) -> None:
     assert outcome.is_error and outcome.data["timed_out"]
     assert "time limit of 1s exceeded" in outcome.content
     assert "started" in outcome.data["stdout"]  # what it printed before dying is kept
-    assert time.monotonic() - started < 4
+    assert time.monotonic() - started < 10  # killed at the limit, not left to run on
 
 
 async def test_memory_is_limited(host) -> None:
@@ -104,7 +104,7 @@ async def test_background_children_die_with_the_script(host) -> None:
     code = "import subprocess\nchild = subprocess.Popen(['sleep', '30'])\nprint(child.pid)"
     started = time.monotonic()
     outcome = await run(host, code)
-    assert not outcome.is_error and time.monotonic() - started < 2  # the open pipe does not hold us
+    assert not outcome.is_error and time.monotonic() - started < 20  # the sleeping child's open pipe does not hold us
     pid = int(outcome.data["stdout"])
     for _ in range(50):  # reaped by init shortly after the kill
         if _dead(pid):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
 from switchboard.adapters.storage.tables import quotas, usage_ledger
-from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
+from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageSummary
 
 
 def _quota_from_row(row: RowMapping) -> Quota:
@@ -68,9 +68,9 @@ class SqlQuotaRepo:
         )
         await self._connection.execute(statement)
 
-    async def reserve(self, user_id: int, want: int, minimum: int) -> int:
+    async def reserve(self, user_id: int, want: int, minimum: int) -> Grant:
         if want <= 0:
-            return 0
+            return Grant(0)
         # A grant of 0 means "refused", so at least one token must remain; this also keeps an
         # overdrawn balance (spent more than reserved) from producing a negative grant.
         minimum = max(1, min(minimum, want))
@@ -86,10 +86,10 @@ class SqlQuotaRepo:
             update(quotas)
             .where(quotas.c.user_id == user_id, or_(quotas.c.unlimited, remaining >= _tokens(minimum)))
             .values(reserved=quotas.c.reserved + grant, last_grant=grant)
-            .returning(quotas.c.last_grant)
+            .returning(quotas.c.last_grant, quotas.c.unlimited)
         )
-        granted = (await self._connection.execute(statement)).scalar_one_or_none()
-        return int(granted or 0)
+        row = (await self._connection.execute(statement)).first()
+        return Grant(int(row[0]), bool(row[1])) if row else Grant(0)
 
     async def settle(self, user_id: int, reserved: int, spent: int) -> None:
         # Never let reserved go below zero, even if a caller settles more than it holds.

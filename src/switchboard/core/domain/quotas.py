@@ -21,6 +21,15 @@ class Quota:
 
 
 @dataclass(frozen=True, slots=True)
+class Grant:
+    """What one reservation got: `tokens` held (0 = refused), and whether the user is unlimited
+    (then the answer needs no cap), learned from the same UPDATE."""
+
+    tokens: int
+    unlimited: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Reservation:
     id: str
     user_id: int

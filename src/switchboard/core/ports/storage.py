@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.platforms import PlatformIdentity, Profile, Share
-from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
+from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageSummary
 from switchboard.core.domain.users import ApiKey, Role, User
 
 
@@ -92,9 +92,10 @@ class MessageRepo(Protocol):
 class QuotaRepo(Protocol):
     async def get(self, user_id: int) -> Quota: ...
     async def ensure(self, user_id: int, allowance: int, unlimited: bool) -> None: ...
-    async def reserve(self, user_id: int, want: int, minimum: int) -> int:
+    async def reserve(self, user_id: int, want: int, minimum: int) -> Grant:
         """Atomically hold min(want, remaining) tokens if at least `minimum` remain (unlimited:
-        always `want`). Returns what was held, 0 when refused. One conditional UPDATE, no read first."""
+        always `want`). Returns what was held (0 when refused) and whether the user is unlimited.
+        One conditional UPDATE, no read first."""
         ...
 
     async def settle(self, user_id: int, reserved: int, spent: int) -> None:

@@ -11,6 +11,7 @@ from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, Un
 from switchboard.core.domain.users import Principal, Role, Scope, User, scopes_for_role
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import AccessToken, Clock, PasswordHasher, TokenIssuer
+from switchboard.core.services.principal_cache import PrincipalCache
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -36,9 +37,11 @@ def principal_for(user: User) -> Principal:
 
 class AccountService:
     def __init__(
-        self, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, clock: Clock, policy: AccountPolicy
+        self, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, clock: Clock, policy: AccountPolicy,
+        cache: PrincipalCache | None = None,
     ) -> None:
         self._uow = uow
+        self._cache = cache or PrincipalCache(ttl=0)
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
@@ -91,11 +94,20 @@ class AccountService:
         token_expiry = self._clock.now()
         async with self._uow() as tx:
             await tx.revoked.revoke(principal.token_id, _far_enough(token_expiry))
+        self._cache.forget(token_id=principal.token_id)
 
     async def principal_from_token(self, token: str) -> Principal:
         """A bearer credential: a JWT access token, or an API key (`sb-...`)."""
-        if token.startswith(API_KEY_PREFIX):
-            return await self.principal_from_api_key(token)
+        cached = self._cache.get(token)
+        if cached is not None:
+            return cached
+        principal = await (
+            self.principal_from_api_key(token) if token.startswith(API_KEY_PREFIX) else self._principal_from_jwt(token)
+        )
+        self._cache.put(token, principal)
+        return principal
+
+    async def _principal_from_jwt(self, token: str) -> Principal:
         access = self._tokens.read(token)
         async with self._uow.read() as tx:
             if await tx.revoked.is_revoked(access.token_id):

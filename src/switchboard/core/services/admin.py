@@ -8,6 +8,7 @@ from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, No
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.users import Principal, Role, User
 from switchboard.core.ports.storage import QuotaRepo, UnitOfWork
+from switchboard.core.services.principal_cache import PrincipalCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,9 @@ def require_admin(principal: Principal) -> None:
 
 
 class AdminService:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, cache: PrincipalCache | None = None) -> None:
         self._uow = uow
+        self._cache = cache or PrincipalCache(ttl=0)
 
     async def list_users(
         self, principal: Principal, page: int, page_size: int, query: str | None = None
@@ -65,7 +67,9 @@ class AdminService:
                 user.settings = _with_tools(user.settings, change.tools)
             await tx.users.update(user)
             await _apply_allowance(tx.quotas, user_id, change)
-            return user, await tx.quotas.get(user_id)
+            quota = await tx.quotas.get(user_id)
+        self._cache.forget(user_id=user_id)  # a deactivation or demotion takes effect at once
+        return user, quota
 
     async def add_tokens(self, user_id: int, tokens: int) -> Quota:
         """Trusted callers (CLI, admin faces after their own check)."""

@@ -11,6 +11,7 @@ from switchboard.core.domain.users import ApiKey, Principal, Role, Scope
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
 from switchboard.core.services.accounts import API_KEY_PREFIX, hash_api_key
+from switchboard.core.services.principal_cache import PrincipalCache
 
 DEFAULT_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
 
@@ -32,9 +33,10 @@ class KeyOptions:
 
 
 class KeyService:
-    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWork, clock: Clock, cache: PrincipalCache | None = None) -> None:
         self._uow = uow
         self._clock = clock
+        self._cache = cache or PrincipalCache(ttl=0)
 
     async def create(self, principal: Principal, options: KeyOptions, *, for_user: int | None = None) -> IssuedKey:
         owner_id = principal.user_id if for_user is None else for_user
@@ -75,4 +77,5 @@ class KeyService:
             if key.revoked_at is None:
                 key.revoked_at = self._clock.now()
                 await tx.keys.update(key)
+        self._cache.forget(key_id=key_id)
         return key

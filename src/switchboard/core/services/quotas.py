@@ -41,14 +41,13 @@ class QuotaService:
         completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
         want = prompt_estimate + completion
         minimum = prompt_estimate + min(self.policy.min_completion, completion)
-        unlimited = (await tx.quotas.get(user_id)).unlimited  # decides the answer's cap, not the hold
-        granted = await tx.quotas.reserve(user_id, want, minimum)
-        if granted == 0:
+        grant = await tx.quotas.reserve(user_id, want, minimum)
+        if grant.tokens == 0:
             raise QuotaExceeded(
                 "your token allowance is used up (or too low for this request); ask an administrator for more"
             )
-        budget = None if unlimited else granted - prompt_estimate
-        return Hold(user_id, granted, prompt_estimate, budget)
+        budget = None if grant.unlimited else grant.tokens - prompt_estimate
+        return Hold(user_id, grant.tokens, prompt_estimate, budget)
 
     async def release(self, hold: Hold) -> None:
         async with self._uow() as tx:

@@ -80,8 +80,8 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
         if failed is not None:
             status = 429 if failed.code == "quota_exceeded" else 502 if failed.code.startswith("upstream") else 500
             return failure(status, failed.message, failed.code)
-        answer = await conversations.message(principal, turn.assistant.id)
-        return ok({"user_message": message_out(turn.user_message), "assistant_message": message_out(answer)})
+        # the turn holds the answer exactly as it was stored: no need to read it back
+        return ok({"user_message": message_out(turn.user_message), "assistant_message": message_out(turn.assistant)})
 
     @router.post("/api/messages/stream", tags=["messages"])
     async def stream_message(principal: Caller, body: MessageBody) -> Response:

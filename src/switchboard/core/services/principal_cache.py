@@ -1,0 +1,43 @@
+"""A few seconds of memory for resolved credentials, so a busy client does not pay a database
+read per request. Changes made through this process (logout, key revoked, user deactivated or
+demoted) forget the affected entries at once; other workers see them within `ttl` seconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from switchboard.core.domain.users import Principal
+
+MAX_ENTRIES = 10_000
+
+
+class PrincipalCache:
+    def __init__(self, ttl: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def get(self, credential: str) -> Principal | None:
+        entry = self._entries.get(credential)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[credential]
+            return None
+        return entry[1]
+
+    def put(self, credential: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= MAX_ENTRIES:
+            self._entries.clear()  # crude, but bounded; entries are cheap to rebuild
+        self._entries[credential] = (self._clock() + self.ttl, principal)
+
+    def forget(self, *, user_id: int | None = None, key_id: str | None = None, token_id: str | None = None) -> None:
+        def matches(p: Principal) -> bool:
+            return (user_id is not None and p.user_id == user_id) or (
+                key_id is not None and p.key_id == key_id) or (token_id is not None and p.token_id == token_id)
+
+        for credential in [c for c, (_, p) in self._entries.items() if matches(p)]:
+            del self._entries[credential]
