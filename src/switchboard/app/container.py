@@ -13,7 +13,8 @@ from pathlib import Path
 
 from switchboard.adapters.blobs.local import LocalBlobStore
 from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
-from switchboard.adapters.providers.echo import EchoProvider
+from switchboard.adapters.providers.echo import ECHO_MODEL, EchoProvider
+from switchboard.adapters.providers.echo_relay import EchoRelay
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
 from switchboard.adapters.push.memory import InMemoryPushBus
@@ -157,7 +158,8 @@ def build_tool_hosts(settings: Settings, files: FileService) -> tuple[BuiltinToo
 def build_gateway(settings: Settings, catalog: ProviderCatalog, accounts: AccountService, uow: SqlUnitOfWork,
                   quotas: QuotaService, counter: HeuristicTokenCounter, clock: SystemClock) -> GatewayService:
     g = settings.gateway
-    router = WeightedRouter(catalog, cooldown_seconds=g.cooldown_seconds, failures_to_cool=g.failures_to_cool)
+    router = WeightedRouter(catalog, cooldown_seconds=g.cooldown_seconds, failures_to_cool=g.failures_to_cool,
+                            builtin={ECHO_MODEL: EchoRelay(EchoProvider())})
     limiter = RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
     return GatewayService(accounts, uow, router, limiter, quotas, counter, clock,
                           GatewayPolicy(log_content=g.log_content, auth_cache_seconds=g.auth_cache_seconds))

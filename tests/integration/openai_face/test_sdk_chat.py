@@ -92,7 +92,7 @@ async def test_sync_client_in_a_thread(gw: Gateway, upstream: ScriptedUpstream) 
 
 async def test_models_are_those_the_key_may_use(gw: Gateway) -> None:
     async with gw.client() as client:
-        assert [m.id for m in (await client.models.list()).data] == [MODEL]
+        assert [m.id for m in (await client.models.list()).data] == [MODEL, "echo"]  # echo: the offline demo
         assert (await client.models.retrieve(MODEL)).id == MODEL
         with pytest.raises(openai.NotFoundError):
             await client.models.retrieve("nope")

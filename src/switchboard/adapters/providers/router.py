@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
@@ -29,8 +29,10 @@ class WeightedRouter:
     def __init__(
         self, catalog: ProviderCatalog, *, cooldown_seconds: float = 30.0, failures_to_cool: int = 3,
         rng: random.Random | None = None, clock: Callable[[], float] = time.monotonic,
+        builtin: Mapping[str, RelayProvider] | None = None,
     ) -> None:
         self._catalog = catalog
+        self._builtin = dict(builtin or {})  # models Switchboard answers itself (the offline echo demo)
         self._cooldown = cooldown_seconds
         self._threshold = max(failures_to_cool, 1)
         self._rng = rng or random.Random()
@@ -38,6 +40,8 @@ class WeightedRouter:
         self._health: dict[str, Health] = {}
 
     async def candidates(self, model: str, *, media: bool = False) -> list[tuple[RelayProvider, str]]:
+        if model in self._builtin:
+            return [(self._builtin[model], model)]
         name, entries = await self._catalog.serving(model)
         relays = [e for e in entries if _relays(e)]
         if not relays and media:

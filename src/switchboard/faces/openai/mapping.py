@@ -40,8 +40,10 @@ def _first_param(exc: ValidationError) -> str | None:
 
 
 def model_out(model: ModelInfo) -> ModelOut:
+    if model.builtin:
+        return ModelOut(id=model.id, owned_by=model.owned_by, builtin=True, description=model.description)
     return ModelOut(id=model.id, owned_by=model.owned_by)
 
 
 def model_list(models: list[ModelInfo]) -> ModelListOut:
-    return ModelListOut(data=[model_out(m) for m in models if not m.builtin])
+    return ModelListOut(data=[model_out(m) for m in models])

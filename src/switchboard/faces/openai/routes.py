@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
-from switchboard.core.domain.errors import InvalidInput, NotFound
+from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.ports.gateway import Multipart, UploadedFile
 from switchboard.core.services import gateway as gw
 from switchboard.core.services.gateway import Answer, Caller, GatewayService
@@ -47,15 +47,13 @@ def openai_router(gateway: GatewayService, models: ModelService, *, heartbeat: f
 
     @router.get("/v1/models", response_model=s.ModelListOut)
     async def list_models(caller: CallerDep) -> Response:
-        return Response(model_list(await models.available(caller.principal)).model_dump_json(),
+        return Response(model_list(await models.available(caller.principal)).model_dump_json(exclude_none=True),
                         media_type="application/json")
 
     @router.get("/v1/models/{model_id:path}", response_model=s.ModelOut)
     async def get_model(caller: CallerDep, model_id: str) -> Response:
         found = await models.get(caller.principal, model_id)
-        if found.builtin:
-            raise NotFound(f"The model '{model_id}' does not exist")
-        return Response(model_out(found).model_dump_json(), media_type="application/json")
+        return Response(model_out(found).model_dump_json(exclude_none=True), media_type="application/json")
 
     @router.post("/v1/chat/completions", openapi_extra={"requestBody": {"content": _JSON, "required": True}})
     async def chat_completions(caller: CallerDep, request: Request) -> Response:

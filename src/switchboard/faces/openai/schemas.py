@@ -57,6 +57,10 @@ class ModelOut(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str
+    # Switchboard's own additions (OpenAI clients ignore unknown fields): built-in demo models
+    # such as the offline `echo` say so, so nobody mistakes them for an LLM
+    builtin: bool | None = None
+    description: str | None = None
 
 
 class ModelListOut(BaseModel):
