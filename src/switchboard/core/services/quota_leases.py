@@ -1,0 +1,196 @@
+"""Quota leases: a block of a user's allowance reserved once, many calls' holds served from memory.
+
+    leases = QuotaLeases(uow, quotas, block=20_000, idle_seconds=5.0)
+    hold = await leases.hold(user_id, prompt_estimate, max_completion)   # usually no database
+    reserved = leases.finish(hold, spent)    # settle(user, reserved, spent) later, batched
+    await leases.release(hold)               # a call that failed: nothing spent
+
+The database still decides: a lease is taken (and topped up) with the same atomic conditional
+UPDATE as a per-call reservation (`QuotaRepo.reserve(user, block, minimum)`), so all workers
+together never hold more than the allowance. A call's hold is cut from the lease with no await
+between the check and the decrement (atomic on the event loop); when the lease cannot cover it,
+one call per user (an asyncio.Lock) tops it up by `max(want, block)` while the others wait, and a
+call that still does not fit is refused (QuotaExceeded), as without leases.
+
+Accounting. In the database `reserved` covers, for this process, the free part of each lease plus
+the holds of calls in flight plus settlements not yet written. A finished call gives its unused
+tokens back to the lease in memory and its spend is settled as `settle(user, reserved=spent,
+spent=spent)` (with a spend above the hold, the excess is taken from the lease's free part as far
+as it goes). A lease untouched for `idle_seconds` gives its free part back to the database
+(`settle(user, reserved=free, spent=0)`) from a background task; `return_all` (flush) and `close`
+give back every lease. When every call has finished and its settlement is written, `reserved` is
+back to 0 and `used` is the ledger's total.
+
+Trade-offs:
+- A crash of this process leaves its leases reserved in the database (as a crash in the middle of
+  a call leaves that call's hold today) until an administrator resets the user's reservation.
+- While this worker holds a lease, other workers see less of the user's allowance: a user with a
+  small allowance may be refused on another worker for up to `idle_seconds` after their last call
+  here. A lease never exceeds what the user had left (the UPDATE grants min(block, remaining));
+  under concurrency it may grow past `block` (one top-up per call that did not fit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from switchboard.core.domain.errors import QuotaExceeded
+from switchboard.core.ports.storage import UnitOfWork
+from switchboard.core.services.quotas import Hold, QuotaService
+
+log = logging.getLogger(__name__)
+
+_REFUSED = "your token allowance is used up (or too low for this request); ask an administrator for more"
+
+
+@dataclass(slots=True)
+class _Lease:
+    touched: float
+    free: int = 0  # reserved in the database for this process, held by no call
+    calls: int = 0  # calls in flight holding tokens cut from this lease
+    unlimited: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class QuotaLeases:
+    def __init__(
+        self, uow: UnitOfWork, quotas: QuotaService, *, block: int, idle_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._uow = uow
+        self._quotas = quotas
+        self.block = block
+        self.idle_seconds = idle_seconds
+        self._monotonic = monotonic
+        self._leases: dict[int, _Lease] = {}
+        self._reaper: asyncio.Task[None] | None = None
+        self._closed = False
+
+    def free(self, user_id: int) -> int:
+        """Tokens this process holds for the user and no call uses (tests, diagnostics)."""
+        lease = self._leases.get(user_id)
+        return lease.free if lease is not None else 0
+
+    async def hold(self, user_id: int, prompt_estimate: int, max_completion: int | None) -> Hold:
+        if self._closed:
+            return await self._quotas.reserve(user_id, prompt_estimate, max_completion)
+        policy = self._quotas.policy
+        completion = min(max_completion or policy.completion_reserve, policy.completion_reserve)
+        want = prompt_estimate + completion
+        minimum = prompt_estimate + min(policy.min_completion, completion)
+        while True:
+            lease = self._leases.get(user_id)
+            if lease is None:
+                lease = self._leases[user_id] = _Lease(self._monotonic())
+                self._start_reaper()
+            if lease.free >= want:  # the common case: no await from the check to the cut
+                return self._cut(user_id, lease, want, prompt_estimate)
+            async with lease.lock:
+                if self._closed:
+                    return await self._quotas.reserve(user_id, prompt_estimate, max_completion)
+                if self._leases.get(user_id) is not lease:
+                    continue  # the lease was given back while this call waited: take a new one
+                if lease.free < want:  # nobody topped it up while this call waited
+                    await self._top_up(user_id, lease, want, minimum)
+                if lease.free < minimum:
+                    raise QuotaExceeded(_REFUSED)
+                return self._cut(user_id, lease, min(want, lease.free), prompt_estimate)
+
+    def finish(self, hold: Hold, spent: int) -> int:
+        """Give back what the call did not spend; returns how many tokens its settlement frees from
+        the database's reservation (to charge as `spent`). Never awaits."""
+        lease = None if self._closed else self._leases.get(hold.user_id)
+        if lease is None:  # given back while the call ran: its hold is a plain reservation now
+            return hold.tokens
+        lease.calls = max(lease.calls - 1, 0)
+        lease.touched = self._monotonic()
+        if spent <= hold.tokens:
+            lease.free += hold.tokens - spent
+            return spent
+        extra = min(spent - hold.tokens, lease.free)  # the lease pays for an overrun while it can
+        lease.free -= extra
+        return hold.tokens + extra
+
+    async def release(self, hold: Hold) -> None:
+        """A call that failed before spending anything."""
+        reserved = self.finish(hold, 0)
+        if reserved:
+            async with self._uow() as tx:
+                await tx.quotas.settle(hold.user_id, reserved, 0)
+
+    async def return_idle(self) -> int:
+        """Give the free part of leases untouched for `idle_seconds` back to the database; a lease
+        with no call in flight is dropped. Returns the tokens given back."""
+        edge = self._monotonic() - self.idle_seconds
+        idle = [user for user, lease in self._leases.items() if lease.touched <= edge and not lease.lock.locked()]
+        return await self._give_back(idle)
+
+    async def return_all(self) -> int:
+        """Give every lease's free part back (flush, shutdown); waits for top-ups in progress."""
+        for lease in list(self._leases.values()):
+            async with lease.lock:
+                pass
+        return await self._give_back(list(self._leases))
+
+    async def close(self) -> None:
+        """Return every lease; calls after this reserve per call, as without leases."""
+        self._closed = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            await asyncio.gather(self._reaper, return_exceptions=True)
+            self._reaper = None
+        await self.return_all()
+        self._leases.clear()  # calls still in flight settle their whole hold (see finish)
+
+    # -- inside -------------------------------------------------------------------------------
+    def _cut(self, user_id: int, lease: _Lease, tokens: int, prompt_estimate: int) -> Hold:
+        lease.free -= tokens
+        lease.calls += 1
+        lease.touched = self._monotonic()
+        return Hold(user_id, tokens, prompt_estimate, None if lease.unlimited else tokens - prompt_estimate)
+
+    async def _top_up(self, user_id: int, lease: _Lease, want: int, minimum: int) -> None:
+        async with self._uow() as tx:
+            grant = await tx.quotas.reserve(user_id, max(want, self.block), max(minimum - lease.free, 1))
+        lease.free += grant.tokens
+        lease.unlimited = grant.unlimited
+
+    async def _give_back(self, users: list[int]) -> int:
+        returns: list[tuple[int, int]] = []
+        for user in users:
+            lease = self._leases.get(user)
+            if lease is None:
+                continue
+            if lease.free:
+                returns.append((user, lease.free))
+                lease.free = 0
+            if lease.calls == 0 and not lease.lock.locked():  # a top-up in flight keeps its lease
+                del self._leases[user]
+        if not returns:
+            return 0
+        try:
+            async with self._uow() as tx:
+                for user, tokens in returns:
+                    await tx.quotas.settle(user, tokens, 0)
+        except Exception:
+            log.exception("could not return quota leases; keeping them for the next try")
+            for user, tokens in returns:
+                self._leases.setdefault(user, _Lease(self._monotonic())).free += tokens
+            return 0
+        return sum(tokens for _, tokens in returns)
+
+    def _start_reaper(self) -> None:
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.get_running_loop().create_task(self._reap())
+
+    async def _reap(self) -> None:
+        while self._leases:
+            await asyncio.sleep(max(self.idle_seconds / 2, 0.01))
+            try:
+                await self.return_idle()
+            except Exception:  # the next round tries again
+                log.exception("returning idle quota leases failed")

@@ -1,0 +1,225 @@
+"""QuotaLeases: holds cut from a block reserved once; the database still never lets workers overspend."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from switchboard.core.domain.errors import QuotaExceeded
+from switchboard.core.domain.quotas import Quota
+from switchboard.core.services.quota_leases import QuotaLeases
+from switchboard.core.services.quotas import Hold, QuotaPolicy, QuotaService
+from tests.support.fakes import InMemoryTx, InMemoryUnitOfWork
+
+
+class Ticks:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class YieldingUnitOfWork(InMemoryUnitOfWork):
+    """Every transaction gives the event loop a turn first, as a real database does."""
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[InMemoryTx]:
+        await asyncio.sleep(0)
+        async with super().__call__() as tx:
+            yield tx
+
+
+def store(allowance: int) -> InMemoryUnitOfWork:
+    uow = YieldingUnitOfWork()
+    uow.store.quotas[1] = Quota(1, allowance, 0, 0, False)
+    return uow
+
+
+def leases(
+    uow: InMemoryUnitOfWork, *, block: int = 1000, idle: float = 5.0, clock: Callable[[], float] | None = None,
+) -> QuotaLeases:
+    quotas = QuotaService(uow, QuotaPolicy(completion_reserve=100, min_completion=10))
+    return QuotaLeases(uow, quotas, block=block, idle_seconds=idle, monotonic=clock or Ticks())
+
+
+def stored(uow: InMemoryUnitOfWork) -> Quota:
+    return uow.store.quotas[1]
+
+
+async def spend(uow: InMemoryUnitOfWork, lease: QuotaLeases, hold: Hold, spent: int) -> None:
+    """What the gateway's settlement does: give back in memory, then write the settlement."""
+    reserved = lease.finish(hold, spent)
+    async with uow() as tx:
+        await tx.quotas.settle(hold.user_id, reserved, spent)
+
+
+async def test_holds_are_cut_from_one_reservation() -> None:
+    uow = store(10_000)
+    lease = leases(uow)
+    first = await lease.hold(1, prompt_estimate=20, max_completion=None)
+    writes = uow.transactions
+    holds = [await lease.hold(1, 20, None) for _ in range(5)]
+    assert first == Hold(1, 120, 20, 100) and all(h == first for h in holds)
+    assert uow.transactions == writes  # no database for the five after the first
+    assert stored(uow).reserved == 1000 and lease.free(1) == 1000 - 6 * 120
+    await lease.close()
+
+
+async def test_a_lease_that_runs_short_is_topped_up_by_one_reservation() -> None:
+    uow = store(10_000)
+    lease = leases(uow, block=300)
+    holds = [await lease.hold(1, 20, None) for _ in range(3)]  # 300, then 300 more for the third
+    assert [h.tokens for h in holds] == [120, 120, 120]
+    assert stored(uow).reserved == 600 and lease.free(1) == 240
+    await lease.close()
+
+
+async def test_concurrent_calls_on_an_empty_lease_top_it_up_once() -> None:
+    uow = store(10_000)
+    lease = leases(uow, block=1000)
+    holds = await asyncio.gather(*(lease.hold(1, 20, None) for _ in range(8)))
+    assert [h.tokens for h in holds] == [120] * 8
+    assert uow.transactions == 1 and stored(uow).reserved == 1000
+    await lease.close()
+
+
+async def test_a_call_wanting_more_than_a_block_gets_a_block_its_size() -> None:
+    uow = store(10_000)
+    lease = leases(uow, block=50)
+    hold = await lease.hold(1, 400, None)
+    assert hold.tokens == 500 and stored(uow).reserved == 500
+    await lease.close()
+
+
+async def test_refused_when_the_allowance_is_used_up_and_a_short_balance_grants_what_is_left() -> None:
+    uow = store(250)
+    lease = leases(uow)
+    first = await lease.hold(1, 20, None)
+    second = await lease.hold(1, 20, None)
+    assert (first.tokens, second.tokens) == (120, 120)
+    with pytest.raises(QuotaExceeded):  # 10 left: less than prompt + min_completion
+        await lease.hold(1, 20, None)
+    await spend(uow, lease, first, 60)  # 60 unused tokens return to the lease
+    short = await lease.hold(1, 20, None)
+    assert (short.tokens, short.completion_budget) == (70, 50)
+    await lease.close()
+
+
+async def test_accounting_is_exact_after_the_leases_go_back() -> None:
+    uow = store(100_000)
+    lease = leases(uow, block=500)
+    spent_in_all = 0
+    for spent in (0, 50, 120, 300, 7):  # 300 is more than the hold: the lease pays the excess
+        hold = await lease.hold(1, 20, None)
+        await spend(uow, lease, hold, spent)
+        spent_in_all += spent
+    failed = await lease.hold(1, 20, None)
+    await lease.release(failed)
+    await lease.close()
+    quota = stored(uow)
+    assert quota.reserved == 0 and quota.used == spent_in_all
+
+
+async def test_an_idle_lease_goes_back_to_the_database() -> None:
+    uow = store(10_000)
+    clock = Ticks()
+    lease = leases(uow, idle=5.0, clock=clock)
+    hold = await lease.hold(1, 20, None)
+    await spend(uow, lease, hold, 30)
+    clock.now = 4.0
+    assert await lease.return_idle() == 0  # not idle yet
+    clock.now = 9.5
+    assert await lease.return_idle() == 1000 - 30
+    assert stored(uow).reserved == 0 and stored(uow).used == 30 and lease.free(1) == 0
+    await lease.close()
+
+
+async def test_the_background_task_returns_idle_leases() -> None:
+    uow = store(10_000)
+    lease = leases(uow, idle=0.02, clock=asyncio.get_running_loop().time)
+    hold = await lease.hold(1, 20, None)
+    await spend(uow, lease, hold, 20)
+    for _ in range(100):
+        if stored(uow).reserved == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert stored(uow).reserved == 0 and stored(uow).used == 20
+    await lease.close()
+
+
+async def test_a_call_in_flight_keeps_its_hold_when_the_lease_goes_back() -> None:
+    uow = store(10_000)
+    clock = Ticks()
+    lease = leases(uow, clock=clock)
+    running = await lease.hold(1, 20, None)
+    clock.now = 60.0
+    await lease.return_idle()
+    assert stored(uow).reserved == running.tokens  # only the free part went back
+    await spend(uow, lease, running, 40)
+    await lease.close()
+    assert stored(uow).reserved == 0 and stored(uow).used == 40
+
+
+async def test_a_call_finishing_after_close_settles_its_whole_hold() -> None:
+    uow = store(10_000)
+    lease = leases(uow)
+    running = await lease.hold(1, 20, None)
+    await lease.close()
+    assert stored(uow).reserved == running.tokens
+    await spend(uow, lease, running, 40)
+    assert stored(uow).reserved == 0 and stored(uow).used == 40
+
+
+async def test_concurrent_calls_never_hold_more_than_the_allowance() -> None:
+    uow = store(5_000)
+    lease = leases(uow, block=700)
+    held: list[int] = []
+    refused = 0
+
+    async def one() -> None:
+        nonlocal refused
+        try:
+            hold = await lease.hold(1, 20, None)
+        except QuotaExceeded:
+            refused += 1
+            return
+        held.append(hold.tokens)
+        assert stored(uow).used + stored(uow).reserved <= 5_000  # what the database granted
+        await asyncio.sleep(random.random() / 1000)
+        await spend(uow, lease, hold, hold.tokens)  # spend it all: the allowance runs out
+
+    await asyncio.gather(*(one() for _ in range(100)))
+    await lease.close()
+    quota = stored(uow)
+    assert refused > 0 and quota.reserved == 0 and quota.used == sum(held) <= 5_000
+
+
+async def test_two_workers_sharing_one_store_never_overspend_together() -> None:
+    uow = store(6_000)
+    workers = [leases(uow, block=1000), leases(uow, block=1000)]
+    spent_in_all = refused = 0
+
+    async def one(worker: QuotaLeases) -> None:
+        nonlocal spent_in_all, refused
+        try:
+            hold = await worker.hold(1, 20, None)
+        except QuotaExceeded:
+            refused += 1
+            return
+        await asyncio.sleep(random.random() / 1000)
+        spent = min(hold.tokens, 90)
+        spent_in_all += spent
+        await spend(uow, worker, hold, spent)
+        assert stored(uow).used + stored(uow).reserved <= 6_000
+
+    await asyncio.gather(*(one(workers[i % 2]) for i in range(200)))
+    assert workers[0].free(1) + workers[1].free(1) + stored(uow).used <= 6_000
+    for worker in workers:
+        await worker.close()
+    quota = stored(uow)
+    assert refused > 0 and quota.reserved == 0 and quota.used == spent_in_all <= 6_000
