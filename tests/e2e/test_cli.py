@@ -1,0 +1,62 @@
+"""The `switchboard` console script as a person uses it: real processes, one data directory."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from switchboard.app.asgi import create_app
+from switchboard.config.settings import Settings
+
+SWITCHBOARD = str(Path(sys.executable).with_name("switchboard"))
+
+
+def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(data_dir), "SWITCHBOARD_LOG_LEVEL": "warning",
+           "SWITCHBOARD_DEFAULT_TOKEN_ALLOWANCE": "100"}
+    env.pop("OPENAI_API_KEY", None)
+    return subprocess.run([SWITCHBOARD, *args], capture_output=True, text=True, env=env, timeout=60)
+
+
+async def test_users_keys_and_allowances_from_the_command_line(tmp_path: Path) -> None:
+    assert run(tmp_path, "migrate").returncode == 0
+    created = run(tmp_path, "users", "create", "carol", "--password", "a-long-password", "--admin")
+    assert created.returncode == 0 and "admin 'carol'" in created.stdout
+    key = run(tmp_path, "keys", "create", "--user", "carol", "--scopes", "chat,admin", "--expires-days", "7")
+    assert key.returncode == 0
+    secret = key.stdout.strip()
+    assert secret.startswith("sb-") and len(secret) > 30  # printed once, nothing else on stdout
+    allowance = run(tmp_path, "users", "allowance", "carol", "--add", "500")
+    assert allowance.returncode == 0 and "allowance 600" in allowance.stdout  # 100 at creation + 500
+
+    app = create_app(Settings(data_dir=tmp_path, default_token_allowance=100))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sb") as client:
+            me = await client.get("/api/auth/me", headers={"Authorization": f"Bearer {secret}"})
+            assert me.status_code == 200 and me.json()["data"]["role"] == "admin"
+            users = await client.get("/api/admin/users", headers={"Authorization": f"Bearer {secret}"})
+            assert users.json()["data"]["items"][0]["token_allowance"] == 600
+
+
+def test_mistakes_get_a_clear_message_and_a_non_zero_exit(tmp_path: Path) -> None:
+    unknown = run(tmp_path, "keys", "create", "--user", "nobody")
+    assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
+    assert run(tmp_path, "users", "create", "dave", "--password", "long-enough-pw").returncode == 0
+    bad_scope = run(tmp_path, "keys", "create", "--user", "dave", "--scopes", "chat,root")
+    assert bad_scope.returncode == 2 and "unknown scope" in bad_scope.stderr
+    not_admin = run(tmp_path, "keys", "create", "--user", "dave", "--scopes", "admin")
+    assert not_admin.returncode == 1 and "administrator" in not_admin.stderr
+    taken = run(tmp_path, "users", "create", "dave", "--password", "long-enough-pw")
+    assert taken.returncode == 1 and "taken" in taken.stderr
+    short = run(tmp_path, "users", "create", "erin", "--password", "short")
+    assert short.returncode == 1 and "at least 8" in short.stderr
+    assert "Traceback" not in unknown.stderr + bad_scope.stderr + taken.stderr + short.stderr
+
+
+def test_a_broken_config_file_is_reported_not_raised(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("providers: [unclosed\n")
+    result = run(tmp_path, "--config", str(config), "migrate")
+    assert result.returncode == 2 and "cannot read config file" in result.stderr
