@@ -170,6 +170,42 @@ async def test_quota_exhaustion_mid_traffic(gw: Gateway, upstream: ScriptedUpstr
     assert quota.reserved == 0 and quota.used == 500 * served
 
 
+@pytest.mark.parametrize("lease_tokens", [100, 0])  # quota leases, and one reservation per call
+async def test_concurrent_calls_of_a_limited_user_never_overspend(
+    start_gateway: Start, upstream: ScriptedUpstream, lease_tokens: int,
+) -> None:
+    gw = await start_gateway(gateway=GatewaySettings(auth_cache_seconds=0, lease_tokens=lease_tokens))
+    user = await gw.new_user("bob", allowance=600)
+    key = await gw.new_key(user)
+    # max_tokens=10 is also the least an answer may get, so every hold is the prompt's estimate + 10
+    # or refused; each call spends 11 (within its hold): 60 calls want 660 of the 600
+    upstream.push(*[Reply(text="ok", usage=(1, 10), chunk_delay=0.001) for _ in range(60)])
+    async with gw.client(key) as client:
+
+        async def one(i: int) -> bool:
+            try:
+                if i % 2:
+                    stream = await client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=10,
+                                                                  stream=True)
+                    async for _ in stream:
+                        pass
+                else:
+                    await client.chat.completions.create(model=MODEL, messages=ASK, max_tokens=10)
+                return True
+            except openai.RateLimitError as exc:
+                assert exc.body["type"] == "insufficient_quota"  # type: ignore[index]
+                return False
+
+        served = sum(await asyncio.gather(*(one(i) for i in range(60))))
+    ledger = await gw.ledger()  # flushes: settlements written, leases given back
+    quota = await gw.runtime.services.quotas.quota(user)
+    assert 0 < served < 60 and len(ledger) == served
+    assert quota.used == 11 * served <= 600 and quota.reserved == 0
+    assert quota.used == sum(row["tokens_prompt"] + row["tokens_completion"] for row in ledger)
+    await gw.runtime.services.gateway.close()
+    assert (await gw.runtime.services.quotas.quota(user)).reserved == 0
+
+
 async def test_client_leaving_mid_stream_cancels_and_settles(gw: Gateway, upstream: ScriptedUpstream) -> None:
     upstream.push(Reply(text=" ".join(["word"] * 200), chunk_delay=0.02))
     async with httpx.AsyncClient(base_url=gw.base_url) as http:

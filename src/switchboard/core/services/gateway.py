@@ -5,7 +5,8 @@
 
 Rules, in order: the credential needs the `chat` scope; a key's allowed models, then its requests-
 and tokens-per-minute limits; the user's quota is held (limited users: one atomic conditional
-UPDATE; unlimited users are metered without one); providers are tried in the router's order, the
+UPDATE for a block of their allowance, a quota lease, from which many calls' holds are cut in
+memory (quota_leases); unlimited users are metered without one); providers are tried in the router's order, the
 next one when an attempt fails before its first byte. The client's JSON goes upstream as sent,
 with only `model` rewritten and `stream_options.include_usage` switched on; the provider's bytes
 come back unchanged (see gateway_stream). Usage is settled once, after the answer, off the
@@ -39,6 +40,7 @@ from switchboard.core.services.gateway_body import answer_text, prompt_estimate,
 from switchboard.core.services.gateway_log import exchange_of
 from switchboard.core.services.gateway_stream import StreamScanner, usage_numbers
 from switchboard.core.services.gateway_usage import Settlement, UsageSettler
+from switchboard.core.services.quota_leases import QuotaLeases
 from switchboard.core.services.quotas import Hold, QuotaService
 
 _AUTH_CACHE_SIZE = 10_000
@@ -48,6 +50,8 @@ _AUTH_CACHE_SIZE = 10_000
 class GatewayPolicy:
     log_content: bool = False
     auth_cache_seconds: float = 5.0
+    lease_tokens: int = 20_000  # quota lease block per limited user; 0: one reservation per call
+    lease_idle_seconds: float = 5.0  # an unused lease goes back to the database after this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,9 @@ class GatewayService:
         self._monotonic = monotonic
         self._auth: dict[str, tuple[float, Caller]] = {}
         self.settler = UsageSettler(uow, limiter, interval=settle_interval)
+        self.leases = QuotaLeases(
+            uow, quotas, block=policy.lease_tokens, idle_seconds=policy.lease_idle_seconds, monotonic=monotonic,
+        ) if policy.lease_tokens > 0 else None
 
     async def authenticate(self, token: str | None) -> Caller:
         """A bearer credential -> Caller, trusted for `auth_cache_seconds` (a revoked or expired key
@@ -157,13 +164,18 @@ class GatewayService:
             return await self._answer(flight, raw, stream)
         except BaseException:
             if hold.tokens:
-                await self._quotas.release(hold)
+                await (self.leases or self._quotas).release(hold)
             raise
 
     async def flush(self) -> None:
+        """Write the usage queued so far and give the quota leases back (tests, shutdown)."""
         await self.settler.flush()
+        if self.leases is not None:
+            await self.leases.return_all()
 
     async def close(self) -> None:
+        if self.leases is not None:
+            await self.leases.close()
         await self.settler.close()
         if self._limiter is not None:
             await self._limiter.close()
@@ -252,6 +264,8 @@ class GatewayService:
         limit = limit if isinstance(limit, int) and limit > 0 else None
         if caller.unlimited:  # metered, never refused: no reservation to make
             return Hold(caller.principal.user_id, 0, estimate, None)
+        if self.leases is not None:
+            return await self.leases.hold(caller.principal.user_id, estimate, limit)
         return await self._quotas.reserve(caller.principal.user_id, estimate, limit)
 
     def _settle(self, flight: _Flight, usage: tuple[int, int] | None, events: int, text: str | None) -> None:
@@ -267,7 +281,9 @@ class GatewayService:
         exchange = exchange_of(caller.principal, flight.model, flight.body, text, entry.created_at) if (
             text is not None) else None
         rate_key = caller.rate_key if caller.tpm else None
-        self.settler.settle(Settlement(flight.hold, entry, rate_key, exchange))
+        hold = flight.hold
+        reserved = self.leases.finish(hold, prompt + completion) if self.leases is not None and hold.tokens else None
+        self.settler.settle(Settlement(hold, entry, rate_key, exchange, reserved))
 
 
 def _worth_another(error: UpstreamError) -> bool:

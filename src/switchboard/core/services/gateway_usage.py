@@ -17,7 +17,7 @@ from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.quotas import UsageEntry
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.ports.storage import Tx, UnitOfWork
-from switchboard.core.services.quotas import Hold, QuotaService
+from switchboard.core.services.quotas import Hold
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,18 @@ class Settlement:
     entry: UsageEntry
     rate_key: str | None = None  # the key whose TPM limit these tokens count against
     exchange: Exchange | None = None
+    # what to free of the user's reservation; None: the whole hold, a reservation of its own that
+    # the user's next call should see freed (written at once). A call served from a quota lease
+    # frees just what it spent (the lease keeps the rest) and waits for the batch.
+    reserved: int | None = None
+
+    @property
+    def frees(self) -> int:
+        return self.hold.tokens if self.reserved is None else self.reserved
+
+    @property
+    def urgent(self) -> bool:
+        return self.reserved is None and self.hold.tokens > 0
 
 
 class UsageSettler:
@@ -50,10 +62,10 @@ class UsageSettler:
         self._urgent = False
 
     def settle(self, settlement: Settlement) -> None:
-        """Queue a settlement; never blocks, never awaits. A settlement that frees a hold (a
-        limited user) is written at once: their next reservation should see it."""
+        """Queue a settlement; never blocks, never awaits. A settlement that frees a reservation of
+        its own (a limited user without a lease) is written at once: their next one should see it."""
         self._pending.append(settlement)
-        self._urgent = self._urgent or settlement.hold.tokens > 0
+        self._urgent = self._urgent or settlement.urgent
         self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
@@ -87,7 +99,7 @@ class UsageSettler:
         try:
             async with self._uow() as tx:
                 for item in batch:
-                    await QuotaService.settle_in(tx, item.hold, item.entry)
+                    await _settle_in(tx, item)
                     if item.exchange is not None:
                         await _store(tx, item.exchange)
         except Exception:
@@ -96,7 +108,7 @@ class UsageSettler:
             for item in batch:
                 try:
                     async with self._uow() as tx:
-                        await QuotaService.settle_in(tx, item.hold, item.entry)
+                        await _settle_in(tx, item)
                 except Exception:
                     log.exception("could not settle usage of user %s", item.entry.user_id)
         if self._limiter is None:
@@ -110,6 +122,12 @@ class UsageSettler:
                 await self._limiter.add_tokens(key, spent)
             except Exception:
                 log.exception("could not record tokens for the rate limit of %s", key)
+
+
+async def _settle_in(tx: Tx, item: Settlement) -> None:
+    entry = item.entry
+    await tx.quotas.settle(item.hold.user_id, item.frees, entry.tokens_prompt + entry.tokens_completion)
+    await tx.quotas.record(entry)
 
 
 async def _store(tx: Tx, exchange: Exchange) -> None:
