@@ -122,6 +122,7 @@ class GatewayService:
         self.settler = UsageSettler(uow, limiter, interval=settle_interval)
         self.leases = QuotaLeases(
             uow, quotas, block=policy.lease_tokens, idle_seconds=policy.lease_idle_seconds, monotonic=monotonic,
+            writing=self.settler.writing,
         ) if policy.lease_tokens > 0 else None
 
     async def authenticate(self, token: str | None) -> Caller:
@@ -134,7 +135,7 @@ class GatewayService:
         if not token:
             raise Unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'")
         principal = await self._accounts.principal_from_token(token)
-        async with self._uow() as tx:
+        async with self._uow.read() as tx:  # reads only: never queue behind writers for the lock
             key = await tx.keys.get(principal.key_id) if principal.key_id else None
             quota = await tx.quotas.get(principal.user_id)
         caller = Caller(principal, key.rpm_limit if key else None, key.tpm_limit if key else None, quota.unlimited)

@@ -58,7 +58,9 @@ class UsageSettler:
         self._pending: list[Settlement] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._writing: asyncio.Lock | None = None
+        # held while writing; the quota leases take it too, so the gateway's writers queue in order
+        # here instead of polling for SQLite's write lock (busy_timeout), where one starves another
+        self.writing = asyncio.Lock()
         self._urgent = False
 
     def settle(self, settlement: Settlement) -> None:
@@ -72,9 +74,7 @@ class UsageSettler:
 
     async def flush(self) -> None:
         """Write everything queued so far (tests, shutdown)."""
-        if self._writing is None:
-            self._writing = asyncio.Lock()
-        async with self._writing:
+        async with self.writing:
             batch, self._pending = self._pending, []
             if batch:
                 await self._write(batch)
@@ -98,8 +98,10 @@ class UsageSettler:
     async def _write(self, batch: list[Settlement]) -> None:
         try:
             async with self._uow() as tx:
+                for user, (frees, spent) in _per_user(batch).items():  # one UPDATE per user
+                    await tx.quotas.settle(user, frees, spent)
                 for item in batch:
-                    await _settle_in(tx, item)
+                    await tx.quotas.record(item.entry)
                     if item.exchange is not None:
                         await _store(tx, item.exchange)
         except Exception:
@@ -122,6 +124,15 @@ class UsageSettler:
                 await self._limiter.add_tokens(key, spent)
             except Exception:
                 log.exception("could not record tokens for the rate limit of %s", key)
+
+
+def _per_user(batch: list[Settlement]) -> dict[int, tuple[int, int]]:
+    """(tokens freed from the reservation, tokens spent) per user: settling adds up."""
+    sums: dict[int, tuple[int, int]] = {}
+    for item in batch:
+        frees, spent = sums.get(item.hold.user_id, (0, 0))
+        sums[item.hold.user_id] = (frees + item.frees, spent + item.entry.tokens_prompt + item.entry.tokens_completion)
+    return sums
 
 
 async def _settle_in(tx: Tx, item: Settlement) -> None:

@@ -59,13 +59,14 @@ class _Lease:
 class QuotaLeases:
     def __init__(
         self, uow: UnitOfWork, quotas: QuotaService, *, block: int, idle_seconds: float,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float] = time.monotonic, writing: asyncio.Lock | None = None,
     ) -> None:
         self._uow = uow
         self._quotas = quotas
         self.block = block
         self.idle_seconds = idle_seconds
         self._monotonic = monotonic
+        self._writing = writing or asyncio.Lock()  # shared with the usage settler: writers queue here
         self._leases: dict[int, _Lease] = {}
         self._reaper: asyncio.Task[None] | None = None
         self._closed = False
@@ -119,7 +120,7 @@ class QuotaLeases:
         """A call that failed before spending anything."""
         reserved = self.finish(hold, 0)
         if reserved:
-            async with self._uow() as tx:
+            async with self._writing, self._uow() as tx:
                 await tx.quotas.settle(hold.user_id, reserved, 0)
 
     async def return_idle(self) -> int:
@@ -154,7 +155,7 @@ class QuotaLeases:
         return Hold(user_id, tokens, prompt_estimate, None if lease.unlimited else tokens - prompt_estimate)
 
     async def _top_up(self, user_id: int, lease: _Lease, want: int, minimum: int) -> None:
-        async with self._uow() as tx:
+        async with self._writing, self._uow() as tx:
             grant = await tx.quotas.reserve(user_id, max(want, self.block), max(minimum - lease.free, 1))
         lease.free += grant.tokens
         lease.unlimited = grant.unlimited
@@ -173,7 +174,7 @@ class QuotaLeases:
         if not returns:
             return 0
         try:
-            async with self._uow() as tx:
+            async with self._writing, self._uow() as tx:
                 for user, tokens in returns:
                     await tx.quotas.settle(user, tokens, 0)
         except Exception:
