@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -395,6 +395,10 @@ class InMemoryQuotaRepo(_Repo):
     async def record(self, entry: UsageEntry) -> None:
         self.s.ledger.append(entry)
         self.j.undo.append(lambda: self.s.ledger.remove(entry))
+
+    async def record_many(self, entries: Sequence[UsageEntry]) -> None:
+        for entry in entries:
+            await self.record(entry)
 
     async def summary(self, user_id: int, now: datetime) -> UsageSummary:
         mine = [e for e in self.s.ledger if e.user_id == user_id]

@@ -170,6 +170,17 @@ async def test_summary_sums_the_ledger_over_each_window(uow: SqlUnitOfWork) -> N
     assert nobody == UsageSummary(0, 0, 0, 0)
 
 
+async def test_record_many_writes_a_batch_of_entries(uow: SqlUnitOfWork) -> None:
+    user_id = await _user_with_quota(uow, 0)
+    now = datetime(2025, 7, 20, 9, 30, tzinfo=UTC)
+    async with uow() as tx:
+        await tx.quotas.record_many([])
+        await tx.quotas.record_many([_entry(user_id, now, 1, 2), _entry(user_id, now, 30, 40),
+                                     _entry(user_id, now, 0, 500)])
+    async with uow() as tx:
+        assert (await tx.quotas.summary(user_id, now)).total == 573
+
+
 async def test_summary_days_start_at_midnight_utc_whatever_the_callers_zone(uow: SqlUnitOfWork) -> None:
     from datetime import timezone
 

@@ -6,6 +6,7 @@ concurrent requests (other tasks, other workers) can never spend the same tokens
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -130,6 +131,10 @@ class SqlQuotaRepo:
 
     async def record(self, entry: UsageEntry) -> None:
         await self._connection.execute(insert(usage_ledger).values(**_entry_values(entry)))
+
+    async def record_many(self, entries: Sequence[UsageEntry]) -> None:
+        if entries:  # one executemany: a statement per entry costs ~0.5 ms of CPU on the event loop
+            await self._connection.execute(insert(usage_ledger), [_entry_values(entry) for entry in entries])
 
     async def summary(self, user_id: int, now: datetime) -> UsageSummary:
         """Tokens (prompt + completion) in all, since 00:00 UTC today, and over the last 7 and 30 days."""

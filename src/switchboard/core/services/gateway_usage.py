@@ -100,8 +100,8 @@ class UsageSettler:
             async with self._uow() as tx:
                 for user, (frees, spent) in _per_user(batch).items():  # one UPDATE per user
                     await tx.quotas.settle(user, frees, spent)
+                await tx.quotas.record_many([item.entry for item in batch])
                 for item in batch:
-                    await tx.quotas.record(item.entry)
                     if item.exchange is not None:
                         await _store(tx, item.exchange)
         except Exception:
