@@ -124,6 +124,8 @@ def write_config(workdir: Path, upstream_url: str, models: Sequence[str]) -> Pat
         "providers": [{"name": "bench", "base_url": upstream_url + "/v1", "api_key": "bench-upstream-key",
                        "models": list(models)}],
     }
+    if os.environ.get("BENCH_DATABASE_URL"):  # e.g. postgresql+asyncpg://postgres@127.0.0.1/bench
+        config["database_url"] = os.environ["BENCH_DATABASE_URL"]
     path = workdir / "switchboard.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
