@@ -88,6 +88,40 @@ async def test_concurrent_calls_on_an_empty_lease_top_it_up_once() -> None:
     await lease.close()
 
 
+async def settled_tasks() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def test_a_lease_running_low_is_refilled_before_a_call_must_wait() -> None:
+    uow = store(10_000)
+    lease = leases(uow, block=1000)
+    for _ in range(5):  # 400 left: under half a block
+        await lease.hold(1, 20, None)
+    await settled_tasks()
+    assert stored(uow).reserved == 2000 and lease.free(1) == 1400
+    writes = uow.transactions
+    for _ in range(4):
+        await lease.hold(1, 20, None)
+    assert uow.transactions == writes and lease.free(1) == 920
+    await lease.close()
+
+
+async def test_no_refill_ahead_of_need_near_the_end_of_the_allowance() -> None:
+    uow = store(1100)
+    lease = leases(uow, block=1000)
+    for _ in range(5):
+        await lease.hold(1, 20, None)
+    await settled_tasks()  # the refill asked 1000 and got the last 100
+    assert stored(uow).reserved == 1100 and lease.free(1) == 500
+    writes = uow.transactions
+    for _ in range(2):  # 260 left: no background refill now, whose every try would write
+        await lease.hold(1, 20, None)
+    await settled_tasks()
+    assert uow.transactions == writes
+    await lease.close()
+
+
 async def test_a_call_wanting_more_than_a_block_gets_a_block_its_size() -> None:
     uow = store(10_000)
     lease = leases(uow, block=50)

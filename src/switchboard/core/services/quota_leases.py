@@ -10,7 +10,9 @@ UPDATE as a per-call reservation (`QuotaRepo.reserve(user, block, minimum)`), so
 together never hold more than the allowance. A call's hold is cut from the lease with no await
 between the check and the decrement (atomic on the event loop); when the lease cannot cover it,
 one call per user (an asyncio.Lock) tops it up by `max(want, block)` while the others wait, and a
-call that still does not fit is refused (QuotaExceeded), as without leases.
+call that still does not fit is refused (QuotaExceeded), as without leases. When a cut leaves less
+than half a block free, a background task tops the lease up before anyone has to wait for it
+(not once the database has granted less than asked: the user is near the end of the allowance).
 
 Accounting. In the database `reserved` covers, for this process, the free part of each lease plus
 the holds of calls in flight plus settlements not yet written. A finished call gives its unused
@@ -27,7 +29,8 @@ Trade-offs:
 - While this worker holds a lease, other workers see less of the user's allowance: a user with a
   small allowance may be refused on another worker for up to `idle_seconds` after their last call
   here. A lease never exceeds what the user had left (the UPDATE grants min(block, remaining));
-  under concurrency it may grow past `block` (one top-up per call that did not fit).
+  it may hold up to about 1.5 blocks (the refill), more under concurrency (one top-up per call
+  that did not fit).
 """
 
 from __future__ import annotations
@@ -53,6 +56,8 @@ class _Lease:
     free: int = 0  # reserved in the database for this process, held by no call
     calls: int = 0  # calls in flight holding tokens cut from this lease
     unlimited: bool = False
+    short: bool = False  # the last top-up got less than asked: no refills ahead of need
+    refilling: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -69,6 +74,7 @@ class QuotaLeases:
         self._writing = writing or asyncio.Lock()  # shared with the usage settler: writers queue here
         self._leases: dict[int, _Lease] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._refills: set[asyncio.Task[None]] = set()
         self._closed = False
 
     def free(self, user_id: int) -> int:
@@ -140,6 +146,7 @@ class QuotaLeases:
     async def close(self) -> None:
         """Return every lease; calls after this reserve per call, as without leases."""
         self._closed = True
+        await asyncio.gather(*self._refills, return_exceptions=True)  # a refill sees _closed and stops
         if self._reaper is not None:
             self._reaper.cancel()
             await asyncio.gather(self._reaper, return_exceptions=True)
@@ -152,13 +159,30 @@ class QuotaLeases:
         lease.free -= tokens
         lease.calls += 1
         lease.touched = self._monotonic()
+        if lease.free < self.block // 2 and not (lease.short or lease.refilling or lease.lock.locked()):
+            lease.refilling = True
+            task = asyncio.get_running_loop().create_task(self._refill(user_id, lease))
+            self._refills.add(task)
+            task.add_done_callback(self._refills.discard)
         return Hold(user_id, tokens, prompt_estimate, None if lease.unlimited else tokens - prompt_estimate)
 
     async def _top_up(self, user_id: int, lease: _Lease, want: int, minimum: int) -> None:
+        asked = max(want, self.block)
         async with self._writing, self._uow() as tx:
-            grant = await tx.quotas.reserve(user_id, max(want, self.block), max(minimum - lease.free, 1))
+            grant = await tx.quotas.reserve(user_id, asked, max(minimum - lease.free, 1))
         lease.free += grant.tokens
         lease.unlimited = grant.unlimited
+        lease.short = grant.tokens < asked
+
+    async def _refill(self, user_id: int, lease: _Lease) -> None:
+        try:
+            async with lease.lock:
+                if not self._closed and self._leases.get(user_id) is lease and lease.free < self.block // 2:
+                    await self._top_up(user_id, lease, self.block, 1)
+        except Exception:  # a call that needs tokens tops up itself
+            log.exception("refilling the quota lease of user %s failed", user_id)
+        finally:
+            lease.refilling = False
 
     async def _give_back(self, users: list[int]) -> int:
         returns: list[tuple[int, int]] = []
