@@ -57,17 +57,21 @@ async def test_a_stream_failing_midway_ends_with_an_error_chunk(gw: Gateway, ups
     assert len(entries) == 2 and all(e["estimated"] for e in entries)
 
 
+# long enough that the few calls made inside one cool-down never outlast it, even on a loaded CI machine
+COOLDOWN = 4.0
+
+
 async def test_falls_back_then_cools_down_a_failing_provider(start_gateway: Start) -> None:
     async with ScriptedUpstream() as bad, ScriptedUpstream() as good:
         gw = await start_gateway([bad, good], gateway=GatewaySettings(
-            auth_cache_seconds=0, failures_to_cool=2, cooldown_seconds=1.0))
+            auth_cache_seconds=0, failures_to_cool=2, cooldown_seconds=COOLDOWN))
         bad.push(*[Reply(status=503)] * 10)
         async with gw.client() as client:
             for _ in range(6):
                 answer = await client.chat.completions.create(model=MODEL, messages=ASK)
                 assert answer.choices[0].message.content == "Echo: hi"
             assert len(bad.requests) == 2  # two failures, then it sat out
-            await asyncio.sleep(1.05)
+            await asyncio.sleep(COOLDOWN + 0.05)
             for _ in range(40):  # after the cool-down it is tried again (when the weighted draw picks it)
                 await client.chat.completions.create(model=MODEL, messages=ASK)
                 if len(bad.requests) == 3:
