@@ -16,26 +16,16 @@ import orjson
 import pytest_asyncio
 
 from switchboard.app.asgi import create_app
-from switchboard.config.settings import AdminSettings, ProviderSettings, Settings, StreamingSettings
+from switchboard.config.settings import Settings
+from tests.support.app_settings import ADMIN, MODEL, app_settings
 from tests.support.live_server import LiveServer
 from tests.support.upstream import ScriptedUpstream
 
-MODEL = "gpt-test"
-ADMIN = AdminSettings(username="admin", password="admin-password")
 ALL_SCOPES = ["chat", "file", "config", "im"]
 
 
 def astrbot_settings(data_dir: Path, upstream: ScriptedUpstream, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "providers": [ProviderSettings(name="up", base_url=upstream.base_url, models=[MODEL, "gpt-other"],
-                                       max_retries=0)],
-        "default_model": MODEL,
-        "admin": ADMIN,
-        "streaming": StreamingSettings(flush_seconds=0.05, heartbeat_seconds=15),
-        **overrides,
-    }
-    return Settings(**values)
+    return app_settings(data_dir, upstream, models=[MODEL, "gpt-other"], **overrides)
 
 
 @dataclass

@@ -22,27 +22,17 @@ import orjson
 import pytest_asyncio
 
 from switchboard.app.asgi import create_app
-from switchboard.config.settings import AdminSettings, ProviderSettings, Settings, StreamingSettings
+from switchboard.config.settings import Settings
+from tests.support.app_settings import MODEL, app_settings
 from tests.support.live_server import LiveServer
 from tests.support.upstream import ScriptedUpstream
 
-MODEL = "gpt-test"
-ADMIN = AdminSettings(username="admin", password="admin-password")
 FIXTURES = Path(__file__).parent / "fixtures"
 _CONVERSATION_ID = re.compile(r"conv_[0-9a-f]{28}")
 
 
 def proxy_settings(data_dir: Path, upstream: ScriptedUpstream, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "providers": [ProviderSettings(name="up", base_url=upstream.base_url,
-                                       models=[MODEL, "whisper-1", "text-embedding-ada-002"], max_retries=0)],
-        "default_model": MODEL,
-        "admin": ADMIN,
-        "streaming": StreamingSettings(flush_seconds=0.05, heartbeat_seconds=15),
-        **overrides,
-    }
-    return Settings(**values)
+    return app_settings(data_dir, upstream, models=[MODEL, "whisper-1", "text-embedding-ada-002"], **overrides)
 
 
 @dataclass

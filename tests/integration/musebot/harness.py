@@ -13,27 +13,18 @@ import httpx
 import pytest_asyncio
 
 from switchboard.app.asgi import create_app
-from switchboard.config.settings import AdminSettings, MediaSettings, ProviderSettings, Settings, StreamingSettings
+from switchboard.config.settings import MediaSettings, Settings
+from tests.support.app_settings import ADMIN, MODEL, app_settings
 from tests.support.live_server import LiveServer
 from tests.support.upstream import ScriptedUpstream
 
-MODEL = "gpt-test"
 OTHER = "gpt-other"
-ADMIN = AdminSettings(username="admin", password="admin-password")
 
 
 def musebot_settings(data_dir: Path, upstream: ScriptedUpstream, **overrides: Any) -> Settings:
     upstream.models = [MODEL, OTHER]
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "providers": [ProviderSettings(name="up", base_url=upstream.base_url, models=[MODEL, OTHER], max_retries=0)],
-        "default_model": MODEL,
-        "admin": ADMIN,
-        "streaming": StreamingSettings(flush_seconds=0.05, heartbeat_seconds=15),
-        "media": MediaSettings(video_poll_seconds=0.01),
-        **overrides,
-    }
-    return Settings(**values)
+    overrides.setdefault("media", MediaSettings(video_poll_seconds=0.01))
+    return app_settings(data_dir, upstream, models=[MODEL, OTHER], **overrides)
 
 
 @dataclass

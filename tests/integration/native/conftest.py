@@ -13,25 +13,15 @@ import httpx
 import orjson
 import pytest_asyncio
 
-from switchboard.config.settings import AdminSettings, ProviderSettings, Settings, StreamingSettings
+from switchboard.config.settings import Settings
 from tests.contract.native.conftest import fast_app
+from tests.support.app_settings import ADMIN, app_settings
 from tests.support.live_server import LiveServer
 from tests.support.upstream import ScriptedUpstream
 
-MODEL = "gpt-test"
-ADMIN = AdminSettings(username="admin", password="admin-password")
-
 
 def native_settings(data_dir: Path, upstream: ScriptedUpstream, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "providers": [ProviderSettings(name="up", base_url=upstream.base_url, models=[MODEL], max_retries=1)],
-        "default_model": MODEL,
-        "admin": ADMIN,
-        "streaming": StreamingSettings(flush_seconds=0.05, heartbeat_seconds=15),
-        **overrides,
-    }
-    return Settings(**values)
+    return app_settings(data_dir, upstream, max_retries=1, **overrides)
 
 
 @dataclass

@@ -6,7 +6,8 @@ import asyncio
 from typing import Any
 
 from switchboard.config.settings import StreamingSettings
-from tests.integration.native.conftest import MODEL, Api, Start, parse_sse
+from tests.integration.native.conftest import Api, Start, parse_sse
+from tests.support.app_settings import MODEL
 from tests.support.upstream import Reply, ScriptedUpstream
 
 
