@@ -176,3 +176,21 @@ async def test_a_users_allow_list_limits_the_tools_they_see_and_run(native: Nati
     status, body = await call(native, "admin", "PATCH", f"/api/admin/users/{alice}", {"tools": None})
     assert (status, body["data"]["tools"]) == (200, None)
     assert len(await tool_names(native)) == 8
+
+
+async def test_mcp_secrets_are_masked_in_answers_and_kept_on_a_round_trip(open_app: OpenApp) -> None:
+    native = await open_app()
+    entry = {**SERVER, "env": {"API_TOKEN": "s3cret", "REGION": "eu"}}
+    status, body = await call(native, "admin", "PUT", "/api/admin/mcp/t", entry)
+    assert status == 200, body
+    assert body["data"]["config"]["env"] == {"API_TOKEN": "***", "REGION": "***"}
+    status, body = await call(native, "admin", "GET", "/api/admin/mcp")
+    assert "s3cret" not in str(body)
+
+    # an admin edits the entry as shown (masked values) and changes one value: the rest is kept
+    edited = {**SERVER, "env": {"API_TOKEN": "***", "REGION": "us"}, "description": "edited"}
+    status, body = await call(native, "admin", "PUT", "/api/admin/mcp/t", edited)
+    assert status == 200, body
+    async with native.app.state.runtime.uow.read() as tx:
+        stored = await tx.settings.get("mcpServers")
+    assert stored["t"]["env"] == {"API_TOKEN": "s3cret", "REGION": "us"}

@@ -81,6 +81,21 @@ class McpServerConfig(BaseModel):
             return "sse"
         return "http"
 
+    def redacted(self) -> McpServerConfig:
+        """The entry as shown to people: `env` and `headers` often hold API tokens."""
+        return self.model_copy(update={
+            "env": {k: SECRET_MASK for k in self.env}, "headers": {k: SECRET_MASK for k in self.headers},
+        })
+
+    def keeping_secrets_of(self, previous: McpServerConfig | None) -> McpServerConfig:
+        """An edited entry sent back with masked values keeps the stored ones for those keys."""
+        if previous is None:
+            return self
+        return self.model_copy(update={
+            "env": {k: previous.env.get(k, v) if v == SECRET_MASK else v for k, v in self.env.items()},
+            "headers": {k: previous.headers.get(k, v) if v == SECRET_MASK else v for k, v in self.headers.items()},
+        })
+
 
 class McpServerStatus(BaseModel):
     """What the admin sees for one server. `error` keeps the last failure while reconnecting."""
@@ -91,6 +106,12 @@ class McpServerStatus(BaseModel):
     error: str | None = None
     tool_count: int = 0
     config: McpServerConfig
+
+    def redacted(self) -> McpServerStatus:
+        return self.model_copy(update={"config": self.config.redacted()})
+
+
+SECRET_MASK = "***"
 
 
 def validate_server_name(name: str) -> str:

@@ -87,9 +87,10 @@ class McpAdminService:
                 log.warning("MCP server %r ignored: %s", name, _first_error(exc))
         return configs
 
+    # every status leaving this service is redacted: env and headers often hold API tokens
     async def statuses(self, principal: Principal) -> list[McpServerStatus]:
         require_admin(principal)
-        return await self._registry.statuses()
+        return [s.redacted() for s in await self._registry.statuses()]
 
     async def upsert(self, principal: Principal, name: str, entry: Mapping[str, Any]) -> McpServerStatus:
         require_admin(principal)
@@ -98,15 +99,16 @@ class McpAdminService:
             config = McpServerConfig.model_validate(dict(entry))
         except ValidationError as exc:
             raise InvalidInput(f"MCP server '{name}': {_first_error(exc)}", param="config") from exc
-        status = await self._registry.upsert(name, config)
+        previous = next((s.config for s in await self._registry.statuses() if s.name == name), None)
+        status = await self._registry.upsert(name, config.keeping_secrets_of(previous))
         await self._save(restored=name)
-        return status
+        return status.redacted()
 
     async def set_disabled(self, principal: Principal, name: str, disabled: bool) -> McpServerStatus:
         require_admin(principal)
         status = await self._registry.set_disabled(name, disabled)
         await self._save()
-        return status
+        return status.redacted()
 
     async def remove(self, principal: Principal, name: str) -> None:
         require_admin(principal)
@@ -115,7 +117,7 @@ class McpAdminService:
 
     async def reconnect_all(self, principal: Principal) -> list[McpServerStatus]:
         require_admin(principal)
-        return await self._registry.reconnect_all()
+        return [s.redacted() for s in await self._registry.reconnect_all()]
 
     async def _save(self, removed: str | None = None, restored: str | None = None) -> None:
         servers = {
