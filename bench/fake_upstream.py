@@ -23,7 +23,9 @@ import re
 from dataclasses import dataclass
 
 import orjson
-from aiohttp import web, web_server
+from aiohttp import web
+
+from bench.listen import listen
 
 TOKEN = "tok "
 DEFAULT_CHUNKS = 20
@@ -145,19 +147,7 @@ class FakeUpstream:
 
 async def serve(host: str, port: int, ready: asyncio.Future[int] | None = None) -> None:
     """Serves until cancelled; `ready` receives the bound port (useful with port 0)."""
-    server = web_server.Server(FakeUpstream().handle, access_log=None)
-    loop = asyncio.get_running_loop()
-    listener = await loop.create_server(server, host, port, backlog=2048, reuse_address=True)
-    bound = listener.sockets[0].getsockname()[1]
-    if ready is not None:
-        ready.set_result(bound)
-    else:
-        print(f"fake upstream on http://{host}:{bound}/v1", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        listener.close()
-        await server.shutdown(1.0)
+    await listen(FakeUpstream().handle, host, port, ready, "fake upstream on {url}/v1")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,9 @@ import argparse
 import asyncio
 
 import aiohttp
-from aiohttp import web, web_server
+from aiohttp import web
+
+from bench.listen import listen
 
 _FORWARDED = ("Content-Type", "Authorization", "Accept")
 
@@ -51,19 +53,9 @@ class Relay:
 
 async def serve(host: str, port: int, upstream: str, ready: asyncio.Future[int] | None = None) -> None:
     relay = Relay(upstream)
-    server = web_server.Server(relay.handle, access_log=None)
-    loop = asyncio.get_running_loop()
-    listener = await loop.create_server(server, host, port, backlog=2048, reuse_address=True)
-    bound = listener.sockets[0].getsockname()[1]
-    if ready is not None:
-        ready.set_result(bound)
-    else:
-        print(f"relay on http://{host}:{bound} -> {upstream}", flush=True)
     try:
-        await asyncio.Event().wait()
+        await listen(relay.handle, host, port, ready, "relay on {url} -> " + upstream)
     finally:
-        listener.close()
-        await server.shutdown(1.0)
         await relay.close()
 
 
