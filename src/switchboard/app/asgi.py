@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from switchboard.app.container import Runtime, build_runtime
-from switchboard.app.faces import FaceMount, FaceTable
+from switchboard.app.faces import FaceMount, FaceTable, SwitchboardApp
 from switchboard.app.guest import GuestAccount
 from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
@@ -37,7 +37,7 @@ from switchboard.faces.native.routes import native_router
 from switchboard.faces.native.routes_health import health_router
 from switchboard.faces.openai.envelope import render_error as openai_error
 from switchboard.faces.openai.routes import PREFIXES as OPENAI_PREFIXES
-from switchboard.faces.openai.routes import openai_router
+from switchboard.faces.openai.routes import openai_face
 
 log = logging.getLogger("switchboard")
 
@@ -50,20 +50,20 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
     settings, services = runtime.settings, runtime.services
     streaming = settings.streaming
     return [
-        FaceMount("native", NATIVE_PREFIXES, native_router(
+        FaceMount("native", NATIVE_PREFIXES, _native_error, native_router(
             services, heartbeat=streaming.heartbeat_seconds, cancel_on_disconnect=streaming.cancel_on_disconnect,
             detacher=runtime.detacher,
-        ), _native_error),
-        FaceMount("chatgpt_proxy", PROXY_PREFIXES, _chatgpt_proxy_router(runtime), proxy_envelope.render_error),
-        FaceMount("miochat", MIOCHAT_PREFIXES, _miochat_router(runtime), miochat_envelope.render_error),
-        FaceMount("musebot", MUSEBOT_PREFIXES, musebot_router(
+        )),
+        FaceMount("chatgpt_proxy", PROXY_PREFIXES, proxy_envelope.render_error, _chatgpt_proxy_router(runtime)),
+        FaceMount("miochat", MIOCHAT_PREFIXES, miochat_envelope.render_error, _miochat_router(runtime)),
+        FaceMount("musebot", MUSEBOT_PREFIXES, musebot_envelope.render_error, musebot_router(
             services, cancel_on_disconnect=streaming.cancel_on_disconnect, detacher=runtime.detacher,
-        ), musebot_envelope.render_error),
-        FaceMount("astrbot", ASTRBOT_PREFIXES, astrbot_router(services, AstrBotOptions(
-            streaming.heartbeat_seconds, streaming.cancel_on_disconnect), detacher=runtime.detacher),
-            astrbot_envelope.render_error),
-        FaceMount("openai", OPENAI_PREFIXES, openai_router(
-            services.gateway, services.models, heartbeat=streaming.heartbeat_seconds), openai_error),
+        )),
+        FaceMount("astrbot", ASTRBOT_PREFIXES, astrbot_envelope.render_error, astrbot_router(
+            services, AstrBotOptions(streaming.heartbeat_seconds, streaming.cancel_on_disconnect),
+            detacher=runtime.detacher)),
+        FaceMount("openai", OPENAI_PREFIXES, openai_error, plain=openai_face(
+            services.gateway, services.models, heartbeat=streaming.heartbeat_seconds)),
     ]
 
 
@@ -87,7 +87,7 @@ def _chatgpt_proxy_router(runtime: Runtime) -> APIRouter:
     return chatgpt_proxy_router(services, options, detacher=runtime.detacher, guest=guest.principal if guest else None)
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+def create_app(settings: Settings, runtime: Runtime | None = None) -> SwitchboardApp:
     runtime = runtime or build_runtime(settings)
 
     @asynccontextmanager
@@ -98,7 +98,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         finally:
             await runtime.close()
 
-    app = FastAPI(
+    app = SwitchboardApp(
         title="Switchboard", version="0.1.0", lifespan=lifespan,
         description="A self-hosted multi-user LLM chat server that speaks the APIs your clients already use.",
     )
@@ -107,10 +107,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     table = FaceTable(faces, _native_error)
     app.include_router(health_router(runtime.services))
     for face in faces:
-        app.include_router(face.router)
+        if face.router is not None:
+            app.include_router(face.router)
     _install_error_handlers(app, table)
-    app.add_middleware(BodyLimit, max_bytes=settings.limits.max_body_bytes,
-                       max_upload_bytes=settings.limits.max_upload_bytes, faces=table)
+    limits = {"max_bytes": settings.limits.max_body_bytes, "max_upload_bytes": settings.limits.max_upload_bytes,
+              "faces": table}
+    app.add_middleware(BodyLimit, **limits)
+    app.serve_plain(table, lambda plain: BodyLimit(plain, **limits))
     return app
 
 

@@ -162,8 +162,8 @@ def build_gateway(settings: Settings, catalog: ProviderCatalog, accounts: Accoun
                             builtin={ECHO_MODEL: EchoRelay(EchoProvider())})
     limiter = RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
     return GatewayService(accounts, uow, router, limiter, quotas, counter, clock,
-                          GatewayPolicy(log_content=g.log_content, auth_cache_seconds=g.auth_cache_seconds,
-                                        lease_tokens=g.lease_tokens, lease_idle_seconds=g.lease_idle_seconds))
+                          GatewayPolicy(log_content=g.log_content, lease_tokens=g.lease_tokens,
+                                        lease_idle_seconds=g.lease_idle_seconds))
 
 
 def build_media(settings: Settings, catalog: ProviderCatalog, files: FileService, quotas: QuotaService,

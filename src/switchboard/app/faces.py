@@ -4,33 +4,76 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard.core.domain.errors import DomainError
+from switchboard.faces._shared.plain_asgi import PlainFace, PlainRoute, openapi_paths
 
 ErrorRenderer = Callable[[DomainError, int], Response]
 
 
 @dataclass(frozen=True, slots=True)
 class FaceMount:
+    """A face: FastAPI routes (`router`), or a plain ASGI app for a hot path (`plain`)."""
+
     name: str
     prefixes: tuple[str, ...]
-    router: APIRouter
     render_error: ErrorRenderer
+    router: APIRouter | None = None
+    plain: PlainFace | None = None
 
 
 class FaceTable:
     def __init__(self, faces: list[FaceMount], fallback: ErrorRenderer) -> None:
-        # longest prefix first, so /api/v1 (AstrBot) wins over /api (native)
+        self.faces = faces
+        # longest prefix first, so /api/v1 (AstrBot) wins over /api (native); (prefix, prefix + "/", face)
         self._by_prefix = sorted(
-            ((prefix, face) for face in faces for prefix in face.prefixes), key=lambda item: -len(item[0])
+            ((prefix, prefix.rstrip("/") + "/", face) for face in faces for prefix in face.prefixes),
+            key=lambda item: -len(item[0]),
         )
         self._fallback = fallback
 
+    def face_for(self, path: str) -> FaceMount | None:
+        for prefix, under, face in self._by_prefix:
+            if path.startswith(under) or path == prefix:
+                return face
+        return None
+
     def renderer_for(self, path: str) -> ErrorRenderer:
-        for prefix, face in self._by_prefix:
-            if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
-                return face.render_error
-        return self._fallback
+        face = self.face_for(path)
+        return face.render_error if face is not None else self._fallback
+
+
+class SwitchboardApp(FastAPI):
+    """FastAPI, except that plain faces get their requests before FastAPI's middleware and router
+    see them (faces/_shared/plain_asgi says why); their routes still appear in /docs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._table = FaceTable([], lambda error, status: Response(status_code=status))
+        self._plain: dict[str, ASGIApp] = {}
+        self._plain_routes: list[PlainRoute] = []
+
+    def serve_plain(self, table: FaceTable, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
+        """The plain faces of `table` answer their own paths, each app wrapped by `wrap`."""
+        self._table = table
+        self._plain = {face.name: wrap(face.plain) for face in table.faces if face.plain is not None}
+        self._plain_routes = [route for face in table.faces if face.plain is not None for route in face.plain.routes]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self._plain:
+            face = self._table.face_for(scope["path"])
+            plain = self._plain.get(face.name) if face is not None else None
+            if plain is not None:
+                await plain(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            super().openapi()["paths"].update(openapi_paths(self._plain_routes))
+        return super().openapi()

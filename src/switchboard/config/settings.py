@@ -76,7 +76,6 @@ class GatewaySettings(BaseModel):
     log_content: bool = False  # store requests and answers as conversations (origin "gateway"); else usage only
     cooldown_seconds: float = 30.0  # a provider that keeps failing sits out this long
     failures_to_cool: int = 3  # consecutive failures (before the first byte) that start a cool-down
-    auth_cache_seconds: float = 5.0  # how long a checked API key is trusted without asking the database
     # quota leases: a limited user's allowance is reserved in blocks of this many tokens, and calls
     # are held from the block in memory (0: one database reservation per call)
     lease_tokens: int = Field(default=20_000, ge=0)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from switchboard.adapters.storage.tables import usage_ledger
 from switchboard.app.asgi import create_app
 from switchboard.app.container import Runtime
-from switchboard.config.settings import GatewaySettings, ProviderSettings, Settings
+from switchboard.config.settings import ProviderSettings, Settings
 from switchboard.core.domain.users import Scope
 from switchboard.core.services.keys import KeyOptions
 from tests.support.live_server import LiveServer
@@ -64,7 +64,7 @@ def gateway_settings(data_dir: Path, upstreams: list[ScriptedUpstream], **overri
         for i, u in enumerate(upstreams)
     ]
     values: dict[str, Any] = {"data_dir": data_dir, "providers": providers, "default_model": MODEL,
-                              "gateway": GatewaySettings(auth_cache_seconds=0.0), **overrides}
+                              "auth_cache_seconds": 0.0, **overrides}
     return Settings(**values)
 
 

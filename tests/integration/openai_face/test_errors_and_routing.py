@@ -64,7 +64,7 @@ COOLDOWN = 4.0
 async def test_falls_back_then_cools_down_a_failing_provider(start_gateway: Start) -> None:
     async with ScriptedUpstream() as bad, ScriptedUpstream() as good:
         gw = await start_gateway([bad, good], gateway=GatewaySettings(
-            auth_cache_seconds=0, failures_to_cool=2, cooldown_seconds=COOLDOWN))
+            failures_to_cool=2, cooldown_seconds=COOLDOWN))
         bad.push(*[Reply(status=503)] * 10)
         async with gw.client() as client:
             for _ in range(6):
@@ -82,7 +82,7 @@ async def test_falls_back_then_cools_down_a_failing_provider(start_gateway: Star
 
 
 async def test_every_provider_cooling_is_503(start_gateway: Start, upstream: ScriptedUpstream) -> None:
-    gw = await start_gateway(gateway=GatewaySettings(auth_cache_seconds=0, failures_to_cool=1, cooldown_seconds=60))
+    gw = await start_gateway(gateway=GatewaySettings(failures_to_cool=1, cooldown_seconds=60))
     upstream.push(Reply(status=429))
     async with gw.client() as client:
         with pytest.raises(openai.RateLimitError):
@@ -178,7 +178,7 @@ async def test_quota_exhaustion_mid_traffic(gw: Gateway, upstream: ScriptedUpstr
 async def test_concurrent_calls_of_a_limited_user_never_overspend(
     start_gateway: Start, upstream: ScriptedUpstream, lease_tokens: int,
 ) -> None:
-    gw = await start_gateway(gateway=GatewaySettings(auth_cache_seconds=0, lease_tokens=lease_tokens))
+    gw = await start_gateway(gateway=GatewaySettings(lease_tokens=lease_tokens))
     user = await gw.new_user("bob", allowance=600)
     key = await gw.new_key(user)
     # max_tokens=10 is also the least an answer may get, so every hold is the prompt's estimate + 10

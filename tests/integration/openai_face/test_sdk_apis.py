@@ -63,7 +63,7 @@ async def test_images_and_audio(gw: Gateway, upstream: ScriptedUpstream) -> None
 @pytest.mark.parametrize("stream", [False, True])
 async def test_content_logging_stores_the_exchange(start_gateway: Start, upstream: ScriptedUpstream,
                                                    stream: bool) -> None:
-    gw = await start_gateway(gateway=GatewaySettings(log_content=True, auth_cache_seconds=0))
+    gw = await start_gateway(gateway=GatewaySettings(log_content=True))
     upstream.push(Reply(text="logged answer"))
     async with gw.client() as client:
         response = await client.chat.completions.create(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 
 import pytest
@@ -10,7 +13,8 @@ from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, No
 from switchboard.core.domain.users import Role, Scope
 from switchboard.core.services.accounts import AccountPolicy, AccountService, hash_api_key
 from switchboard.core.services.keys import KeyOptions, KeyService
-from tests.support.fakes import FakeTokenIssuer, FixedClock, InMemoryUnitOfWork, PlainPasswordHasher
+from switchboard.core.services.principal_cache import PrincipalCache
+from tests.support.fakes import FakeTokenIssuer, FixedClock, InMemoryTx, InMemoryUnitOfWork, PlainPasswordHasher
 
 
 @dataclass
@@ -194,3 +198,37 @@ async def test_non_positive_expiry_is_invalid(a: Accounts) -> None:
         await a.keys.issue(user.id, KeyOptions(expires_days=0))
     with pytest.raises(NotFound):
         await a.keys.issue(999, KeyOptions())
+
+
+class SlowReads(InMemoryUnitOfWork):
+    """Reads that take a moment, so concurrent lookups overlap; counts them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[InMemoryTx]:  # type: ignore[override]
+        self.reads += 1
+        await asyncio.sleep(0.01)
+        async with self() as tx:
+            yield tx
+
+
+async def test_concurrent_requests_with_one_credential_share_one_lookup() -> None:
+    uow, clock = SlowReads(), FixedClock()
+    accounts = AccountService(uow, PlainPasswordHasher(), FakeTokenIssuer(clock), clock, AccountPolicy(),
+                              PrincipalCache(ttl=5, clock=lambda: 0.0))
+    user = await accounts.register("alice", "password1")
+    issued = await KeyService(uow, clock).issue(user.id, KeyOptions(rpm_limit=7, tpm_limit=900))
+
+    principals = await asyncio.gather(*(accounts.principal_from_token(issued.secret) for _ in range(20)))
+    failures = await asyncio.gather(*(accounts.principal_from_token("sb-unknown") for _ in range(5)),
+                                    return_exceptions=True)
+
+    assert uow.reads == 2  # one per credential, not one per request
+    assert len(set(principals)) == 1 and all(isinstance(f, Unauthenticated) for f in failures)
+    # the key's limits and the user's kind of allowance travel with the principal (unlimited by default)
+    assert (principals[0].rpm_limit, principals[0].tpm_limit, principals[0].unlimited) == (7, 900, True)
+    await accounts.principal_from_token(issued.secret)
+    assert uow.reads == 2  # and the answer is cached

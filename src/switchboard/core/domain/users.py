@@ -69,7 +69,13 @@ class Principal:
     via: str  # "jwt" | "api_key" | "platform"
     key_id: str | None = None
     token_id: str | None = None
+    # an API key's own limits (the gateway's One API-style key options)
     allowed_models: tuple[str, ...] = ()
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    # the user's allowance has no limit (as read when the credential was resolved): the gateway
+    # then meters calls without reserving tokens first
+    unlimited: bool = False
 
     @property
     def is_admin(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class AccountService:
     ) -> None:
         self._uow = uow
         self._cache = cache or PrincipalCache(ttl=0)
+        self._lookups: dict[str, asyncio.Future[Principal]] = {}
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
@@ -97,10 +99,24 @@ class AccountService:
         self._cache.forget(token_id=principal.token_id)
 
     async def principal_from_token(self, token: str) -> Principal:
-        """A bearer credential: a JWT access token, or an API key (`sb-...`)."""
+        """A bearer credential: a JWT access token, or an API key (`sb-...`). Cached; concurrent
+        requests with the same credential share one lookup (a busy key whose cache entry just
+        expired would otherwise send every request in flight to the database at once)."""
         cached = self._cache.get(token)
         if cached is not None:
             return cached
+        lookup = self._lookups.get(token)
+        if lookup is None:
+            lookup = self._lookups[token] = asyncio.ensure_future(self._resolve(token))
+            lookup.add_done_callback(lambda done: self._lookup_done(token, done))
+        return await asyncio.shield(lookup)  # a waiter that gives up leaves the lookup to the others
+
+    def _lookup_done(self, token: str, lookup: asyncio.Future[Principal]) -> None:
+        self._lookups.pop(token, None)
+        if not lookup.cancelled():
+            lookup.exception()  # retrieved here too, in case every waiter gave up before it failed
+
+    async def _resolve(self, token: str) -> Principal:
         principal = await (
             self.principal_from_api_key(token) if token.startswith(API_KEY_PREFIX) else self._principal_from_jwt(token)
         )
@@ -113,8 +129,10 @@ class AccountService:
             if await tx.revoked.is_revoked(access.token_id):
                 raise Unauthenticated("this token was revoked (logged out)")
             user = await _active_user(tx, access.user_id)
+            quota = await tx.quotas.get(user.id)
         return Principal(
-            user.id, user.username, user.role, scopes_for_role(user.role), via="jwt", token_id=access.token_id
+            user.id, user.username, user.role, scopes_for_role(user.role), via="jwt", token_id=access.token_id,
+            unlimited=quota.unlimited,
         )
 
     async def principal_from_api_key(self, raw: str) -> Principal:
@@ -128,6 +146,7 @@ class AccountService:
             if key.expires_at is not None and key.expires_at <= now:
                 raise Unauthenticated("this API key has expired")
             user = await _active_user(tx, key.user_id)
+            quota = await tx.quotas.get(user.id)
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_PRECISION:
             # a write per request would serialise every call on the write lock; a minute is precise enough
             async with self._uow() as tx:
@@ -135,7 +154,8 @@ class AccountService:
         scopes = key.scopes if user.role is Role.ADMIN else key.scopes - {Scope.ADMIN}
         return Principal(
             user.id, user.username, user.role, frozenset(scopes), via="api_key", key_id=key.id,
-            allowed_models=key.allowed_models,
+            allowed_models=key.allowed_models, rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit,
+            unlimited=quota.unlimited,
         )
 
     async def me(self, principal: Principal) -> User:

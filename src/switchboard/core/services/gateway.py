@@ -1,7 +1,7 @@
 """The OpenAI-compatible gateway: any OpenAI client, one place for keys, quotas, routing and usage.
 
-    caller = await gateway.authenticate(token)              # cached a few seconds: the hot path
-    answer = await gateway.call(caller, CHAT, body, raw)    # body parsed by the face, raw as sent
+    principal = await gateway.authenticate(token)            # cached a few seconds: the hot path
+    answer = await gateway.call(principal, CHAT, body, raw)  # body parsed by the face, raw as sent
 
 Rules, in order: the credential needs the `chat` scope; a key's allowed models, then its requests-
 and tokens-per-minute limits; the user's quota is held (limited users: one atomic conditional
@@ -43,27 +43,12 @@ from switchboard.core.services.gateway_usage import Settlement, UsageSettler
 from switchboard.core.services.quota_leases import QuotaLeases
 from switchboard.core.services.quotas import Hold, QuotaService
 
-_AUTH_CACHE_SIZE = 10_000
-
 
 @dataclass(frozen=True, slots=True)
 class GatewayPolicy:
     log_content: bool = False
-    auth_cache_seconds: float = 5.0
     lease_tokens: int = 20_000  # quota lease block per limited user; 0: one reservation per call
     lease_idle_seconds: float = 5.0  # an unused lease goes back to the database after this long
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    principal: Principal
-    rpm: int | None = None
-    tpm: int | None = None
-    unlimited: bool = False
-
-    @property
-    def rate_key(self) -> str:
-        return self.principal.key_id or f"user:{self.principal.user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +81,7 @@ class Answer:
 class _Flight:
     """One call in the air: what settling it needs."""
 
-    caller: Caller
+    principal: Principal
     endpoint: Endpoint
     model: str
     hold: Hold
@@ -118,34 +103,21 @@ class GatewayService:
         self._clock = clock
         self.policy = policy
         self._monotonic = monotonic
-        self._auth: dict[str, tuple[float, Caller]] = {}
         self.settler = UsageSettler(uow, limiter, interval=settle_interval)
         self.leases = QuotaLeases(
             uow, quotas, block=policy.lease_tokens, idle_seconds=policy.lease_idle_seconds, monotonic=monotonic,
             writing=self.settler.writing,
         ) if policy.lease_tokens > 0 else None
 
-    async def authenticate(self, token: str | None) -> Caller:
-        """A bearer credential -> Caller, trusted for `auth_cache_seconds` (a revoked or expired key
-        is refused at most that much later)."""
-        now = self._monotonic()
-        cached = self._auth.get(token) if token else None
-        if cached is not None and cached[0] > now:
-            return cached[1]
+    async def authenticate(self, token: str | None) -> Principal:
+        """A bearer credential (an API key, or a JWT) -> its Principal, with the key's limits and
+        the user's quota kind; resolved once per `auth_cache_seconds` (accounts.principal_from_token)."""
         if not token:
             raise Unauthenticated("missing credentials: send 'Authorization: Bearer <API key>'")
-        principal = await self._accounts.principal_from_token(token)
-        async with self._uow.read() as tx:  # reads only: never queue behind writers for the lock
-            key = await tx.keys.get(principal.key_id) if principal.key_id else None
-            quota = await tx.quotas.get(principal.user_id)
-        caller = Caller(principal, key.rpm_limit if key else None, key.tpm_limit if key else None, quota.unlimited)
-        if len(self._auth) >= _AUTH_CACHE_SIZE:
-            self._auth.clear()
-        self._auth[token] = (now + self.policy.auth_cache_seconds, caller)
-        return caller
+        return await self._accounts.principal_from_token(token)
 
-    async def call(self, caller: Caller, endpoint: Endpoint, body: dict[str, Any], raw: bytes | Multipart) -> Answer:
-        principal = caller.principal
+    async def call(self, principal: Principal, endpoint: Endpoint, body: dict[str, Any],
+                   raw: bytes | Multipart) -> Answer:
         if not principal.has(Scope.CHAT):
             raise Forbidden("this API key lacks the 'chat' scope")
         model = body.get("model")
@@ -153,14 +125,15 @@ class GatewayService:
             raise InvalidInput("you must provide a model parameter", param="model")
         if principal.allowed_models and model not in principal.allowed_models:
             raise Forbidden(f"this API key may not use the model '{model}'")
-        if self._limiter is not None and (caller.rpm or caller.tpm):
-            wait = await self._limiter.acquire(caller.rate_key, rpm=caller.rpm, tpm=caller.tpm)
+        rpm, tpm = principal.rpm_limit, principal.tpm_limit
+        if self._limiter is not None and (rpm or tpm):
+            wait = await self._limiter.acquire(_rate_key(principal), rpm=rpm, tpm=tpm)
             if wait is not None:
-                limit = f"{caller.rpm} requests" if caller.rpm else f"{caller.tpm} tokens"
+                limit = f"{rpm} requests" if rpm else f"{tpm} tokens"
                 raise RateLimited(f"rate limit of this API key reached ({limit} per minute)", retry_after=wait)
         stream = endpoint.streams and body.get("stream") is True
-        hold = await self._hold(caller, body)
-        flight = _Flight(caller, endpoint, model, hold, body)
+        hold = await self._hold(principal, body)
+        flight = _Flight(principal, endpoint, model, hold, body)
         try:
             return await self._answer(flight, raw, stream)
         except BaseException:
@@ -259,32 +232,37 @@ class GatewayService:
             self._settle(flight, usage_numbers(scanner.usage), scanner.events, text)
 
     # -- accounting ---------------------------------------------------------------------------
-    async def _hold(self, caller: Caller, body: dict[str, Any]) -> Hold:
+    async def _hold(self, principal: Principal, body: dict[str, Any]) -> Hold:
         estimate = prompt_estimate(self._counter, body)
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         limit = limit if isinstance(limit, int) and limit > 0 else None
-        if caller.unlimited:  # metered, never refused: no reservation to make
-            return Hold(caller.principal.user_id, 0, estimate, None)
+        if principal.unlimited:  # metered, never refused: no reservation to make
+            return Hold(principal.user_id, 0, estimate, None)
         if self.leases is not None:
-            return await self.leases.hold(caller.principal.user_id, estimate, limit)
-        return await self._quotas.reserve(caller.principal.user_id, estimate, limit)
+            return await self.leases.hold(principal.user_id, estimate, limit)
+        return await self._quotas.reserve(principal.user_id, estimate, limit)
 
     def _settle(self, flight: _Flight, usage: tuple[int, int] | None, events: int, text: str | None) -> None:
         """Never awaits: runs in a stream's `finally`, possibly while the task is being cancelled."""
         estimated = usage is None
         prompt, completion = usage if usage is not None else (flight.hold.prompt_estimate, max(events - 1, 0))
-        caller = flight.caller
+        principal = flight.principal
         entry = UsageEntry(
-            user_id=caller.principal.user_id, tokens_prompt=prompt, tokens_completion=completion, model=flight.model,
-            created_at=self._clock.now(), key_id=caller.principal.key_id, source=flight.endpoint.source,
+            user_id=principal.user_id, tokens_prompt=prompt, tokens_completion=completion, model=flight.model,
+            created_at=self._clock.now(), key_id=principal.key_id, source=flight.endpoint.source,
             estimated=estimated,
         )
-        exchange = exchange_of(caller.principal, flight.model, flight.body, text, entry.created_at) if (
+        exchange = exchange_of(principal, flight.model, flight.body, text, entry.created_at) if (
             text is not None) else None
-        rate_key = caller.rate_key if caller.tpm else None
+        rate_key = _rate_key(principal) if principal.tpm_limit else None
         hold = flight.hold
         reserved = self.leases.finish(hold, prompt + completion) if self.leases is not None and hold.tokens else None
         self.settler.settle(Settlement(hold, entry, rate_key, exchange, reserved))
+
+
+def _rate_key(principal: Principal) -> str:
+    """Whose per-minute counters a call counts against: its API key's, else its user's."""
+    return principal.key_id or f"user:{principal.user_id}"
 
 
 def _worth_another(error: UpstreamError) -> bool:
@@ -294,4 +272,4 @@ def _worth_another(error: UpstreamError) -> bool:
 
 
 __all__ = ["CHAT", "COMPLETIONS", "EMBEDDINGS", "IMAGES", "IMAGE_EDITS", "SPEECH", "TRANSCRIPTIONS", "Answer",
-           "Caller", "Endpoint", "GatewayPolicy", "GatewayService", "RelayProvider"]
+           "Endpoint", "GatewayPolicy", "GatewayService", "RelayProvider"]

@@ -3,18 +3,9 @@ access token works too). Azure-style `api-key: <key>` is accepted as well."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import Request
-
-from switchboard.core.services.gateway import Caller, GatewayService
 from switchboard.faces._shared.credentials import bearer_token
+from switchboard.faces._shared.plain_asgi import PlainRequest
 
 
-def caller_dependency(gateway: GatewayService) -> Callable[[Request], Awaitable[Caller]]:
-    async def current_caller(request: Request) -> Caller:
-        headers = request.headers
-        token = bearer_token(headers.get("authorization")) or headers.get("api-key")
-        return await gateway.authenticate(token)
-
-    return current_caller
+def credential(request: PlainRequest) -> str | None:
+    return bearer_token(request.header(b"authorization")) or request.header(b"api-key")
