@@ -217,8 +217,11 @@ async def run_load(
     timeout = aiohttp.ClientTimeout(total=seconds + grace)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as session:
         await target.prepare(session, max_requests + warmup, concurrency)
-        for _ in range(warmup):  # open connections and warm caches, untimed
-            await one_request(session, target, kind, model, 0, None)
+        # untimed: open every worker's connection and warm caches, `concurrency` at a time (one
+        # after another, a paced stream's warm-up took minutes and opened a single connection)
+        for start in range(0, warmup, concurrency):
+            batch = range(start, min(start + concurrency, warmup))
+            await asyncio.gather(*(one_request(session, target, kind, model, i % concurrency, None) for i in batch))
         outcomes: list[Outcome] = []
         errors: list[str] = []
         issued = itertools.count()
