@@ -11,7 +11,8 @@ from switchboard.core.domain.errors import PayloadTooLarge
 
 class BodyLimit:
     """Refuses request bodies over the limit (multipart uploads get the larger upload limit),
-    by Content-Length up front and by counting streamed bytes, in the face's own envelope."""
+    by Content-Length up front, or by counting the bytes of a chunked body as they arrive, in the
+    face's own envelope."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int, max_upload_bytes: int, faces: FaceTable) -> None:
         self.app = app
@@ -23,13 +24,19 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        content_type = headers.get(b"content-type", b"")
+        content_type, declared = b"", b""
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+            elif name == b"content-length":
+                declared = value
         is_raw_upload = content_type.startswith((b"multipart/", b"image/", b"audio/", b"video/", b"application/octet"))
         limit = self.max_upload_bytes if is_raw_upload else self.max_bytes
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, receive, send, limit)
+        if declared.isdigit():
+            if int(declared) > limit:
+                await self._refuse(scope, receive, send, limit)
+            else:  # the server delivers no more than the declared length: nothing to count
+                await self.app(scope, receive, send)
             return
         received = 0
         started = False

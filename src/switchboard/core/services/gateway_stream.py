@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_USAGE_MARKS = (b'"usage":{', b'"usage": {')
+_USAGE_MARK = b'"usage":{'
+_USAGE_MARK_SPACED = b'"usage": {'
 _ERROR_MARK = b'"error"'
 
 
@@ -51,7 +52,7 @@ class StreamScanner:
 
     def _scan(self, ready: bytes) -> bytes:
         self.events += ready.count(b"data:")
-        if self._collect or _ERROR_MARK in ready or any(mark in ready for mark in _USAGE_MARKS):
+        if self._collect or _ERROR_MARK in ready or _USAGE_MARK in ready or _USAGE_MARK_SPACED in ready:
             return self._inspect(ready)
         return ready
 
