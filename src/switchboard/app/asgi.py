@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -87,12 +88,19 @@ def _chatgpt_proxy_router(runtime: Runtime) -> APIRouter:
     return chatgpt_proxy_router(services, options, detacher=runtime.detacher, guest=guest.principal if guest else None)
 
 
-def create_app(settings: Settings, runtime: Runtime | None = None) -> SwitchboardApp:
+def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_heap: bool = False) -> SwitchboardApp:
+    """`freeze_heap` (the server process, not tests): after start-up, keep the ~200,000 objects of
+    the libraries and settings out of the garbage collector's full passes (gc.freeze). Otherwise
+    every full pass walks them all: ~160 ms with the event loop stopped, a few times a minute
+    under load (measured: ~50 µs per gateway request on average, and the p99)."""
     runtime = runtime or build_runtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

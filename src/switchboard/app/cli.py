@@ -73,7 +73,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     from switchboard.app.asgi import create_app
 
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=settings.log_level,
+    uvicorn.run(create_app(settings, freeze_heap=True), host=args.host, port=args.port, log_level=settings.log_level,
                 loop="uvloop", http="httptools")
     return 0
 

@@ -9,4 +9,4 @@ from switchboard.config.loader import load_settings
 
 
 def app_from_environment() -> FastAPI:
-    return create_app(load_settings())
+    return create_app(load_settings(), freeze_heap=True)
