@@ -52,7 +52,7 @@ class StreamScanner:
 
     def _scan(self, ready: bytes) -> bytes:
         self.events += ready.count(b"data:")
-        if self._collect or _ERROR_MARK in ready or _USAGE_MARK in ready or _USAGE_MARK_SPACED in ready:
+        if self._collect or _worth_parsing(ready):
             return self._inspect(ready)
         return ready
 
@@ -60,6 +60,9 @@ class StreamScanner:
         kept: list[bytes] = []
         for event in ready.replace(b"\r\n", b"\n").split(b"\n\n"):
             if not event.strip():
+                continue
+            if not (self._collect or _worth_parsing(event)):  # e.g. the finish chunk beside the usage
+                kept.append(event + b"\n\n")
                 continue
             payload = _payload(event)
             chunk = _load(payload) if payload and payload != b"[DONE]" else None
@@ -87,6 +90,10 @@ class StreamScanner:
                 self.texts.append(text)
             if choice.get("finish_reason"):
                 self.finish_reason = str(choice["finish_reason"])
+
+
+def _worth_parsing(data: bytes) -> bool:
+    return _ERROR_MARK in data or _USAGE_MARK in data or _USAGE_MARK_SPACED in data
 
 
 def usage_numbers(usage: dict[str, Any] | None) -> tuple[int, int] | None:
