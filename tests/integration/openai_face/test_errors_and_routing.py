@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from switchboard.config.settings import GatewaySettings
-from tests.integration.openai_face.conftest import MODEL, Gateway, Start
+from tests.support.gateway import MODEL, Gateway, Start
 from tests.support.upstream import Reply, ScriptedUpstream
 
 ASK = [{"role": "user", "content": "hi"}]
@@ -20,7 +20,7 @@ async def test_errors_have_openai_shape_and_status(gw: Gateway, upstream: Script
     async with gw.client("sb-wrong") as client:
         with pytest.raises(openai.AuthenticationError) as bad_key:
             await client.chat.completions.create(model=MODEL, messages=ASK)
-    assert bad_key.value.body == {"message": "invalid API key", "type": "authentication_error", "param": None,  # type: ignore[comparison-overlap]
+    assert bad_key.value.body == {"message": "invalid API key", "type": "invalid_request_error", "param": None,  # type: ignore[comparison-overlap]
                                   "code": "invalid_api_key"}
     async with gw.client() as client:
         with pytest.raises(openai.NotFoundError) as unknown:
@@ -35,7 +35,7 @@ async def test_errors_have_openai_shape_and_status(gw: Gateway, upstream: Script
         upstream.push(*[Reply(status=500)] * 3)
         with pytest.raises(openai.InternalServerError) as failed:
             await client.chat.completions.create(model=MODEL, messages=ASK)
-        assert failed.value.status_code == 502 and failed.value.body["type"] == "api_error"  # type: ignore[index]
+        assert failed.value.status_code == 502 and failed.value.body["type"] == "server_error"  # type: ignore[index]
     async with httpx.AsyncClient(base_url=gw.base_url) as http:
         auth = {"Authorization": f"Bearer {gw.key}"}
         broken = await http.post("/v1/chat/completions", content=b"{nope", headers=auth)
@@ -119,7 +119,7 @@ async def test_per_key_request_limit(start_gateway: Start, redis: bool) -> None:
             await client.chat.completions.create(model=MODEL, messages=ASK)
         with pytest.raises(openai.RateLimitError) as limited:
             await client.chat.completions.create(model=MODEL, messages=ASK)
-    assert limited.value.body["type"] == "rate_limit_error"  # type: ignore[index]
+    assert limited.value.body["type"] == "requests"  # type: ignore[index]
     assert 1 <= int(limited.value.response.headers["Retry-After"]) <= 60
     async with gw.client() as other:  # another key of the same user is not limited
         await other.chat.completions.create(model=MODEL, messages=ASK)

@@ -7,7 +7,7 @@ import asyncio
 import openai
 import pytest
 
-from tests.integration.openai_face.conftest import MODEL, Gateway
+from tests.support.gateway import MODEL, Gateway
 from tests.support.upstream import Reply, ScriptedUpstream, ToolCallReply
 
 
@@ -101,4 +101,4 @@ async def test_models_are_those_the_key_may_use(gw: Gateway) -> None:
         assert (await client.models.list()).data == []
         with pytest.raises(openai.PermissionDeniedError) as denied:
             await client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}])
-    assert denied.value.body["type"] == "permission_error"  # type: ignore[index]
+    assert denied.value.body["code"] == "model_not_allowed"  # type: ignore[index]

@@ -187,7 +187,8 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
                 error_body = await _read_error_body(response)
                 retry_after = response.headers.get("Retry-After")
                 response.release()
-                error = status_error(self.name, response.status, self._scrub(error_body), model=model)
+                error = status_error(self.name, response.status, self._scrub(error_body), model=model,
+                                     retry_after=retry_after)
             except aiohttp.ConnectionTimeoutError:
                 error = UpstreamTimeout(self._connect_message, retryable=True)
             except aiohttp.ClientConnectionError as exc:

@@ -109,19 +109,45 @@ def body_message(body: bytes) -> str:
     return error_message(parsed)
 
 
-def status_error(provider: str, status: int, body: bytes, *, model: str | None = None) -> UpstreamError:
+def status_error(
+    provider: str, status: int, body: bytes, *, model: str | None = None, retry_after: str | None = None,
+) -> UpstreamError:
     """One clear DomainError for each kind of HTTP failure. The provider's own message is kept
     where it helps the user fix the request, never for authentication failures."""
     who = f"provider '{provider}'"
     if status in (401, 403):
         return UpstreamError(f"{who}: provider rejected the API key (HTTP {status})", status=status)
     if status == 429:
-        return UpstreamError(f"{who}: rate limited by provider", status=status, retryable=True)
+        return UpstreamError(f"{who}: rate limited by provider", status=status, retryable=True,
+                             retry_after=_seconds(retry_after))
     detail = body_message(body)
-    if status == 404:
-        subject = f"model '{model}'" if model else "endpoint"
-        return UpstreamError(f"{who}: {subject} not found (HTTP 404): {detail}", status=status)
     if status >= 500:
         return UpstreamError(f"{who}: provider failed (HTTP {status}): {detail}", status=status,
                              retryable=True)
-    return UpstreamError(f"{who}: request refused (HTTP {status}): {detail}", status=status)
+    # the request itself was refused: the provider's param and code travel on (clients act on
+    # codes such as context_length_exceeded)
+    param, code = _error_fields(body)
+    if status == 404:
+        subject = f"model '{model}'" if model else "endpoint"
+        return UpstreamError(f"{who}: {subject} not found (HTTP 404): {detail}", status=status, param=param,
+                             provider_code=code)
+    return UpstreamError(f"{who}: request refused (HTTP {status}): {detail}", status=status, param=param,
+                         provider_code=code)
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    try:
+        return max(float(retry_after), 0.0) if retry_after else None
+    except ValueError:
+        return None  # an HTTP date: no hint then
+
+
+def _error_fields(body: bytes) -> tuple[str | None, str | None]:
+    try:
+        error = orjson.loads(body).get("error")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None, None
+    if not isinstance(error, dict):
+        return None, None
+    param, code = error.get("param"), error.get("code")
+    return (param if isinstance(param, str) else None), (str(code) if isinstance(code, str | int) else None)

@@ -70,10 +70,15 @@ class UnknownModel(DomainError):
 class UpstreamError(DomainError):
     code = "upstream_error"
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, status: int | None = None, retryable: bool = False, param: str | None = None,
+        provider_code: str | None = None, retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, param=param)
         self.status = status
         self.retryable = retryable
+        self.provider_code = provider_code  # the provider's own error code, e.g. context_length_exceeded
+        self.retry_after = retry_after  # seconds, as the provider asked (its Retry-After)
 
 
 class UpstreamTimeout(UpstreamError):

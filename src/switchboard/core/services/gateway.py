@@ -124,7 +124,7 @@ class GatewayService:
         if not isinstance(model, str) or not model:
             raise InvalidInput("you must provide a model parameter", param="model")
         if principal.allowed_models and model not in principal.allowed_models:
-            raise Forbidden(f"this API key may not use the model '{model}'")
+            raise Forbidden(f"this API key may not use the model '{model}'", param="model")
         rpm, tpm = principal.rpm_limit, principal.tpm_limit
         if self._limiter is not None and (rpm or tpm):
             wait = await self._limiter.acquire(_rate_key(principal), rpm=rpm, tpm=tpm)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from switchboard.core.domain.chat import ModelInfo
-from switchboard.core.domain.errors import NotFound
+from switchboard.core.domain.errors import UnknownModel
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ModelCatalog
 
@@ -26,4 +26,4 @@ class ModelService:
         for model in await self.available(principal):
             if model.id == model_id:
                 return model
-        raise NotFound(f"the model '{model_id}' does not exist or this key may not use it")
+        raise UnknownModel(f"the model '{model_id}' does not exist or this key may not use it", param="model")

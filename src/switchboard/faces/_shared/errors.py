@@ -28,6 +28,9 @@ def status_for(error: e.DomainError) -> int:
 
 
 def retry_after_header(error: e.DomainError) -> dict[str, str]:
+    """When to try again: our own rate limits, or a provider's 429 passed on with its hint."""
     if isinstance(error, e.RateLimited):
+        return {"Retry-After": str(max(1, round(error.retry_after)))}
+    if isinstance(error, e.UpstreamError) and error.retry_after is not None:
         return {"Retry-After": str(max(1, round(error.retry_after)))}
     return {}

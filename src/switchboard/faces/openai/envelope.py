@@ -11,37 +11,41 @@ from starlette.responses import Response
 from switchboard.core.domain import errors as e
 from switchboard.faces._shared.errors import retry_after_header, status_for
 
-# error kind -> (type, code), most specific first
+# error kind -> (type, code), most specific first; the types OpenAI itself sends (its SDKs pick
+# their exception by the status, some clients read `code`)
 _KINDS: list[tuple[type[e.DomainError], str, str | None]] = [
-    (e.Unauthenticated, "authentication_error", "invalid_api_key"),
-    (e.Forbidden, "permission_error", "model_not_allowed"),
-    (e.UnknownModel, "not_found_error", "model_not_found"),
-    (e.NotFound, "not_found_error", None),
+    (e.Unauthenticated, "invalid_request_error", "invalid_api_key"),
+    (e.Forbidden, "invalid_request_error", "insufficient_permissions"),
+    (e.UnknownModel, "invalid_request_error", "model_not_found"),
+    (e.NotFound, "invalid_request_error", None),
     (e.PayloadTooLarge, "invalid_request_error", "request_too_large"),
-    (e.RateLimited, "rate_limit_error", "rate_limit_exceeded"),
+    (e.RateLimited, "requests", "rate_limit_exceeded"),
     (e.QuotaExceeded, "insufficient_quota", "insufficient_quota"),
-    (e.UpstreamTimeout, "api_error", "upstream_timeout"),
-    (e.UpstreamUnavailable, "api_error", "upstream_unavailable"),
-    (e.UpstreamError, "api_error", "upstream_error"),
+    (e.UpstreamTimeout, "server_error", "upstream_timeout"),
+    (e.UpstreamUnavailable, "server_error", "upstream_unavailable"),
+    (e.UpstreamError, "server_error", "upstream_error"),
     (e.InvalidInput, "invalid_request_error", None),
     (e.Conflict, "invalid_request_error", "conflict"),
 ]
 # provider statuses passed on as they are: the request itself was refused, or every provider
 # was rate limited (so the client's SDK backs off as it would with OpenAI)
-_CLIENT_FAULTS = {400: "invalid_request_error", 404: "not_found_error", 409: "invalid_request_error",
-                  413: "invalid_request_error", 422: "invalid_request_error", 429: "rate_limit_error"}
+_CLIENT_FAULTS = {400: "invalid_request_error", 404: "invalid_request_error", 409: "invalid_request_error",
+                  413: "invalid_request_error", 422: "invalid_request_error", 429: "requests"}
 
 
 def error_body(error: e.DomainError, status: int) -> dict[str, Any]:
-    kind, code = "api_error", None
+    kind, code = "server_error", None
     for cls, name, default_code in _KINDS:
         if isinstance(error, cls):
             kind, code = name, default_code
             break
+    if isinstance(error, e.Forbidden) and error.param == "model":
+        code = "model_not_allowed"
     if isinstance(error, e.UpstreamError) and status in _CLIENT_FAULTS:
-        kind = _CLIENT_FAULTS[status]  # the provider refused the request itself: say so
+        kind = _CLIENT_FAULTS[status]  # the provider refused the request itself: say so, as it did
+        code = error.provider_code or ("rate_limit_exceeded" if status == 429 else code)
     if status == 500:
-        kind, code = "api_error", "internal_error"
+        kind, code = "server_error", "internal_error"
     return {"error": {"message": error.message, "type": kind, "param": error.param, "code": code}}
 
 
