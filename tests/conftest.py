@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.support.databases",
     "tests.support.upstream",
     "tests.support.mcp_servers",
+    "tests.support.gateway",
 ]

@@ -1,5 +1,6 @@
-"""The whole app on a real uvicorn server, the OpenAI face used through the official `openai` SDK,
-its models served by scripted OpenAI-wire upstreams on 127.0.0.1."""
+"""The whole app on a real uvicorn server for the OpenAI face (pytest plugin: `start_gateway`, `gw`),
+used through the official `openai` SDK or raw HTTP, its models served by scripted OpenAI-wire
+upstreams on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -58,11 +59,11 @@ class Gateway:
             return [dict(row) for row in rows.mappings()]
 
 
-def gateway_settings(data_dir: Path, upstreams: list[ScriptedUpstream], **overrides: Any) -> Settings:
-    providers = [
-        ProviderSettings(name=f"up{i}", base_url=u.base_url, models=[MODEL], first_byte_timeout=5, idle_timeout=5)
-        for i, u in enumerate(upstreams)
-    ]
+def gateway_settings(data_dir: Path, upstreams: list[ScriptedUpstream], provider: dict[str, Any] | None = None,
+                     **overrides: Any) -> Settings:
+    """`provider`: ProviderSettings fields for every provider; `overrides`: Settings fields."""
+    options: dict[str, Any] = {"models": [MODEL], "first_byte_timeout": 5, "idle_timeout": 5, **(provider or {})}
+    providers = [ProviderSettings(name=f"up{i}", base_url=u.base_url, **options) for i, u in enumerate(upstreams)]
     values: dict[str, Any] = {"data_dir": data_dir, "providers": providers, "default_model": MODEL,
                               "auth_cache_seconds": 0.0, **overrides}
     return Settings(**values)
@@ -73,12 +74,14 @@ Start = Callable[..., Awaitable[Gateway]]
 
 @pytest_asyncio.fixture
 async def start_gateway(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncIterator[Start]:
-    """`gw = await start_gateway(upstreams=[...], **settings)`: a fresh app, user `alice` and her key."""
+    """`gw = await start_gateway(upstreams=[...], provider={...}, **settings)`: a fresh app, user `alice`
+    and her key."""
     apps = itertools.count()
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(upstreams: list[ScriptedUpstream] | None = None, **overrides: Any) -> Gateway:
-            settings = gateway_settings(tmp_path / f"app{next(apps)}", upstreams or [upstream], **overrides)
+        async def start(upstreams: list[ScriptedUpstream] | None = None, provider: dict[str, Any] | None = None,
+                        **overrides: Any) -> Gateway:
+            settings = gateway_settings(tmp_path / f"app{next(apps)}", upstreams or [upstream], provider, **overrides)
             app = create_app(settings)
             base_url = await stack.enter_async_context(LiveServer(app))
             runtime: Runtime = app.state.runtime

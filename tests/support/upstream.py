@@ -77,6 +77,7 @@ class Reply:
     write_size: int | None = None  # split every write into pieces this many bytes long
     model: str | None = None  # default: the requested model
     json_body: Any = None  # answer exactly this JSON (non-chat routes, or a non-streamed chat)
+    raw_stream: bytes | None = None  # a streamed chat answer exactly as given (a recorded provider stream)
 
 
 @dataclass
@@ -217,6 +218,8 @@ class ScriptedUpstream:
             if reply.json_body is not None:
                 return web.json_response(reply.json_body, dumps=_dumps)
             return web.json_response(_completion(completion_id, model, reply, body, calls), dumps=_dumps)
+        if reply.raw_stream is not None:
+            return await self._write_stream(request, reply, [reply.raw_stream])
         stream = _Chunks(completion_id, model)
         events = [stream.delta({"role": "assistant", "content": ""})]
         events += [stream.delta({"reasoning_content": p}) for p in _pieces(reply.reasoning, reply.chunks)]

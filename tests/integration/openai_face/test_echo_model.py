@@ -1,7 +1,7 @@
 """The offline `echo` demo model through the gateway: listed and clearly marked, and answering in
 the OpenAI wire format (plain and streamed), metered like any model."""
 
-from tests.integration.openai_face.conftest import Gateway
+from tests.support.gateway import Gateway
 
 
 async def test_echo_is_listed_and_marked_as_builtin(gw: Gateway) -> None:

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from switchboard.config.settings import GatewaySettings
-from tests.integration.openai_face.conftest import MODEL, Gateway, Start
+from tests.support.gateway import MODEL, Gateway, Start
 from tests.support.upstream import PNG_PIXEL, SPEECH_BYTES, Reply, ScriptedUpstream, embedding_of
 
 
