@@ -122,7 +122,9 @@ def write_config(workdir: Path, upstream_url: str, models: Sequence[str]) -> Pat
         "registration": "open",
         "default_token_allowance": ALLOWANCE,
         "providers": [{"name": "bench", "base_url": upstream_url + "/v1", "api_key": "bench-upstream-key",
-                       "models": list(models)}],
+                       "models": list(models),
+                       # as many upstream connections as the relay may open, for the 1,000-stream scenario
+                       "max_connections": 1024}],
     }
     if os.environ.get("BENCH_DATABASE_URL"):  # e.g. postgresql+asyncpg://postgres@127.0.0.1/bench
         config["database_url"] = os.environ["BENCH_DATABASE_URL"]
