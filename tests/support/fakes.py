@@ -25,7 +25,7 @@ from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.errors import Conflict, NotFound, Unauthenticated, UnknownModel
 from switchboard.core.domain.events import ProviderEvent
 from switchboard.core.domain.files import StoredFile
-from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageSummary
+from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
 from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
 from switchboard.core.domain.users import ApiKey, Role, User
 from switchboard.core.ports.system import AccessToken
@@ -409,6 +409,23 @@ class InMemoryQuotaRepo(_Repo):
         today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         return UsageSummary(since(datetime.min.replace(tzinfo=UTC)), since(today),
                             since(now - timedelta(days=7)), since(now - timedelta(days=30)))
+
+    async def usage(self, by: UsageGroup, since: datetime, user_id: int | None) -> list[UsageRow]:
+        sums: dict[str, list[int]] = {}
+        for e in self.s.ledger:
+            if e.created_at >= since and (user_id is None or e.user_id == user_id):
+                day = e.created_at.astimezone(UTC).date().isoformat()
+                group = {"key": e.key_id or "", "model": e.model, "day": day, "user": str(e.user_id),
+                         "source": e.source}[by]
+                row = sums.setdefault(group, [0, 0, 0, 0])
+                row[0] += 1
+                row[1] += e.tokens_prompt
+                row[2] += e.tokens_completion
+                row[3] += e.estimated
+        rows = [UsageRow(g, *numbers) for g, numbers in sums.items()]
+        if by == "day":
+            return sorted(rows, key=lambda r: r.group)
+        return sorted(rows, key=lambda r: -(r.tokens_prompt + r.tokens_completion))
 
 
 class InMemoryFileRepo(_Repo):

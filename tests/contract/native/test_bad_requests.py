@@ -31,7 +31,8 @@ AUTHENTICATED_ROUTES = [
     ("PATCH", "/api/admin/users/1"), ("GET", "/api/conversations"), ("GET", "/api/conversations/"),
     ("POST", "/api/conversations"), ("GET", "/api/conversations/c"), ("PUT", "/api/conversations/c"),
     ("DELETE", "/api/conversations/c"), ("GET", "/api/messages/c"), ("POST", "/api/messages/"),
-    ("POST", "/api/messages/stream"), ("DELETE", "/api/messages/1"),
+    ("POST", "/api/messages/stream"), ("DELETE", "/api/messages/1"), ("GET", "/api/usage"),
+    ("GET", "/api/admin/usage"),
 ]
 
 
@@ -100,7 +101,8 @@ async def test_missing_or_wrong_typed_fields_are_a_422_envelope(native: Native, 
     ("/api/conversations", {"page": 0}), ("/api/conversations/", {"page_size": 1000}),
     ("/api/conversations", {"page": "first"}), ("/api/messages/{conv}", {"limit": 0}),
     ("/api/messages/{conv}", {"limit": 5000}), ("/api/admin/users", {"page_size": 0}),
-    ("/api/admin/users/not-a-number", {}),
+    ("/api/admin/users/not-a-number", {}), ("/api/usage", {"by": "planet"}), ("/api/usage", {"days": 0}),
+    ("/api/usage", {"days": 400}), ("/api/admin/usage", {"user_id": "bob"}), ("/api/admin/usage", {"user_id": 0}),
 ])
 async def test_bad_query_and_path_values_are_a_422_envelope(native: Native, path: str, params: dict[str, Any]) -> None:
     response = await native.client.get(await fill(native, path), params=params, headers=native.auth("admin"))
@@ -159,10 +161,11 @@ async def test_wrong_passwords_and_taken_usernames(native: Native) -> None:
 @pytest.mark.parametrize(("method", "path", "body"), [
     ("GET", "/api/admin/users", None), ("GET", "/api/admin/users/{me}", None),
     ("PATCH", "/api/admin/users/{me}", {"token_allowance": 1000000, "role": "admin"}),
+    ("GET", "/api/admin/usage", None), ("GET", "/api/admin/usage?user_id={bob}&by=key", None),
 ])
 async def test_non_admins_are_forbidden_on_admin_routes(native: Native, method: str, path: str,
                                                         body: dict[str, Any] | None) -> None:
-    path = path.format(me=native.saved["alice_id"])
+    path = path.format(me=native.saved["alice_id"], bob=native.saved["bob_id"])
     assert_envelope(await native.client.request(method, path, json=body, headers=native.auth("alice")), 403,
                     "forbidden")
     me = (await native.client.get("/api/auth/me", headers=native.auth("alice"))).json()["data"]

@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, case, func, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, String, case, func, insert, literal, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
 from switchboard.adapters.storage.tables import quotas, usage_ledger
-from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageSummary
+from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
 
 
 def _quota_from_row(row: RowMapping) -> Quota:
@@ -155,3 +155,29 @@ class SqlQuotaRepo:
         total, today, week, month = (await self._connection.execute(statement)).one()
         # PostgreSQL sums BIGINT as NUMERIC (Decimal); int() gives one type on both databases.
         return UsageSummary(total=int(total), today=int(today), last_7_days=int(week), last_30_days=int(month))
+
+    async def usage(self, by: UsageGroup, since: datetime, user_id: int | None) -> list[UsageRow]:
+        ledger = usage_ledger.c
+        group = self._group_column(by)
+        tokens = func.sum(ledger.tokens_prompt + ledger.tokens_completion)
+        statement = (
+            select(group, func.count(), func.coalesce(func.sum(ledger.tokens_prompt), 0),
+                   func.coalesce(func.sum(ledger.tokens_completion), 0),
+                   func.coalesce(func.sum(case((ledger.estimated, _tokens(1)), else_=_tokens(0))), 0))
+            .where(ledger.created_at >= since)
+            .group_by(group)
+            .order_by(group if by == "day" else tokens.desc())
+        )
+        if user_id is not None:
+            statement = statement.where(ledger.user_id == user_id)
+        rows = (await self._connection.execute(statement)).all()
+        return [UsageRow(str(g), int(n), int(p), int(c), int(e)) for g, n, p, c, e in rows]
+
+    def _group_column(self, by: UsageGroup) -> Any:
+        ledger = usage_ledger.c
+        if by == "day":  # the UTC day: SQLite keeps naive UTC text, PostgreSQL a timestamptz
+            if self._connection.dialect.name == "sqlite":
+                return func.substr(ledger.created_at, 1, 10, type_=String())
+            return func.to_char(func.timezone("UTC", ledger.created_at), "YYYY-MM-DD", type_=String())
+        return {"key": func.coalesce(ledger.key_id, ""), "model": ledger.model, "user": ledger.user_id,
+                "source": ledger.source}[by]

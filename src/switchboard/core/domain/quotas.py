@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 
 @dataclass(slots=True)
@@ -56,3 +57,19 @@ class UsageSummary:
     today: int
     last_7_days: int
     last_30_days: int
+
+
+UsageGroup = Literal["key", "model", "day", "user", "source"]
+USAGE_GROUPS: tuple[UsageGroup, ...] = ("key", "model", "day", "user", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """The ledger summed over one group: an API key id ("" for calls made without a key), a model,
+    a UTC day (YYYY-MM-DD), a user id, or a source (chat, embedding, image ...)."""
+
+    group: str
+    requests: int
+    tokens_prompt: int
+    tokens_completion: int
+    estimated: int = 0  # requests whose usage the provider did not report (counted by Switchboard)

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.platforms import PlatformIdentity, Profile, Share
-from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageSummary
+from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
 from switchboard.core.domain.users import ApiKey, Role, User
 
 
@@ -110,6 +110,9 @@ class QuotaRepo(Protocol):
         ...
 
     async def summary(self, user_id: int, now: datetime) -> UsageSummary: ...
+    async def usage(self, by: UsageGroup, since: datetime, user_id: int | None) -> list[UsageRow]:
+        """The ledger since `since`, summed per group, largest first; one user's or everyone's."""
+        ...
 
 
 class FileRepo(Protocol):

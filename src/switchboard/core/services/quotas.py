@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from switchboard.core.domain.errors import QuotaExceeded
-from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
+from switchboard.core.domain.errors import Forbidden, QuotaExceeded
+from switchboard.core.domain.quotas import Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
+from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import Tx, UnitOfWork
 
 
@@ -25,6 +26,14 @@ class Hold:
     tokens: int
     prompt_estimate: int
     completion_budget: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    since: datetime
+    by: UsageGroup
+    rows: list[UsageRow]
+    key_names: dict[str, str]  # grouped by key: each key id's name
 
 
 class QuotaService:
@@ -66,3 +75,17 @@ class QuotaService:
     async def summary(self, user_id: int, now: datetime) -> UsageSummary:
         async with self._uow.read() as tx:
             return await tx.quotas.summary(user_id, now)
+
+    async def usage(self, principal: Principal, by: UsageGroup, since: datetime, user_id: int | None) -> UsageReport:
+        """The ledger since `since` summed by key, model, day, user or source, for one user (None:
+        everyone). Anyone may read their own; others' and everyone's need an administrator."""
+        if user_id != principal.user_id and not principal.is_admin:
+            raise Forbidden("administrator access required to read other users' usage")
+        async with self._uow.read() as tx:
+            rows = await tx.quotas.usage(by, since, user_id)
+            names = {}
+            for row in rows if by == "key" else ():
+                key = await tx.keys.get(row.group) if row.group else None
+                if key is not None:
+                    names[row.group] = key.name
+        return UsageReport(since, by, rows, names)

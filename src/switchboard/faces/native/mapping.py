@@ -13,6 +13,7 @@ from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.tools import ToolOutcome, ToolSpec
 from switchboard.core.domain.users import ApiKey, User
 from switchboard.core.services.conversations import ConversationPatch, NewConversation
+from switchboard.core.services.quotas import UsageReport
 from switchboard.faces.native.schemas import (
     ConversationBody,
     ConversationOut,
@@ -132,3 +133,19 @@ def key_out(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def usage_out(report: UsageReport) -> dict[str, Any]:
+    def numbers(requests: int, prompt: int, completion: int, estimated: int) -> dict[str, int]:
+        return {"requests": requests, "prompt_tokens": prompt, "completion_tokens": completion,
+                "total_tokens": prompt + completion, "estimated_requests": estimated}
+
+    rows = []
+    for row in report.rows:
+        out: dict[str, Any] = {report.by: row.group if report.by != "user" else int(row.group)}
+        if report.by == "key":
+            out = {"key_id": row.group or None, "name": report.key_names.get(row.group)}
+        rows.append({**out, **numbers(row.requests, row.tokens_prompt, row.tokens_completion, row.estimated)})
+    total = numbers(*(sum(getattr(r, f) for r in report.rows)
+                      for f in ("requests", "tokens_prompt", "tokens_completion", "estimated")))
+    return {"since": report.since.isoformat(), "by": report.by, "rows": rows, "total": total}

@@ -10,8 +10,9 @@ from switchboard.faces.native.routes_accounts import accounts_router
 from switchboard.faces.native.routes_chat import chat_router
 from switchboard.faces.native.routes_profiles import profiles_router
 from switchboard.faces.native.routes_tools import tools_router
+from switchboard.faces.native.routes_usage import usage_router
 
-PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/api/keys", "/api/admin")
+PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/api/keys", "/api/admin", "/api/usage")
 
 
 def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
@@ -20,4 +21,5 @@ def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect:
     router.include_router(chat_router(services, heartbeat, cancel_on_disconnect, detacher))
     router.include_router(tools_router(services))
     router.include_router(profiles_router(services))
+    router.include_router(usage_router(services))
     return router
