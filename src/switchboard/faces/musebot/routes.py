@@ -25,7 +25,8 @@ def musebot_router(services: Services, *, cancel_on_disconnect: bool, detacher: 
     router = APIRouter(tags=["musebot"])
     router.include_router(admin_router(services))
 
-    @router.api_route("/communicate", methods=["GET", "POST"])
+    @router.get("/communicate")  # one route per method, so each documented operation has its own id
+    @router.post("/communicate")
     @router.api_route("/api/communicate", methods=["GET", "POST"], include_in_schema=False)
     async def communicate(request: Request) -> Response:
         prompt = request.query_params.get("prompt", "")
