@@ -8,7 +8,7 @@ import pytest
 
 from switchboard.config.settings import GatewaySettings, LimitSettings
 from tests.contract.openai.golden import FIXTURES, Replayer
-from tests.support.gateway import Start
+from tests.support.gateway import Gateway, Start
 from tests.support.upstream import ScriptedUpstream
 
 GOLDEN = sorted(path.name for path in FIXTURES.glob("*.json"))
@@ -27,3 +27,17 @@ async def test_golden(start_gateway: Start, upstream: ScriptedUpstream, fixture:
     )
     async with httpx.AsyncClient(base_url=gw.base_url, timeout=10) as client:
         await Replayer(gw, upstream, client).replay(fixture)
+
+
+async def test_the_routes_are_documented_in_the_apps_openapi(gw: Gateway) -> None:
+    async with httpx.AsyncClient(base_url=gw.base_url) as client:
+        document = (await client.get("/openapi.json")).json()
+    paths = document["paths"]
+    for path in ("/v1/models", "/v1/models/{model}", "/v1/chat/completions", "/v1/completions", "/v1/embeddings",
+                 "/v1/images/generations", "/v1/images/edits", "/v1/audio/speech", "/v1/audio/transcriptions"):
+        assert path in paths, path
+    chat = paths["/v1/chat/completions"]["post"]
+    assert "messages" in chat["requestBody"]["content"]["application/json"]["schema"]["required"]
+    assert "multipart/form-data" in paths["/v1/audio/transcriptions"]["post"]["requestBody"]["content"]
+    assert paths["/v1/models/{model}"]["get"]["parameters"][0]["name"] == "model"
+    assert "/api/usage" in paths and "/api/auth/login" in paths  # FastAPI's own routes are still there
