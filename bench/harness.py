@@ -23,6 +23,8 @@ import aiohttp
 import orjson
 import yaml
 
+from bench import litellm as bench_litellm
+
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWANCE = 10**12  # finite, so reservation and settlement run on every turn
 _TICKS = os.sysconf("SC_CLK_TCK")
@@ -88,23 +90,24 @@ class Stack:
     token: str = ""  # the bench user's JWT (native API)
     api_key: str = ""  # the bench user's API key (for /v1 gateway targets)
     workdir: Path = field(default_factory=Path)
+    litellm: Process | None = None  # with BENCH_LITELLM (bench/litellm.py)
 
     @property
     def processes(self) -> list[Process]:
-        return [self.upstream, self.relay, self.switchboard]
+        return [self.upstream, self.relay, self.switchboard, *([self.litellm] if self.litellm else [])]
 
 
-def _child_env() -> dict[str, str]:
+def _child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_") and k != "OPENAI_API_KEY"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    return env
+    return {**env, **(extra or {})}
 
 
-def _spawn(name: str, argv: Sequence[str], workdir: Path, url: str) -> Process:
+def _spawn(name: str, argv: Sequence[str], workdir: Path, url: str, env: dict[str, str] | None = None) -> Process:
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
         popen = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 cwd=ROOT, env=_child_env())
+                                 cwd=ROOT, env=_child_env(env))
     return Process(name, popen, log, url)
 
 
@@ -169,6 +172,15 @@ async def enrol(stack: Stack) -> None:
         stack.api_key = str(key["key"])
 
 
+def _start_litellm(workdir: Path, upstream_url: str, models: Sequence[str]) -> Process | None:
+    executable = bench_litellm.executable()
+    if executable is None:
+        return None
+    port = free_port()
+    return _spawn("litellm", bench_litellm.command(executable, workdir, upstream_url, models, port), workdir,
+                  f"http://127.0.0.1:{port}", bench_litellm.environment())
+
+
 @contextlib.asynccontextmanager
 async def running_stack(models: Sequence[str]) -> AsyncIterator[Stack]:
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
@@ -187,10 +199,15 @@ async def running_stack(models: Sequence[str]) -> AsyncIterator[Stack]:
                                                  "--host", "127.0.0.1", "--port", str(sb_port)],
                                  workdir, f"http://127.0.0.1:{sb_port}")
             processes.append(switchboard)
+            litellm = _start_litellm(workdir, upstream.url, models)
+            if litellm is not None:
+                processes.append(litellm)
             await wait_ready(upstream, "/v1/models")
             await wait_ready(relay, "/v1/models")
             await wait_ready(switchboard, "/readyz")
-            stack = Stack(upstream, relay, switchboard, workdir=workdir)
+            if litellm is not None:
+                await wait_ready(litellm, bench_litellm.READY_PATH, seconds=120)
+            stack = Stack(upstream, relay, switchboard, workdir=workdir, litellm=litellm)
             await enrol(stack)
             yield stack
         finally:

@@ -45,7 +45,7 @@ async def run_scenario(
     stack: Stack, scenario: Scenario, targets: dict[str, Any], profile: Path | None = None,
 ) -> list[LoadResult]:
     results = []
-    for name in scenario.targets:
+    for name in (t for t in scenario.targets if t in targets):  # litellm only when installed
         hop = hop_process(stack, name)
         spy = await start_profiler(stack, hop, profile / f"{scenario.name}-{name}.txt") if profile and hop else None
         before = {p.name: p.cpu_seconds() for p in stack.processes}

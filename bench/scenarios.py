@@ -11,19 +11,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bench.harness import Stack
+from bench.litellm import MASTER_KEY
 from bench.load import Kind, LoadResult, NativeTarget, OpenAITarget, Target
 
 NATIVE = ("direct", "relay", "switchboard-native")
-GATEWAY = ("direct", "relay", "switchboard-v1")  # the OpenAI-compatible gateway against both references
+# the OpenAI-compatible gateway against both references (and LiteLLM's proxy, when BENCH_LITELLM names one)
+GATEWAY = ("direct", "relay", "switchboard-v1", "litellm")
 
 
 def build_targets(stack: Stack) -> dict[str, Target]:
-    return {
+    """Every target this stack can serve; a scenario's targets missing here are left out."""
+    targets: dict[str, Target] = {
         "direct": OpenAITarget("direct", stack.upstream.url + "/v1"),
         "relay": OpenAITarget("relay", stack.relay.url + "/v1"),
         "switchboard-native": NativeTarget("switchboard-native", stack.switchboard.url, stack.token),
         "switchboard-v1": OpenAITarget("switchboard-v1", stack.switchboard.url + "/v1", stack.api_key),
     }
+    if stack.litellm is not None:
+        targets["litellm"] = OpenAITarget("litellm", stack.litellm.url + "/v1", MASTER_KEY)
+    return targets
 
 
 @dataclass(frozen=True)
