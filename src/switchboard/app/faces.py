@@ -54,8 +54,8 @@ class SwitchboardApp(FastAPI):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._table = FaceTable([], lambda error, status: Response(status_code=status))
-        self._plain: dict[str, ASGIApp] = {}
+        self._table: FaceTable | None = None  # set by serve_plain
+        self._plain: dict[str, ASGIApp] = {}  # face name -> its (wrapped) plain app
         self._plain_routes: list[PlainRoute] = []
 
     def serve_plain(self, table: FaceTable, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
@@ -65,7 +65,7 @@ class SwitchboardApp(FastAPI):
         self._plain_routes = [route for face in table.faces if face.plain is not None for route in face.plain.routes]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._plain:
+        if scope["type"] == "http" and self._table is not None:
             face = self._table.face_for(scope["path"])
             plain = self._plain.get(face.name) if face is not None else None
             if plain is not None:

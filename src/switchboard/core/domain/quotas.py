@@ -60,7 +60,6 @@ class UsageSummary:
 
 
 UsageGroup = Literal["key", "model", "day", "user", "source"]
-USAGE_GROUPS: tuple[UsageGroup, ...] = ("key", "model", "day", "user", "source")
 
 
 @dataclass(frozen=True, slots=True)
