@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 
+import httpx
 import pytest
 
-from switchboard.config.settings import GatewaySettings
+from switchboard.config.settings import GatewaySettings, LimitSettings
 from tests.support.gateway import MODEL, Gateway, Start
 from tests.support.upstream import PNG_PIXEL, SPEECH_BYTES, Reply, ScriptedUpstream, embedding_of
 
@@ -86,3 +87,23 @@ async def test_content_is_not_stored_by_default(gw: Gateway) -> None:
     async with gw.runtime.uow() as tx:
         _, total = await tx.conversations.list(gw.user_id, 1, 10)
     assert total == 0
+
+
+async def test_uploads_over_the_limit_and_broken_forms_are_refused(start_gateway: Start,
+                                                                   upstream: ScriptedUpstream) -> None:
+    gw = await start_gateway(limits=LimitSettings(max_body_bytes=1024, max_upload_bytes=4096))
+    auth = {"Authorization": f"Bearer {gw.key}"}
+    async with httpx.AsyncClient(base_url=gw.base_url) as http:
+        fits = await http.post("/v1/audio/transcriptions", headers=auth, data={"model": "whisper-1"},
+                               files={"file": ("a.ogg", b"OggS" * 500, "audio/ogg")})  # over the JSON limit, fine
+        too_big = await http.post("/v1/audio/transcriptions", headers=auth, data={"model": "whisper-1"},
+                                  files={"file": ("a.ogg", b"OggS" * 2000, "audio/ogg")})
+        form = {**auth, "Content-Type": "multipart/form-data; boundary=x"}
+        broken = await http.post("/v1/images/edits", headers=form, content=b"--x\r\nnot a part at all")
+        no_file = await http.post("/v1/audio/transcriptions", headers=auth, data={"model": "whisper-1"},
+                                  files={"other": (None, "just a field")})
+    assert fits.status_code == 200, fits.text
+    assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "request_too_large"
+    assert broken.status_code == 400 and broken.json()["error"]["type"] == "invalid_request_error", broken.text
+    assert no_file.status_code == 400 and no_file.json()["error"]["param"] == "file"
+    assert sum(r.path == "/v1/audio/transcriptions" for r in upstream.requests) == 1  # only the one that fit
