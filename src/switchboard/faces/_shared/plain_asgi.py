@@ -102,7 +102,7 @@ class PlainFace:
                 raise self._no_route(scope)
             response = await route.handler(PlainRequest(scope, receive))
         except DomainError as exc:
-            response = self._render(exc, _status(exc, scope))
+            response = self._render(exc, _status(exc))
         except ClientGone:
             return
         except HTTPException:
@@ -134,7 +134,7 @@ def _serves(route: PlainRoute, path: str) -> bool:
     return path.startswith(route.path) and len(path) > len(route.path) if route.prefix else path == route.path
 
 
-def _status(error: DomainError, scope: Scope) -> int:
+def _status(error: DomainError) -> int:
     return 405 if isinstance(error, _MethodNotAllowed) else status_for(error)
 
 
