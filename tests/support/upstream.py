@@ -22,7 +22,8 @@ base64), /v1/images/generations and /v1/images/edits (b64_json, or a `url` serve
 itself), /v1/audio/transcriptions (multipart; `Reply.text` is the transcript), /v1/audio/speech,
 and the asynchronous video API: POST /v1/videos -> job, GET /v1/videos/{id} advances the job
 (`video_steps` polls to complete), GET /v1/videos/{id}/content -> bytes. `Reply.json_body`
-replaces any JSON answer wholesale, `Reply.raw_stream` a streamed chat answer (recorded bytes). Multipart requests are recorded in `Received.form`.
+replaces any JSON answer wholesale, `Reply.raw_stream` a streamed chat answer (recorded bytes).
+Multipart requests are recorded in `Received.form`.
 """
 
 from __future__ import annotations
