@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import sys
+from typing import Any
 
 from switchboard.config.loader import ConfigError, load_settings
 from switchboard.config.settings import Settings
@@ -62,6 +63,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's settings for `serve`. The access log is switched off where its level would drop
+    every line anyway: uvicorn formats each line's arguments before the logger looks at the level.
+    No `server: uvicorn` header: it costs bytes on every response and tells scanners what runs here."""
+    level = settings.log_level.lower()
+    return {"log_level": level, "access_log": level in ("trace", "debug", "info"), "server_header": False,
+            "loop": "uvloop", "http": "httptools"}
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -69,12 +79,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         os.environ["SWITCHBOARD_CONFIG"] = args.config  # worker processes load the same file
     if args.workers > 1:
         uvicorn.run("switchboard.app.main:app_from_environment", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=settings.log_level, loop="uvloop", http="httptools")
+                    workers=args.workers, **server_options(settings))
         return 0
     from switchboard.app.asgi import create_app
 
-    uvicorn.run(create_app(settings, freeze_heap=True), host=args.host, port=args.port, log_level=settings.log_level,
-                loop="uvloop", http="httptools")
+    uvicorn.run(create_app(settings, freeze_heap=True), host=args.host, port=args.port, **server_options(settings))
     return 0
 
 
