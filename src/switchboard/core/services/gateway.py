@@ -15,11 +15,12 @@ request path (gateway_usage); with `log_content` the exchange is stored as a con
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic_core import from_json
 
 from switchboard.core.domain.errors import (
     Forbidden,
@@ -201,7 +202,7 @@ class GatewayService:
         usage = None
         if "json" in reply.content_type:
             try:
-                parsed = json.loads(body)
+                parsed = from_json(body)
             except ValueError:
                 parsed = None
             if isinstance(parsed, dict):

@@ -3,8 +3,9 @@ model rewritten and usage switched on, and the few numbers accounting needs."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pydantic_core import to_json
 
 from switchboard.core.ports.gateway import Multipart
 from switchboard.core.ports.system import TokenCounter
@@ -25,7 +26,7 @@ def upstream_body(body: dict[str, Any], raw: bytes | Multipart, model: str, stre
     changed = {**body, "model": model}
     if needs_usage:
         changed["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
-    return json.dumps(changed, ensure_ascii=False, separators=(",", ":")).encode()
+    return to_json(changed)
 
 
 def prompt_estimate(counter: TokenCounter, body: dict[str, Any]) -> int:

@@ -9,8 +9,9 @@ for streams that end before the provider reports usage (a client that left).
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from pydantic_core import from_json
 
 _USAGE_MARK = b'"usage":{'
 _USAGE_MARK_SPACED = b'"usage": {'
@@ -118,7 +119,7 @@ def _payload(event: bytes) -> bytes | None:
 
 def _load(payload: bytes) -> Any:
     try:
-        return json.loads(payload)
+        return from_json(payload)
     except ValueError:
         return None
 
