@@ -66,10 +66,13 @@ def _parser() -> argparse.ArgumentParser:
 def server_options(settings: Settings) -> dict[str, Any]:
     """uvicorn's settings for `serve`. The access log is switched off where its level would drop
     every line anyway: uvicorn formats each line's arguments before the logger looks at the level.
-    No `server: uvicorn` header: it costs bytes on every response and tells scanners what runs here."""
+    No `server: uvicorn` header: it costs bytes on every response and tells scanners what runs here.
+    Idle connections stay open 75 s (uvicorn's default is 5 s): SDK clients pause longer than that
+    between calls, and a load balancer in front (60 s idle on the common ones) must never reuse a
+    connection the server has just closed, which its clients would see as a 502."""
     level = settings.log_level.lower()
     return {"log_level": level, "access_log": level in ("trace", "debug", "info"), "server_header": False,
-            "loop": "uvloop", "http": "httptools"}
+            "timeout_keep_alive": 75, "loop": "uvloop", "http": "httptools"}
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
