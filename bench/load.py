@@ -3,7 +3,9 @@
 A *target* knows how to phrase one request on its wire and how to count the tokens in what comes
 back; `run_load` drives any target with `concurrency` workers until `max_requests` are done or
 `seconds` have passed (then it waits at most `grace` more seconds for requests in flight and
-cancels the rest: it always stops by itself). Targets must be on 127.0.0.1.
+cancels the rest: it always stops by itself). Targets must be on 127.0.0.1. A `Load` can also be
+driven in several blocks, taking turns with other targets' loads, so that whatever else the
+machine does at one moment falls on every target alike (bench/run.py interleaves them).
 
 Measured per run: requests/s and latency p50/p99 for plain requests; for streams, time to first
 token (the first network read that carries a content token), total time, and chunks/s (content
@@ -208,53 +210,91 @@ async def one_request(
     return Outcome(ok, time.perf_counter() - started, ttft, tokens)
 
 
-async def run_load(
-    target: Target, kind: Kind, model: str, *, concurrency: int, max_requests: int, seconds: float,
-    expected_tokens: int | None = None, warmup: int = 0, grace: float = 30.0,
-) -> LoadResult:
-    """Closed loop: `concurrency` workers each send one request after another."""
-    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=concurrency, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=seconds + grace)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as session:
-        await target.prepare(session, max_requests + warmup, concurrency)
+@dataclass
+class Load:
+    """One target's load, driven in one or several blocks on one client session (its connections
+    stay open between blocks); `result()` summarises every block together."""
+
+    target: Target
+    kind: Kind
+    model: str
+    concurrency: int
+    expected_tokens: int | None = None
+    grace: float = 30.0
+    outcomes: list[Outcome] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall: float = 0.0
+    _session: aiohttp.ClientSession | None = None
+
+    async def open(self, requests: int, warmup: int, seconds: float) -> None:
+        connector = aiohttp.TCPConnector(limit=self.concurrency, limit_per_host=self.concurrency, force_close=False)
+        timeout = aiohttp.ClientTimeout(total=seconds + self.grace)
+        self._session = aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False)
+        await self.target.prepare(self._session, requests + warmup, self.concurrency)
         # untimed: open every worker's connection and warm caches, `concurrency` at a time (one
         # after another, a paced stream's warm-up took minutes and opened a single connection)
-        for start in range(0, warmup, concurrency):
-            batch = range(start, min(start + concurrency, warmup))
-            await asyncio.gather(*(one_request(session, target, kind, model, i % concurrency, None) for i in batch))
-        outcomes: list[Outcome] = []
-        errors: list[str] = []
+        for start in range(0, warmup, self.concurrency):
+            batch = range(start, min(start + self.concurrency, warmup))
+            await asyncio.gather(*(one_request(self._session, self.target, self.kind, self.model,
+                                               i % self.concurrency, None) for i in batch))
+
+    async def drive(self, max_requests: int, seconds: float) -> None:
+        """Closed loop: `concurrency` workers each send one request after another until
+        `max_requests` are done or `seconds` have passed (then at most `grace` more)."""
+        session = self._session
+        assert session is not None, "open() first"
         issued = itertools.count()
         deadline = time.perf_counter() + seconds
 
         async def worker(index: int) -> None:
             while next(issued) < max_requests and time.perf_counter() < deadline:
                 try:
-                    outcomes.append(await one_request(session, target, kind, model, index, expected_tokens))
+                    self.outcomes.append(await one_request(session, self.target, self.kind, self.model, index,
+                                                           self.expected_tokens))
                 except (aiohttp.ClientError, TimeoutError) as exc:
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                    outcomes.append(Outcome(False, 0.0))
+                    self.errors.append(f"{type(exc).__name__}: {exc}")
+                    self.outcomes.append(Outcome(False, 0.0))
 
         started = time.perf_counter()
-        workers = [asyncio.create_task(worker(i)) for i in range(concurrency)]
-        _, pending = await asyncio.wait(workers, timeout=seconds + grace)
+        workers = [asyncio.create_task(worker(i)) for i in range(self.concurrency)]
+        _, pending = await asyncio.wait(workers, timeout=seconds + self.grace)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        wall = time.perf_counter() - started
-    good = [o for o in outcomes if o.ok]
-    latencies = [o.latency for o in good]
-    ttfts = [o.ttft for o in good if o.ttft is not None]
-    chunks = sum(o.tokens for o in outcomes)
-    bad = len(outcomes) - len(good)
-    if bad and not errors:
-        errors.append("wrong status, error event or wrong token count")
-    return LoadResult(
-        target=target.name, kind=kind, concurrency=concurrency, requests=len(good), errors=bad,
-        seconds=round(wall, 3), rps=len(good) / wall if wall else 0.0,
-        p50_ms=percentile(latencies, 0.5) * 1000, p99_ms=percentile(latencies, 0.99) * 1000,
-        ttft_p50_ms=percentile(ttfts, 0.5) * 1000 if kind == "stream" else None,
-        ttft_p99_ms=percentile(ttfts, 0.99) * 1000 if kind == "stream" else None,
-        chunks=chunks, chunks_per_s=chunks / wall if kind == "stream" and wall else None,
-        first_error=errors[0] if errors else None,
-    )
+        self.wall += time.perf_counter() - started
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def result(self) -> LoadResult:
+        good = [o for o in self.outcomes if o.ok]
+        latencies = [o.latency for o in good]
+        ttfts = [o.ttft for o in good if o.ttft is not None]
+        chunks = sum(o.tokens for o in self.outcomes)
+        bad = len(self.outcomes) - len(good)
+        errors = self.errors or (["wrong status, error event or wrong token count"] if bad else [])
+        wall, stream = self.wall, self.kind == "stream"
+        return LoadResult(
+            target=self.target.name, kind=self.kind, concurrency=self.concurrency, requests=len(good), errors=bad,
+            seconds=round(wall, 3), rps=len(good) / wall if wall else 0.0,
+            p50_ms=percentile(latencies, 0.5) * 1000, p99_ms=percentile(latencies, 0.99) * 1000,
+            ttft_p50_ms=percentile(ttfts, 0.5) * 1000 if stream else None,
+            ttft_p99_ms=percentile(ttfts, 0.99) * 1000 if stream else None,
+            chunks=chunks, chunks_per_s=chunks / wall if stream and wall else None,
+            first_error=errors[0] if errors else None,
+        )
+
+
+async def run_load(
+    target: Target, kind: Kind, model: str, *, concurrency: int, max_requests: int, seconds: float,
+    expected_tokens: int | None = None, warmup: int = 0, grace: float = 30.0,
+) -> LoadResult:
+    """One target, one block: warm up, then the closed loop."""
+    load = Load(target, kind, model, concurrency, expected_tokens, grace)
+    try:
+        await load.open(max_requests, warmup, seconds)
+        await load.drive(max_requests, seconds)
+    finally:
+        await load.close()
+    return load.result()

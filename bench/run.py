@@ -29,7 +29,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 import orjson
 
 from bench.harness import Stack, running_stack
-from bench.load import LoadResult, run_load
+from bench.load import Load, LoadResult
 from bench.scenarios import CHECKS, SCENARIOS, Scenario, build_targets, models_used
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -44,27 +44,51 @@ def hop_process(stack: Stack, target: str) -> str | None:
 async def run_scenario(
     stack: Stack, scenario: Scenario, targets: dict[str, Any], profile: Path | None = None,
 ) -> list[LoadResult]:
+    """Every target of the scenario (litellm only when installed). With `scenario.blocks` > 1 the
+    targets take turns: each one's requests are split into that many blocks, driven one target
+    after another in a rotating order, so a slow moment of the machine falls on all of them alike.
+    A target's CPU time counts only its own blocks; its connections stay open between them."""
+    names = [name for name in scenario.targets if name in targets]
+    loads = {name: Load(targets[name], scenario.kind, scenario.model, scenario.concurrency,
+                        scenario.expected_tokens) for name in names}
+    cpu = {name: dict.fromkeys((p.name for p in stack.processes), 0.0) for name in names}
+    hops = {name: hop_process(stack, name) for name in names}
+    spies = [await start_profiler(stack, hop, profile / f"{scenario.name}-{name}.txt")
+             for name, hop in hops.items() if profile and hop]
+    try:
+        for load in loads.values():
+            await load.open(scenario.max_requests, scenario.warmup, scenario.seconds)
+        for block in range(scenario.blocks):
+            turn = block % len(names)
+            for name in names[turn:] + names[:turn]:
+                before = {p.name: p.cpu_seconds() for p in stack.processes}
+                await loads[name].drive(_share(scenario.max_requests, scenario.blocks, block),
+                                        scenario.seconds / scenario.blocks)
+                for p in stack.processes:
+                    cpu[name][p.name] += p.cpu_seconds() - before[p.name]
+    finally:
+        for load in loads.values():
+            await load.close()
+        for spy in spies:
+            if spy is not None:
+                await stop_profiler(spy)
     results = []
-    for name in (t for t in scenario.targets if t in targets):  # litellm only when installed
-        hop = hop_process(stack, name)
-        spy = await start_profiler(stack, hop, profile / f"{scenario.name}-{name}.txt") if profile and hop else None
-        before = {p.name: p.cpu_seconds() for p in stack.processes}
-        result = await run_load(
-            targets[name], scenario.kind, scenario.model, concurrency=scenario.concurrency,
-            max_requests=scenario.max_requests, seconds=scenario.seconds,
-            expected_tokens=scenario.expected_tokens, warmup=scenario.warmup,
-        )
-        cpu = {p.name: round(p.cpu_seconds() - before[p.name], 3) for p in stack.processes}
-        if spy is not None:
-            await stop_profiler(spy)
-        result.extra["cpu_s"] = cpu
+    for name, load in loads.items():
+        result = load.result()
+        result.extra["cpu_s"] = {process: round(seconds, 3) for process, seconds in cpu[name].items()}
+        hop = hops[name]
         if hop and result.requests:
-            result.extra["hop_cpu_ms_per_request"] = round(cpu[hop] * 1000 / result.requests, 3)
+            result.extra["hop_cpu_ms_per_request"] = round(cpu[name][hop] * 1000 / result.requests, 3)
         results.append(result)
         print(f"  {scenario.name:<18} {name:<20} {result.requests:>6} ok {result.errors:>4} errors"
               f"  {result.seconds:6.1f} s" + (f"  ({result.first_error})" if result.first_error else ""),
               flush=True)
     return results
+
+
+def _share(requests: int, blocks: int, block: int) -> int:
+    """Block `block`'s part of `requests` split into `blocks` nearly equal parts."""
+    return requests // blocks + (1 if block < requests % blocks else 0)
 
 
 async def start_profiler(stack: Stack, process: str, out: Path) -> asyncio.subprocess.Process | None:
