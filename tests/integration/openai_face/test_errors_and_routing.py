@@ -109,10 +109,17 @@ async def test_aliases_rewrite_only_the_model(start_gateway: Start, upstream: Sc
     assert entry["model"] == "smart"
 
 
+def _mid_minute(gw: Gateway) -> None:
+    """The limiters count in fixed one-minute windows: a test straddling the end of a minute would
+    see its counts start again. Their clock is pinned to the middle of one (new keys each test)."""
+    gw.runtime.services.gateway._limiter._clock = lambda: 1_900_000_030.0  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize("redis", [False, True], ids=["memory", "redis"])
 async def test_per_key_request_limit(start_gateway: Start, redis: bool) -> None:
     overrides = {"redis_url": "redis://127.0.0.1:6379/15"} if redis else {}
     gw = await start_gateway(**overrides)
+    _mid_minute(gw)
     key = await gw.new_key(rpm_limit=2)
     async with gw.client(key) as client:
         for _ in range(2):
@@ -129,6 +136,7 @@ async def test_per_key_request_limit(start_gateway: Start, redis: bool) -> None:
 async def test_per_key_token_limit(start_gateway: Start, upstream: ScriptedUpstream, redis: bool) -> None:
     overrides = {"redis_url": "redis://127.0.0.1:6379/15"} if redis else {}
     gw = await start_gateway(**overrides)
+    _mid_minute(gw)
     key = await gw.new_key(tpm_limit=100)
     upstream.push(Reply(text="long", usage=(90, 20)))
     async with gw.client(key) as client:
