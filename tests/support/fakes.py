@@ -395,6 +395,10 @@ class InMemoryQuotaRepo(_Repo):
     async def record(self, entry: UsageEntry) -> None:
         self.s.ledger.append(entry)
         self.j.undo.append(lambda: self.s.ledger.remove(entry))
+        key = self.s.keys.get(entry.key_id) if entry.key_id is not None else None
+        if key is not None:
+            spent = entry.tokens_prompt + entry.tokens_completion
+            self.j.put(self.s.keys, key.id, replace(key, tokens_used=key.tokens_used + spent))
 
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:
         for entry in entries:

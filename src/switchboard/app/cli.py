@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument("--scopes", default="chat,file")
     key.add_argument("--expires-days", type=int, default=None)
     key.add_argument("--name", default="cli")
+    key.add_argument("--token-quota", type=int, default=None, help="tokens this key may spend in all")
     return parser
 
 
@@ -124,7 +125,7 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"error: unknown scope ({exc}); use chat,file,config,im,admin", file=sys.stderr)
                 return 2
             issued = await services.keys.issue(user.id, KeyOptions(
-                name=args.name, scopes=scopes, expires_days=args.expires_days))
+                name=args.name, scopes=scopes, expires_days=args.expires_days, token_quota=args.token_quota))
             print(issued.secret)
         return 0
     finally:

@@ -72,6 +72,8 @@ async def test_bad_json_is_a_422_envelope(native: Native, method: str, path: str
     ("POST", "/api/keys", {"scopes": ["root"]}),
     ("POST", "/api/keys", {"expires_days": "soon"}),
     ("POST", "/api/keys", {"expires_days": 0}),
+    ("POST", "/api/keys", {"token_quota": 0}),
+    ("POST", "/api/keys", {"token_quota": "lots"}),
     ("PATCH", "/api/admin/users/{user}", {"token_allowance": -1}),
     ("PATCH", "/api/admin/users/{user}", {"role": "god"}),
     ("PATCH", "/api/admin/users/{user}", {"is_active": "maybe"}),

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from switchboard.adapters.storage import SqlUnitOfWork
 from switchboard.core.domain.quotas import Quota, UsageEntry, UsageSummary
-from switchboard.core.domain.users import Role
+from switchboard.core.domain.users import ApiKey, Role, Scope
 
 
 async def _user_with_quota(uow: SqlUnitOfWork, allowance: int, unlimited: bool = False) -> int:
@@ -192,3 +195,29 @@ async def test_summary_days_start_at_midnight_utc_whatever_the_callers_zone(uow:
         summary = await tx.quotas.summary(user_id, datetime(2025, 7, 20, 10, 0, tzinfo=timezone(timedelta(hours=8))))
 
     assert summary.today == 2
+
+
+async def test_every_ledger_entry_counts_towards_its_key_in_the_same_transaction(uow: SqlUnitOfWork) -> None:
+    user_id = await _user_with_quota(uow, 0)
+    now = datetime(2025, 7, 20, 9, 30, tzinfo=UTC)
+    stale = ApiKey("key_1", user_id, "metered", "sk-m", "hash-m", frozenset({Scope.CHAT}), now, token_quota=1000)
+    async with uow() as tx:
+        await tx.keys.add(stale)
+        await tx.keys.add(ApiKey("key_2", user_id, "other", "sk-o", "hash-o", frozenset({Scope.CHAT}), now))
+        await tx.quotas.record(_entry(user_id, now, 100, 20))
+        await tx.quotas.record_many([_entry(user_id, now, 300, 80), replace(_entry(user_id, now, 5, 5), key_id="key_2"),
+                                     replace(_entry(user_id, now, 9, 9), key_id=None)])
+    with pytest.raises(RuntimeError):
+        async with uow() as tx:
+            await tx.quotas.record(_entry(user_id, now, 1000, 0))
+            raise RuntimeError("rolled back: neither the entry nor the key's total")
+    async with uow() as tx:
+        stale.revoked_at = now  # an update from a copy read before the calls must not reset the total
+        await tx.keys.update(stale)
+    async with uow() as tx:
+        metered, other = await tx.keys.get("key_1"), await tx.keys.get("key_2")
+        total = (await tx.quotas.summary(user_id, now)).total
+    assert metered is not None and other is not None
+    assert (metered.tokens_used, metered.tokens_left, metered.revoked_at) == (500, 500, now)
+    assert (other.tokens_used, other.tokens_left) == (10, None)
+    assert total == 528

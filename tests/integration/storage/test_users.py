@@ -128,6 +128,7 @@ def _key(user_id: int, key_id: str = "key_1", key_hash: str = "h1") -> ApiKey:
         allowed_models=("gpt-a", "gpt-b"),
         rpm_limit=60,
         tpm_limit=10_000,
+        token_quota=50_000,
     )
 
 
@@ -170,6 +171,7 @@ async def test_api_key_update_touch_and_duplicate_hash(uow: SqlUnitOfWork) -> No
     assert stored.last_used_at == NOW + timedelta(hours=2)
     assert stored.scopes == frozenset({Scope.ADMIN})
     assert stored.allowed_models == () and stored.rpm_limit is None
+    assert (stored.token_quota, stored.tokens_used, stored.tokens_left) == (50_000, 0, 50_000)
     assert stored.expires_at is not None and stored.expires_at.tzinfo is UTC
 
 

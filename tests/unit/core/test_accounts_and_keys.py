@@ -9,11 +9,19 @@ from dataclasses import dataclass, replace
 
 import pytest
 
-from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
+from switchboard.core.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    QuotaExceeded,
+    Unauthenticated,
+)
 from switchboard.core.domain.users import Role, Scope
 from switchboard.core.services.accounts import AccountPolicy, AccountService, hash_api_key
 from switchboard.core.services.keys import KeyOptions, KeyService
 from switchboard.core.services.principal_cache import PrincipalCache
+from switchboard.core.services.quotas import refuse_spent_key
 from tests.support.fakes import FakeTokenIssuer, FixedClock, InMemoryTx, InMemoryUnitOfWork, PlainPasswordHasher
 
 
@@ -232,3 +240,29 @@ async def test_concurrent_requests_with_one_credential_share_one_lookup() -> Non
     assert (principals[0].rpm_limit, principals[0].tpm_limit, principals[0].unlimited) == (7, 900, True)
     await accounts.principal_from_token(issued.secret)
     assert uow.reads == 2  # and the answer is cached
+
+
+async def test_a_key_with_its_own_quota_is_cached_briefly_and_refused_once_spent() -> None:
+    now = [0.0]
+    uow, clock = InMemoryUnitOfWork(), FixedClock()
+    accounts = AccountService(uow, PlainPasswordHasher(), FakeTokenIssuer(clock), clock, AccountPolicy(),
+                              PrincipalCache(ttl=5, clock=lambda: now[0]))
+    user = await accounts.register("alice", "password1")
+    metered = await KeyService(uow, clock).issue(user.id, KeyOptions(token_quota=100))
+    plain = await KeyService(uow, clock).issue(user.id, KeyOptions())
+    with pytest.raises(InvalidInput, match="token_quota"):
+        await KeyService(uow, clock).issue(user.id, KeyOptions(token_quota=0))
+
+    fresh = await accounts.principal_from_token(metered.secret)
+    assert fresh.key_tokens_left == 100 and (await accounts.principal_from_token(plain.secret)).key_tokens_left is None
+    refuse_spent_key(fresh)  # tokens left: goes on
+    async with uow() as tx:
+        await tx.keys.update(replace(metered.key, tokens_used=130))  # a call overran what was left
+    now[0] = 0.9
+    assert (await accounts.principal_from_token(metered.secret)).key_tokens_left == 100  # still cached
+    now[0] = 1.01  # a metered key is cached for a second, not auth_cache_seconds
+    spent = await accounts.principal_from_token(metered.secret)
+    assert spent.key_tokens_left == 0
+    with pytest.raises(QuotaExceeded, match="own token quota"):
+        refuse_spent_key(spent)
+    assert (await accounts.principal_from_token(plain.secret)).key_tokens_left is None  # kept the full 5 s

@@ -15,7 +15,7 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
-from switchboard.adapters.storage.tables import quotas, usage_ledger
+from switchboard.adapters.storage.tables import api_keys, quotas, usage_ledger
 from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
 
 
@@ -131,10 +131,24 @@ class SqlQuotaRepo:
 
     async def record(self, entry: UsageEntry) -> None:
         await self._connection.execute(insert(usage_ledger).values(**_entry_values(entry)))
+        await self._count_for_keys([entry])
 
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:
         if entries:  # one executemany: a statement per entry costs ~0.5 ms of CPU on the event loop
             await self._connection.execute(insert(usage_ledger), [_entry_values(entry) for entry in entries])
+            await self._count_for_keys(entries)
+
+    async def _count_for_keys(self, entries: Sequence[UsageEntry]) -> None:
+        """Each API key's running total, in the ledger's transaction: one UPDATE per key."""
+        spent: dict[str, int] = {}
+        for entry in entries:
+            if entry.key_id is not None:
+                spent[entry.key_id] = spent.get(entry.key_id, 0) + entry.tokens_prompt + entry.tokens_completion
+        for key_id, tokens in spent.items():
+            if tokens:
+                await self._connection.execute(
+                    update(api_keys).where(api_keys.c.id == key_id)
+                    .values(tokens_used=api_keys.c.tokens_used + _tokens(tokens)))
 
     async def summary(self, user_id: int, now: datetime) -> UsageSummary:
         """Tokens (prompt + completion) in all, since 00:00 UTC today, and over the last 7 and 30 days."""

@@ -95,6 +95,9 @@ api_keys = Table(
     Column("allowed_models", JSON, nullable=False),
     Column("rpm_limit", Integer, nullable=True),
     Column("tpm_limit", Integer, nullable=True),
+    Column("token_quota", BigInteger, nullable=True),
+    # only ever incremented in SQL (QuotaRepo.record*), never written back from an ApiKey
+    Column("tokens_used", BigInteger, nullable=False, server_default="0"),
 )
 
 revoked_tokens = Table(

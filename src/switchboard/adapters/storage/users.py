@@ -132,6 +132,8 @@ def _key_from_row(row: RowMapping) -> ApiKey:
         allowed_models=tuple(row["allowed_models"] or ()),
         rpm_limit=row["rpm_limit"],
         tpm_limit=row["tpm_limit"],
+        token_quota=row["token_quota"],
+        tokens_used=int(row["tokens_used"] or 0),
     )
 
 
@@ -149,6 +151,7 @@ def _key_values(key: ApiKey) -> dict[str, Any]:
         "allowed_models": list(key.allowed_models),
         "rpm_limit": key.rpm_limit,
         "tpm_limit": key.tpm_limit,
+        "token_quota": key.token_quota,
     }
 
 

@@ -52,10 +52,17 @@ class ApiKey:
     expires_at: datetime | None = None
     revoked_at: datetime | None = None
     last_used_at: datetime | None = None
-    # One API-style per-key options (gateway): allowed models, rate limits, own token limit
+    # One API-style per-key options: allowed models, rate limits, and a token quota of the key's
+    # own (None: only the user's allowance applies); tokens_used counts every call made with it
     allowed_models: tuple[str, ...] = ()
     rpm_limit: int | None = None
     tpm_limit: int | None = None
+    token_quota: int | None = None
+    tokens_used: int = 0
+
+    @property
+    def tokens_left(self) -> int | None:
+        return None if self.token_quota is None else max(self.token_quota - self.tokens_used, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +83,8 @@ class Principal:
     # the user's allowance has no limit (as read when the credential was resolved): the gateway
     # then meters calls without reserving tokens first
     unlimited: bool = False
+    # what is left of the API key's own token quota when the credential was resolved (None: none)
+    key_tokens_left: int | None = None
 
     @property
     def is_admin(self) -> bool:

@@ -155,7 +155,7 @@ class AccountService:
         return Principal(
             user.id, user.username, user.role, frozenset(scopes), via="api_key", key_id=key.id,
             allowed_models=key.allowed_models, rpm_limit=key.rpm_limit, tpm_limit=key.tpm_limit,
-            unlimited=quota.unlimited,
+            unlimited=quota.unlimited, key_tokens_left=key.tokens_left,
         )
 
     async def me(self, principal: Principal) -> User:

@@ -24,7 +24,7 @@ from switchboard.core.ports.system import Clock, TokenCounter
 from switchboard.core.services.context import provider_messages
 from switchboard.core.services.conversations import owned_conversation
 from switchboard.core.services.files import FileService
-from switchboard.core.services.quotas import QuotaService
+from switchboard.core.services.quotas import QuotaService, refuse_spent_key
 from switchboard.core.services.tool_loop import ToolRunner
 from switchboard.core.services.turn import Turn, TurnDeps
 
@@ -107,6 +107,7 @@ class ChatEngine:
         max_tokens = request.max_tokens or settings.max_tokens
         if request.temperature is None and settings.temperature is None and profile and profile.temperature is not None:
             request = request.model_copy(update={"temperature": profile.temperature})
+        refuse_spent_key(principal)
         # one write transaction: the hold, the user's message and the answer's row stand or fall together
         async with self._uow() as tx:
             hold = await self._quotas.reserve_in(tx, principal.user_id, prompt_estimate, max_tokens)

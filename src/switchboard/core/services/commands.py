@@ -120,6 +120,7 @@ class CommandService:
         acting = Principal(
             user.id, user.username, user.role, caller.scopes & {Scope.CHAT, Scope.FILE} or frozenset({Scope.CHAT}),
             via="platform", key_id=caller.key_id, allowed_models=caller.allowed_models,
+            key_tokens_left=caller.key_tokens_left,  # the bot's key pays for its users' calls
         )
         chat = await self._conversation(acting, platform, identity.external_id)
         return Session(caller, acting, identity, chat)

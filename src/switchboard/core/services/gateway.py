@@ -42,7 +42,7 @@ from switchboard.core.services.gateway_log import exchange_of
 from switchboard.core.services.gateway_stream import StreamScanner, usage_numbers
 from switchboard.core.services.gateway_usage import Settlement, UsageSettler
 from switchboard.core.services.quota_leases import QuotaLeases
-from switchboard.core.services.quotas import Hold, QuotaService
+from switchboard.core.services.quotas import Hold, QuotaService, refuse_spent_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +126,7 @@ class GatewayService:
             raise InvalidInput("you must provide a model parameter", param="model")
         if principal.allowed_models and model not in principal.allowed_models:
             raise Forbidden(f"this API key may not use the model '{model}'", param="model")
+        refuse_spent_key(principal)
         rpm, tpm = principal.rpm_limit, principal.tpm_limit
         if self._limiter is not None and (rpm or tpm):
             wait = await self._limiter.acquire(_rate_key(principal), rpm=rpm, tpm=tpm)

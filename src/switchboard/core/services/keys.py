@@ -30,6 +30,7 @@ class KeyOptions:
     allowed_models: tuple[str, ...] = ()
     rpm_limit: int | None = None
     tpm_limit: int | None = None
+    token_quota: int | None = None  # tokens this key may spend in all (None: the user's allowance only)
 
 
 class KeyService:
@@ -48,6 +49,8 @@ class KeyService:
         """Trusted callers only (CLI, create): no principal check here."""
         if options.expires_days is not None and options.expires_days <= 0:
             raise InvalidInput("expires_days must be a positive number of days", param="expires_days")
+        if options.token_quota is not None and options.token_quota <= 0:
+            raise InvalidInput("token_quota must be a positive number of tokens", param="token_quota")
         now = self._clock.now()
         async with self._uow() as tx:
             owner = await tx.users.get(user_id)
@@ -61,6 +64,7 @@ class KeyService:
                 key_hash=hash_api_key(secret), scopes=options.scopes, created_at=now,
                 expires_at=now + timedelta(days=options.expires_days) if options.expires_days else None,
                 allowed_models=options.allowed_models, rpm_limit=options.rpm_limit, tpm_limit=options.tpm_limit,
+                token_quota=options.token_quota,
             )
             await tx.keys.add(key)
         return IssuedKey(key, secret)

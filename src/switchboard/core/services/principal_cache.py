@@ -1,6 +1,8 @@
 """A few seconds of memory for resolved credentials, so a busy client does not pay a database
 read per request. Changes made through this process (logout, key revoked, user deactivated or
-demoted) forget the affected entries at once; other workers see them within `ttl` seconds."""
+demoted) forget the affected entries at once; other workers see them within `ttl` seconds.
+An API key with a token quota of its own is kept at most `METERED_KEY_TTL`: its remaining
+tokens travel on the Principal, and a second of calls is as far as it may overrun."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from collections.abc import Callable
 from switchboard.core.domain.users import Principal
 
 MAX_ENTRIES = 10_000
+METERED_KEY_TTL = 1.0
 
 
 class PrincipalCache:
@@ -32,7 +35,8 @@ class PrincipalCache:
             return
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()  # crude, but bounded; entries are cheap to rebuild
-        self._entries[credential] = (self._clock() + self.ttl, principal)
+        ttl = self.ttl if principal.key_tokens_left is None else min(self.ttl, METERED_KEY_TTL)
+        self._entries[credential] = (self._clock() + ttl, principal)
 
     def forget(self, *, user_id: int | None = None, key_id: str | None = None, token_id: str | None = None) -> None:
         def matches(p: Principal) -> bool:

@@ -36,6 +36,13 @@ class UsageReport:
     key_names: dict[str, str]  # grouped by key: each key id's name
 
 
+def refuse_spent_key(principal: Principal) -> None:
+    """An API key with a token quota of its own is refused once that is used up, whatever the
+    user has left. Read when the credential was resolved: calls in flight may overrun it a little."""
+    if principal.key_tokens_left is not None and principal.key_tokens_left <= 0:
+        raise QuotaExceeded("this API key has used up its own token quota; ask for a new key or a larger quota")
+
+
 class QuotaService:
     def __init__(self, uow: UnitOfWork, policy: QuotaPolicy) -> None:
         self._uow = uow

@@ -125,6 +125,7 @@ def key_out(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
         "created_at": key.created_at.isoformat(), "last_used_at": _iso(key.last_used_at),
         "expires_at": _iso(key.expires_at), "revoked_at": _iso(key.revoked_at),
         "allowed_models": list(key.allowed_models), "rpm_limit": key.rpm_limit, "tpm_limit": key.tpm_limit,
+        "token_quota": key.token_quota, "tokens_used": key.tokens_used, "tokens_left": key.tokens_left,
     }
     if secret is not None:
         out["key"] = secret  # shown this once

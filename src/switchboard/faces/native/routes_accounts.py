@@ -52,6 +52,7 @@ def accounts_router(services: Services) -> APIRouter:
         options = KeyOptions(
             name=body.name, scopes=frozenset(body.scopes), expires_days=body.expires_days,
             allowed_models=tuple(body.allowed_models), rpm_limit=body.rpm_limit, tpm_limit=body.tpm_limit,
+            token_quota=body.token_quota,
         )
         issued = await services.keys.create(principal, options)
         return ok(key_out(issued.key, issued.secret), "the key is shown only once: store it now", status=201)

@@ -67,6 +67,7 @@ class KeyBody(_Body):
     allowed_models: list[str] = Field(default_factory=list, max_length=200)
     rpm_limit: int | None = Field(default=None, ge=1)
     tpm_limit: int | None = Field(default=None, ge=1)
+    token_quota: int | None = Field(default=None, ge=1, le=10**15)
 
 
 class UserPatchBody(_Body):
