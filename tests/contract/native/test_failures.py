@@ -58,3 +58,21 @@ async def test_closed_registration_is_forbidden(tmp_path: Path) -> None:
         response = await closed.client.post("/api/auth/register", json={"username": "dave", "password": "password1"})
         assert_envelope(response, 403, "forbidden")
         assert (await closed.client.get("/api/auth/me", headers=closed.auth("admin"))).status_code == 200
+
+
+async def test_a_key_with_its_own_token_quota_is_refused_once_spent(tmp_path: Path) -> None:
+    async with open_native(tmp_path, auth_cache_seconds=0) as native:
+        created = await native.client.post("/api/keys", json={"name": "script", "token_quota": 1},
+                                           headers=native.auth("alice"))
+        metered = created.json()["data"]
+        headers = {"Authorization": f"Bearer {metered['key']}"}
+        conversation = await native.client.post("/api/conversations", json={"model": "echo"}, headers=headers)
+        turn = {"conversation_id": conversation.json()["data"]["id"], "content": "hello there"}
+        assert (await native.client.post("/api/messages/", json=turn, headers=headers)).status_code == 200
+
+        listed = (await native.client.get("/api/keys", headers=native.auth("alice"))).json()["data"]
+        [spent] = [k for k in listed if k["id"] == metered["id"]]
+        assert spent["tokens_used"] > 1 and spent["tokens_left"] == 0  # the turn in flight overran it
+        refused = await native.client.post("/api/messages/", json=turn, headers=headers)
+        assert "own token quota" in assert_envelope(refused, 429, "quota_exceeded")["message"]
+        assert (await native.client.post("/api/messages/", json=turn, headers=native.auth("alice"))).status_code == 200
