@@ -1,11 +1,11 @@
 """The load generator: closed-loop workers on one aiohttp client, bounded in requests and time.
 
 A *target* knows how to phrase one request on its wire and how to count the tokens in what comes
-back; `run_load` drives any target with `concurrency` workers until `max_requests` are done or
+back; a `Load` drives one target with `concurrency` workers until `max_requests` are done or
 `seconds` have passed (then it waits at most `grace` more seconds for requests in flight and
-cancels the rest: it always stops by itself). Targets must be on 127.0.0.1. A `Load` can also be
-driven in several blocks, taking turns with other targets' loads, so that whatever else the
-machine does at one moment falls on every target alike (bench/run.py interleaves them).
+cancels the rest: it always stops by itself). Targets must be on 127.0.0.1. A load may be driven
+in several blocks, taking turns with other targets' loads, so that whatever else the machine does
+at one moment falls on every target alike (bench/run.py interleaves them).
 
 Measured per run: requests/s and latency p50/p99 for plain requests; for streams, time to first
 token (the first network read that carries a content token), total time, and chunks/s (content
@@ -284,17 +284,3 @@ class Load:
             chunks=chunks, chunks_per_s=chunks / wall if stream and wall else None,
             first_error=errors[0] if errors else None,
         )
-
-
-async def run_load(
-    target: Target, kind: Kind, model: str, *, concurrency: int, max_requests: int, seconds: float,
-    expected_tokens: int | None = None, warmup: int = 0, grace: float = 30.0,
-) -> LoadResult:
-    """One target, one block: warm up, then the closed loop."""
-    load = Load(target, kind, model, concurrency, expected_tokens, grace)
-    try:
-        await load.open(max_requests, warmup, seconds)
-        await load.drive(max_requests, seconds)
-    finally:
-        await load.close()
-    return load.result()
