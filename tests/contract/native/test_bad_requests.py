@@ -21,13 +21,15 @@ def native(shared_native: Native) -> Native:
 # every route that takes a JSON body; {conv} / {user} are filled in per test
 BODY_ROUTES = [
     ("POST", "/api/auth/register"), ("POST", "/api/auth/login"), ("POST", "/api/keys"),
-    ("PATCH", "/api/admin/users/{user}"), ("POST", "/api/conversations"), ("POST", "/api/conversations/"),
+    ("PATCH", "/api/keys/key_x"), ("PATCH", "/api/admin/users/{user}"), ("POST", "/api/conversations"),
+    ("POST", "/api/conversations/"),
     ("PUT", "/api/conversations/{conv}"), ("PATCH", "/api/conversations/{conv}"), ("POST", "/api/messages"),
     ("POST", "/api/messages/"), ("POST", "/api/messages/stream"),
 ]
 AUTHENTICATED_ROUTES = [
     ("POST", "/api/auth/logout"), ("GET", "/api/auth/me"), ("GET", "/api/keys"), ("POST", "/api/keys"),
-    ("DELETE", "/api/keys/key_x"), ("GET", "/api/admin/users"), ("GET", "/api/admin/users/1"),
+    ("PATCH", "/api/keys/key_x"), ("DELETE", "/api/keys/key_x"), ("GET", "/api/admin/users"),
+    ("GET", "/api/admin/users/1"),
     ("PATCH", "/api/admin/users/1"), ("GET", "/api/conversations"), ("GET", "/api/conversations/"),
     ("POST", "/api/conversations"), ("GET", "/api/conversations/c"), ("PUT", "/api/conversations/c"),
     ("DELETE", "/api/conversations/c"), ("GET", "/api/messages/c"), ("POST", "/api/messages/"),
@@ -74,6 +76,9 @@ async def test_bad_json_is_a_422_envelope(native: Native, method: str, path: str
     ("POST", "/api/keys", {"expires_days": 0}),
     ("POST", "/api/keys", {"token_quota": 0}),
     ("POST", "/api/keys", {"token_quota": "lots"}),
+    ("PATCH", "/api/keys/key_x", {"token_quota": 0}),
+    ("PATCH", "/api/keys/key_x", {"rpm_limit": "fast"}),
+    ("PATCH", "/api/keys/key_x", {"name": ""}),
     ("PATCH", "/api/admin/users/{user}", {"token_allowance": -1}),
     ("PATCH", "/api/admin/users/{user}", {"role": "god"}),
     ("PATCH", "/api/admin/users/{user}", {"is_active": "maybe"}),

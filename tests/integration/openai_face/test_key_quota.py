@@ -7,6 +7,7 @@ from __future__ import annotations
 import openai
 import pytest
 
+from switchboard.core.services.keys import KeyChange
 from tests.support.gateway import MODEL, Start
 from tests.support.upstream import Reply, ScriptedUpstream
 
@@ -38,6 +39,28 @@ async def test_a_key_is_refused_once_its_own_quota_is_spent(start_gateway: Start
     assert (keys[metered[:10]].tokens_used, keys[metered[:10]].tokens_left) == (1000, 0)
     assert (keys[other[:10]].tokens_used, keys[other[:10]].tokens_left) == (500, None)
     assert len(upstream.requests) == 3  # the refused calls never reached the provider
+
+
+async def test_a_changed_quota_applies_at_once(start_gateway: Start, upstream: ScriptedUpstream) -> None:
+    gw = await start_gateway(auth_cache_seconds=30)  # a change must not wait for the cache
+    secret = await gw.new_key()
+    upstream.push(Reply(text="ok", usage=(40, 10)), Reply(text="ok", usage=(40, 10)))
+    owner = await gw.runtime.services.accounts.principal_from_token(gw.key)
+    async with gw.client(secret) as client:
+        await client.chat.completions.create(model=MODEL, messages=ASK)
+        await gw.runtime.services.gateway.flush()
+        async with gw.runtime.uow() as tx:
+            (key,) = [k for k in await tx.keys.list_for_user(gw.user_id) if k.prefix == secret[:10]]
+
+        capped = await gw.runtime.services.keys.change(owner, key.id, KeyChange(frozenset({"token_quota"}),
+                                                                                token_quota=10))
+        assert (capped.tokens_used, capped.tokens_left) == (50, 0)
+        with pytest.raises(openai.RateLimitError, match="own token quota"):
+            await client.chat.completions.create(model=MODEL, messages=ASK)
+        raised = await gw.runtime.services.keys.change(owner, key.id, KeyChange(frozenset({"token_quota"}),
+                                                                                token_quota=1000))
+        assert raised.tokens_left == 950  # its clients go on with the same secret
+        await client.chat.completions.create(model=MODEL, messages=ASK)
 
 
 async def test_an_unmetered_key_counts_its_usage_too(start_gateway: Start, upstream: ScriptedUpstream) -> None:

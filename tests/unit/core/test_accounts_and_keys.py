@@ -19,7 +19,7 @@ from switchboard.core.domain.errors import (
 )
 from switchboard.core.domain.users import Role, Scope
 from switchboard.core.services.accounts import AccountPolicy, AccountService, hash_api_key
-from switchboard.core.services.keys import KeyOptions, KeyService
+from switchboard.core.services.keys import KeyChange, KeyOptions, KeyService
 from switchboard.core.services.principal_cache import PrincipalCache
 from switchboard.core.services.quotas import refuse_spent_key
 from tests.support.fakes import FakeTokenIssuer, FixedClock, InMemoryTx, InMemoryUnitOfWork, PlainPasswordHasher
@@ -198,6 +198,32 @@ async def test_keys_are_listed_and_revoked_by_their_owner_only(a: Accounts) -> N
     a.clock.advance(60)
     again = await a.keys.revoke(alice, key.id)
     assert first.revoked_at is not None and again.revoked_at == first.revoked_at
+
+
+async def test_keys_are_changed_by_their_owner_or_an_admin_and_only_what_was_given(a: Accounts) -> None:
+    await a.accounts.create_user("root", "password1", role=Role.ADMIN)
+    for name in ("alice", "bob"):
+        await a.accounts.register(name, "password1")
+    alice, bob, admin = [
+        await a.accounts.principal_from_token((await a.accounts.login(n, "password1"))[0].token)
+        for n in ("alice", "bob", "root")
+    ]
+    key = (await a.keys.create(alice, KeyOptions(name="mine", rpm_limit=5, token_quota=100))).key
+
+    with pytest.raises(NotFound):
+        await a.keys.change(bob, key.id, KeyChange(frozenset({"name"}), name="bob's now"))
+    with pytest.raises(NotFound):
+        await a.keys.change(alice, "key_missing", KeyChange(frozenset({"name"}), name="x"))
+    with pytest.raises(InvalidInput, match="rpm_limit"):
+        await a.keys.change(alice, key.id, KeyChange(frozenset({"rpm_limit"}), rpm_limit=0))
+    with pytest.raises(InvalidInput, match="scopes"):
+        await a.keys.change(alice, key.id, KeyChange(frozenset({"scopes"})))
+    renamed = await a.keys.change(alice, key.id, KeyChange(frozenset({"name", "rpm_limit"}), name="laptop"))
+    assert (renamed.name, renamed.rpm_limit, renamed.token_quota) == ("laptop", None, 100)  # null removes
+    raised = await a.keys.change(admin, key.id, KeyChange(frozenset({"token_quota"}), token_quota=5000))
+    assert (raised.name, raised.token_quota) == ("laptop", 5000)
+    [stored] = await a.keys.list(alice)
+    assert (stored.name, stored.rpm_limit, stored.token_quota) == ("laptop", None, 5000)
 
 
 async def test_non_positive_expiry_is_invalid(a: Accounts) -> None:

@@ -33,6 +33,21 @@ class KeyOptions:
     token_quota: int | None = None  # tokens this key may spend in all (None: the user's allowance only)
 
 
+@dataclass(frozen=True, slots=True)
+class KeyChange:
+    """What an edit changes: only the fields named in `given` (there, None removes a limit)."""
+
+    given: frozenset[str] = frozenset()
+    name: str = ""
+    allowed_models: tuple[str, ...] = ()
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    token_quota: int | None = None
+
+
+_EDITABLE = frozenset({"name", "allowed_models", "rpm_limit", "tpm_limit", "token_quota"})
+
+
 class KeyService:
     def __init__(self, uow: UnitOfWork, clock: Clock, cache: PrincipalCache | None = None) -> None:
         self._uow = uow
@@ -72,6 +87,25 @@ class KeyService:
     async def list(self, principal: Principal) -> list[ApiKey]:
         async with self._uow() as tx:
             return await tx.keys.list_for_user(principal.user_id)
+
+    async def change(self, principal: Principal, key_id: str, change: KeyChange) -> ApiKey:
+        """The owner (or an administrator) renames a key or changes its limits, e.g. raises the token
+        quota of a key that ran out, so its clients go on without a new secret."""
+        if change.given - _EDITABLE:
+            raise InvalidInput(f"these cannot be changed: {', '.join(sorted(change.given - _EDITABLE))}")
+        for limit in ("rpm_limit", "tpm_limit", "token_quota"):
+            value = getattr(change, limit)
+            if limit in change.given and value is not None and value <= 0:
+                raise InvalidInput(f"{limit} must be positive (null removes it)", param=limit)
+        async with self._uow() as tx:
+            key = await tx.keys.get(key_id)
+            if key is None or (key.user_id != principal.user_id and not principal.is_admin):
+                raise NotFound("no such API key")
+            for field in change.given:
+                setattr(key, field, getattr(change, field))
+            await tx.keys.update(key)  # never writes tokens_used: calls settling now still count
+        self._cache.forget(key_id=key_id)
+        return key
 
     async def revoke(self, principal: Principal, key_id: str) -> ApiKey:
         async with self._uow() as tx:

@@ -9,11 +9,11 @@ from starlette.responses import Response
 from switchboard.core.domain.users import Principal, Role
 from switchboard.core.services.admin import UserChange
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.keys import KeyOptions
+from switchboard.core.services.keys import KeyChange, KeyOptions
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
 from switchboard.faces.native.mapping import admin_user_out, key_out, user_out
-from switchboard.faces.native.schemas import KeyBody, LoginBody, RegisterBody, UserPatchBody
+from switchboard.faces.native.schemas import KeyBody, KeyPatchBody, LoginBody, RegisterBody, UserPatchBody
 
 
 def accounts_router(services: Services) -> APIRouter:
@@ -56,6 +56,14 @@ def accounts_router(services: Services) -> APIRouter:
         )
         issued = await services.keys.create(principal, options)
         return ok(key_out(issued.key, issued.secret), "the key is shown only once: store it now", status=201)
+
+    @router.patch("/api/keys/{key_id}", tags=["keys"])
+    async def change_key(principal: Caller, key_id: str, body: KeyPatchBody) -> Response:
+        change = KeyChange(
+            given=frozenset(body.model_fields_set), name=body.name, allowed_models=tuple(body.allowed_models),
+            rpm_limit=body.rpm_limit, tpm_limit=body.tpm_limit, token_quota=body.token_quota,
+        )
+        return ok(key_out(await services.keys.change(principal, key_id, change)), "key changed")
 
     @router.delete("/api/keys/{key_id}", tags=["keys"])
     async def revoke_key(principal: Caller, key_id: str) -> Response:

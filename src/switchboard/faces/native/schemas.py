@@ -70,6 +70,16 @@ class KeyBody(_Body):
     token_quota: int | None = Field(default=None, ge=1, le=10**15)
 
 
+class KeyPatchBody(_Body):
+    """Only the fields sent change; null removes a limit."""
+
+    name: str = Field(default="default", min_length=1, max_length=100)
+    allowed_models: list[str] = Field(default_factory=list, max_length=200)
+    rpm_limit: int | None = Field(default=None, ge=1)
+    tpm_limit: int | None = Field(default=None, ge=1)
+    token_quota: int | None = Field(default=None, ge=1, le=10**15)
+
+
 class UserPatchBody(_Body):
     is_active: bool | None = None
     role: Literal["user", "admin"] | None = None
