@@ -17,7 +17,7 @@ from switchboard.core.domain.errors import (
     QuotaExceeded,
     Unauthenticated,
 )
-from switchboard.core.domain.users import Role, Scope
+from switchboard.core.domain.users import Principal, Role, Scope
 from switchboard.core.services.accounts import AccountPolicy, AccountService, hash_api_key
 from switchboard.core.services.keys import KeyChange, KeyOptions, KeyService
 from switchboard.core.services.principal_cache import PrincipalCache
@@ -177,14 +177,17 @@ async def test_the_admin_scope_needs_an_admin_and_is_never_granted_to_a_demoted_
     assert Scope.ADMIN not in (await a.accounts.principal_from_token(issued.secret)).scopes
 
 
-async def test_keys_are_listed_and_revoked_by_their_owner_only(a: Accounts) -> None:
+async def alice_bob_and_admin(a: Accounts) -> list[Principal]:
+    """Two users and an administrator, each logged in."""
     await a.accounts.create_user("root", "password1", role=Role.ADMIN)
     for name in ("alice", "bob"):
         await a.accounts.register(name, "password1")
-    alice, bob, admin = [
-        await a.accounts.principal_from_token((await a.accounts.login(n, "password1"))[0].token)
-        for n in ("alice", "bob", "root")
-    ]
+    return [await a.accounts.principal_from_token((await a.accounts.login(n, "password1"))[0].token)
+            for n in ("alice", "bob", "root")]
+
+
+async def test_keys_are_listed_and_revoked_by_their_owner_only(a: Accounts) -> None:
+    alice, bob, admin = await alice_bob_and_admin(a)
     key = (await a.keys.create(alice, KeyOptions(name="mine"))).key
 
     assert [k.id for k in await a.keys.list(alice)] == [key.id] and await a.keys.list(bob) == []
@@ -201,13 +204,7 @@ async def test_keys_are_listed_and_revoked_by_their_owner_only(a: Accounts) -> N
 
 
 async def test_keys_are_changed_by_their_owner_or_an_admin_and_only_what_was_given(a: Accounts) -> None:
-    await a.accounts.create_user("root", "password1", role=Role.ADMIN)
-    for name in ("alice", "bob"):
-        await a.accounts.register(name, "password1")
-    alice, bob, admin = [
-        await a.accounts.principal_from_token((await a.accounts.login(n, "password1"))[0].token)
-        for n in ("alice", "bob", "root")
-    ]
+    alice, bob, admin = await alice_bob_and_admin(a)
     key = (await a.keys.create(alice, KeyOptions(name="mine", rpm_limit=5, token_quota=100))).key
 
     with pytest.raises(NotFound):
