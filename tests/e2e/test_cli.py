@@ -40,6 +40,28 @@ async def test_users_keys_and_allowances_from_the_command_line(tmp_path: Path) -
             assert users.json()["data"]["items"][0]["token_allowance"] == 600
 
 
+async def test_releasing_what_a_crashed_worker_left_reserved(tmp_path: Path) -> None:
+    assert run(tmp_path, "users", "create", "carol", "--password", "a-long-password").returncode == 0
+    metered = run(tmp_path, "keys", "create", "--user", "carol", "--token-quota", "1000").stdout.strip()
+    app = create_app(Settings(data_dir=tmp_path, default_token_allowance=100))
+    async with app.router.lifespan_context(app):  # a call holds 60 tokens, and its worker dies
+        services = app.state.runtime.services
+        carol = await services.accounts.principal_from_token(metered)
+        assert carol.key_tokens_left == 1000
+        await services.quotas.reserve(carol.user_id, 20, 40)
+
+    released = run(tmp_path, "users", "release", "carol")
+    assert released.returncode == 0 and "carol: released 60 reserved tokens" in released.stdout
+    everyone = run(tmp_path, "users", "release")
+    assert everyone.returncode == 0 and "released 0 reserved tokens of every user" in everyone.stdout
+    unknown = run(tmp_path, "users", "release", "nobody")
+    assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr
+    app = create_app(Settings(data_dir=tmp_path, default_token_allowance=100))
+    async with app.router.lifespan_context(app):
+        quota = await app.state.runtime.services.quotas.quota(carol.user_id)
+        assert (quota.reserved, quota.allowance - quota.used) == (0, 100)
+
+
 def test_mistakes_get_a_clear_message_and_a_non_zero_exit(tmp_path: Path) -> None:
     unknown = run(tmp_path, "keys", "create", "--user", "nobody")
     assert unknown.returncode == 1 and "no user named 'nobody'" in unknown.stderr

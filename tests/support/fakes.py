@@ -384,6 +384,12 @@ class InMemoryQuotaRepo(_Repo):
             left = quota.reserved - reserved if quota.reserved > reserved else 0
             self.j.put(self.s.quotas, user_id, replace(quota, reserved=left, used=quota.used + spent))
 
+    async def release_reserved(self, user_id: int | None) -> int:
+        held = [q for q in self.s.quotas.values() if user_id is None or q.user_id == user_id]
+        for quota in held:
+            self.j.put(self.s.quotas, quota.user_id, replace(quota, reserved=0))
+        return sum(q.reserved for q in held)
+
     async def add_allowance(self, user_id: int, tokens: int) -> None:
         quota = self.s.quotas.get(user_id) or Quota(user_id, 0, 0, 0, False)
         self.j.put(self.s.quotas, user_id, replace(quota, allowance=quota.allowance + tokens))

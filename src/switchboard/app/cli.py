@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     allowance = users.add_parser("allowance")
     allowance.add_argument("name")
     allowance.add_argument("--add", type=int, required=True)
+    release = users.add_parser("release", help="free the tokens a crashed worker left reserved")
+    release.add_argument("name", nargs="?", default=None, help="one user (default: everyone)")
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
     key = keys.add_parser("create")
     key.add_argument("--user", required=True)
@@ -103,6 +105,10 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
             print("database is up to date")
             return 0
         user = None
+        if args.command == "users" and args.action == "release" and args.name is None:
+            released = await services.admin.release_reserved(None)
+            print(f"released {released} reserved tokens of every user")
+            return 0
         if args.command in ("users", "keys") and not (args.command == "users" and args.action == "create"):
             name = args.name if args.command == "users" else args.user
             async with runtime.uow() as tx:
@@ -118,6 +124,9 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
             quota = await services.admin.add_tokens(user.id, args.add)
             print(f"{user.username}: allowance {quota.allowance}, used {quota.used}"
                   + (" (unlimited)" if quota.unlimited else ""))
+        elif args.command == "users" and args.action == "release" and user is not None:
+            released = await services.admin.release_reserved(user.id)
+            print(f"{user.username}: released {released} reserved tokens")
         elif args.command == "keys" and user is not None:
             try:
                 scopes = frozenset(Scope(s.strip()) for s in args.scopes.split(",") if s.strip())

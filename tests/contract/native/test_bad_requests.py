@@ -82,6 +82,7 @@ async def test_bad_json_is_a_422_envelope(native: Native, method: str, path: str
     ("PATCH", "/api/admin/users/{user}", {"token_allowance": -1}),
     ("PATCH", "/api/admin/users/{user}", {"role": "god"}),
     ("PATCH", "/api/admin/users/{user}", {"is_active": "maybe"}),
+    ("PATCH", "/api/admin/users/{user}", {"release_reserved": "please"}),
     ("POST", "/api/conversations/", {"temperature": "hot"}),
     ("POST", "/api/conversations/", {"max_tokens": 0}),
     ("POST", "/api/conversations/", {"title": 7}),

@@ -76,3 +76,19 @@ async def test_a_key_with_its_own_token_quota_is_refused_once_spent(tmp_path: Pa
         refused = await native.client.post("/api/messages/", json=turn, headers=headers)
         assert "own token quota" in assert_envelope(refused, 429, "quota_exceeded")["message"]
         assert (await native.client.post("/api/messages/", json=turn, headers=native.auth("alice"))).status_code == 200
+
+
+async def test_an_admin_releases_what_a_crashed_worker_left_reserved(native: Native) -> None:
+    bob = native.saved["bob_id"]
+    await native.client.patch(f"/api/admin/users/{bob}", json={"token_allowance": 1000}, headers=native.auth("admin"))
+    await native.app.state.runtime.services.quotas.reserve(bob, 100, 100)  # its worker never settles it
+    before = (await native.client.get(f"/api/admin/users/{bob}", headers=native.auth("admin"))).json()["data"]
+    assert (before["tokens_reserved"], before["tokens_remaining"]) == (200, 800)
+
+    refused = await native.client.patch(f"/api/admin/users/{bob}", json={"release_reserved": True},
+                                        headers=native.auth("bob"))
+    assert_envelope(refused, 403, "forbidden")
+    released = await native.client.patch(f"/api/admin/users/{bob}", json={"release_reserved": True},
+                                         headers=native.auth("admin"))
+    assert released.status_code == 200
+    assert (released.json()["data"]["tokens_reserved"], released.json()["data"]["tokens_remaining"]) == (0, 1000)

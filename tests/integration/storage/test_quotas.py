@@ -221,3 +221,15 @@ async def test_every_ledger_entry_counts_towards_its_key_in_the_same_transaction
     assert (metered.tokens_used, metered.tokens_left, metered.revoked_at) == (500, 500, now)
     assert (other.tokens_used, other.tokens_left) == (10, None)
     assert total == 528
+
+
+async def test_release_reserved_frees_one_users_holds_or_everyones(uow: SqlUnitOfWork) -> None:
+    first, second = await _user_with_quota(uow, 1000), await _user_with_quota(uow, 2000)
+    assert await _reserve(uow, first, 300, 1) == 300 and await _reserve(uow, second, 500, 1) == 500
+    async with uow() as tx:
+        assert await tx.quotas.release_reserved(first) == 300
+    async with uow() as tx:
+        assert ((await tx.quotas.get(first)).reserved, (await tx.quotas.get(second)).reserved) == (0, 500)
+        assert await tx.quotas.release_reserved(None) == 500
+    async with uow() as tx:
+        assert (await tx.quotas.get(second)).reserved == 0 and await tx.quotas.release_reserved(None) == 0

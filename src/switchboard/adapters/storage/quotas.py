@@ -129,6 +129,15 @@ class SqlQuotaRepo:
         )
         await self._connection.execute(statement)
 
+    async def release_reserved(self, user_id: int | None) -> int:
+        held = select(func.coalesce(func.sum(quotas.c.reserved), 0))
+        statement = update(quotas).values(reserved=_tokens(0))
+        if user_id is not None:
+            held, statement = held.where(quotas.c.user_id == user_id), statement.where(quotas.c.user_id == user_id)
+        released = int(await self._connection.scalar(held) or 0)
+        await self._connection.execute(statement)
+        return released
+
     async def record(self, entry: UsageEntry) -> None:
         await self._connection.execute(insert(usage_ledger).values(**_entry_values(entry)))
         await self._count_for_keys([entry])

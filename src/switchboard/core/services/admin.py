@@ -18,6 +18,7 @@ class UserChange:
     token_allowance: int | None = None  # absolute; with unlimited False
     unlimited: bool | None = None
     add_tokens: int | None = None
+    release_reserved: bool = False  # drop tokens held by calls that will never settle (a crash)
     set_tools: bool = False  # with `tools`: replace the user's tool allow-list
     tools: tuple[str, ...] | None = None  # tool names or categories; None = every tool the admin allows
 
@@ -71,6 +72,16 @@ class AdminService:
         self._cache.forget(user_id=user_id)  # a deactivation or demotion takes effect at once
         return user, quota
 
+    async def release_reserved(self, user_id: int | None) -> int:
+        """Trusted callers (CLI). Tokens a crashed worker held (its calls in flight, its quota
+        lease) stay reserved in the database: this frees one user's, or everyone's. A live worker's
+        lease is freed too and then spends unbacked until it is given back (at most its free part,
+        about 1.5 lease blocks): run it when the crashed worker's calls were the only ones."""
+        async with self._uow() as tx:
+            if user_id is not None and await tx.users.get(user_id) is None:
+                raise NotFound("no such user")
+            return await tx.quotas.release_reserved(user_id)
+
     async def add_tokens(self, user_id: int, tokens: int) -> Quota:
         """Trusted callers (CLI, admin faces after their own check)."""
         async with self._uow() as tx:
@@ -90,6 +101,8 @@ async def _apply_allowance(repo: QuotaRepo, user_id: int, change: UserChange) ->
         await repo.set_allowance(user_id, allowance, unlimited)
     if change.add_tokens:
         await repo.add_allowance(user_id, change.add_tokens)
+    if change.release_reserved:
+        await repo.release_reserved(user_id)
 
 
 def _with_tools(settings: dict[str, object], tools: tuple[str, ...] | None) -> dict[str, object]:

@@ -86,6 +86,7 @@ class UserPatchBody(_Body):
     token_allowance: int | None = Field(default=None, ge=0)
     unlimited: bool | None = None
     add_tokens: int | None = Field(default=None, ge=1)
+    release_reserved: bool = False  # free tokens held by calls that will never settle (a crashed worker)
     tools: list[str] | None = Field(default=None, max_length=500)  # names or categories; null = no limit
 
 
