@@ -15,7 +15,8 @@ from switchboard.core.domain.users import Principal, Role, Scope, User
 from switchboard.core.services.files import FileService
 from switchboard.core.services.media import MediaDefaults, MediaService
 from switchboard.core.services.quotas import QuotaPolicy, QuotaService
-from tests.support.fakes import T0, FixedClock, InMemoryBlobStore, InMemoryUnitOfWork, WordCounter
+from tests.support.fake_storage import InMemoryUnitOfWork
+from tests.support.fakes import T0, FixedClock, InMemoryBlobStore, WordCounter
 from tests.support.upstream import PNG_PIXEL, SPEECH_BYTES, VIDEO_BYTES, Reply, ScriptedUpstream
 
 

@@ -18,15 +18,8 @@ from switchboard.core.services.conversations import ConversationService, NewConv
 from switchboard.core.services.files import FileService
 from switchboard.core.services.quotas import QuotaPolicy, QuotaService
 from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
-from tests.support.fakes import (
-    T0,
-    FixedClock,
-    InMemoryBlobStore,
-    InMemoryCatalog,
-    InMemoryUnitOfWork,
-    ScriptedProvider,
-    WordCounter,
-)
+from tests.support.fake_storage import InMemoryUnitOfWork
+from tests.support.fakes import T0, FixedClock, InMemoryBlobStore, InMemoryCatalog, ScriptedProvider, WordCounter
 
 
 @dataclass

@@ -22,7 +22,8 @@ from switchboard.core.services.accounts import AccountPolicy, AccountService, ha
 from switchboard.core.services.keys import KeyChange, KeyOptions, KeyService
 from switchboard.core.services.principal_cache import PrincipalCache
 from switchboard.core.services.quotas import refuse_spent_key
-from tests.support.fakes import FakeTokenIssuer, FixedClock, InMemoryTx, InMemoryUnitOfWork, PlainPasswordHasher
+from tests.support.fake_storage import InMemoryTx, InMemoryUnitOfWork
+from tests.support.fakes import FakeTokenIssuer, FixedClock, PlainPasswordHasher
 
 
 @dataclass

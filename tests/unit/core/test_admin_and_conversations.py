@@ -13,7 +13,8 @@ from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, No
 from switchboard.core.domain.users import Role
 from switchboard.core.services.admin import AdminService, UserChange
 from switchboard.core.services.conversations import ConversationPatch, ConversationService, NewConversation
-from tests.support.fakes import T0, FixedClock, InMemoryUnitOfWork
+from tests.support.fake_storage import InMemoryUnitOfWork
+from tests.support.fakes import T0, FixedClock
 from tests.unit.core.conftest import add_user
 
 

@@ -13,7 +13,7 @@ from switchboard.core.domain.errors import QuotaExceeded
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.services.quota_leases import QuotaLeases
 from switchboard.core.services.quotas import Hold, QuotaPolicy, QuotaService
-from tests.support.fakes import InMemoryTx, InMemoryUnitOfWork
+from tests.support.fake_storage import InMemoryTx, InMemoryUnitOfWork
 
 
 class Ticks:

@@ -9,7 +9,8 @@ import pytest
 from switchboard.core.domain.errors import QuotaExceeded
 from switchboard.core.domain.quotas import Quota, UsageEntry
 from switchboard.core.services.quotas import Hold, QuotaPolicy, QuotaService
-from tests.support.fakes import T0, InMemoryUnitOfWork
+from tests.support.fake_storage import InMemoryUnitOfWork
+from tests.support.fakes import T0
 
 
 def service(allowance: int, *, unlimited: bool = False, reserve: int = 100, minimum: int = 10) -> QuotaService:
