@@ -35,67 +35,36 @@ import struct
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import pytest_asyncio
-from aiohttp import BodyPartReader, web
+from aiohttp import web
+
+from tests.support.upstream_wire import (
+    PNG_PIXEL,
+    SPEECH_BYTES,
+    VIDEO_BYTES,
+    Chunks,
+    FormFile,
+    Received,
+    Reply,
+    ToolCallReply,
+    completion_body,
+    dumps,
+    echo_text,
+    embedding_of,
+    error_response,
+    finish_reason_of,
+    openai_error_body,
+    pieces,
+    read_form,
+    sse,
+    usage_of,
+)
 
 CHAT_PATH = "/v1/chat/completions"
 MODELS_PATH = "/v1/models"
-
-
-@dataclass
-class ToolCallReply:
-    name: str
-    arguments: str = "{}"  # JSON text, streamed in several pieces
-    id: str | None = None  # default: call_<n>
-
-
-@dataclass
-class Reply:
-    """One scripted answer. Defaults give a plain, successful streamed reply."""
-
-    text: str = ""
-    chunks: int | list[str] | None = None  # None: word by word; int: that many pieces; list: as given
-    reasoning: str = ""  # streamed as reasoning_content deltas before the text
-    tool_calls: list[ToolCallReply] = field(default_factory=list)
-    usage: tuple[int, int] | str | None = "auto"  # (prompt, completion); None: never report usage
-    finish_reason: str | None = None  # default: "tool_calls" with tool calls, else "stop"
-    chunk_delay: float = 0.0  # pause between streamed chunks (the opening role chunk goes at once)
-    # hold the stream after this many chunks (role chunk counted) until `gate` is set: lets a
-    # test see what reached the client mid-answer without any timing
-    gate: asyncio.Event | None = None
-    gate_after: int = 2
-    first_byte_delay: float = 0.0  # pause before the response starts (status line included)
-    status: int = 200
-    error_body: dict[str, Any] | None = None  # body of an error status; default: OpenAI's shape
-    headers: dict[str, str] = field(default_factory=dict)  # e.g. {"Retry-After": "1"}
-    fail_after_chunks: int | None = None  # cut the connection after this many chunks (role chunk not counted)
-    stream_error: str | None = None  # an in-stream {"error": ...} object after the chunks
-    keepalive: bool = False  # interleave ": keep-alive" comments, as some gateways do
-    write_size: int | None = None  # split every write into pieces this many bytes long
-    model: str | None = None  # default: the requested model
-    json_body: Any = None  # answer exactly this JSON (non-chat routes, or a non-streamed chat)
-    raw_stream: bytes | None = None  # a streamed chat answer exactly as given (a recorded provider stream)
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    headers: dict[str, str]
-    json: Any  # parsed body, None for a GET
-    peer: tuple[str, int] | None = None  # the client's address: same port = same pooled connection
-    form: dict[str, Any] | None = None  # multipart fields: str, or FormFile for uploaded files
-
-
-@dataclass
-class FormFile:
-    filename: str | None
-    content_type: str
-    data: bytes
 
 
 RECEIVED = web.RequestKey("received", Received)  # what a handler reads the request body from
@@ -166,7 +135,7 @@ class ScriptedUpstream:
 
     # -- dispatch -----------------------------------------------------------------------------
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
-        form = await _read_form(request) if request.content_type == "multipart/form-data" else None
+        form = await read_form(request) if request.content_type == "multipart/form-data" else None
         body = b"" if form is not None else await request.read()
         payload = orjson.loads(body) if body and request.content_type == "application/json" else None
         peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -175,16 +144,16 @@ class ScriptedUpstream:
         request[RECEIVED] = received  # handlers read the body from here (requests may interleave)
         route = self._match(request.method, request.path)
         if route is None:
-            return _error_response(404, f"no scripted route for {request.method} {request.path}")
+            return error_response(404, f"no scripted route for {request.method} {request.path}")
         pattern, handler = route
         queue = self._queues[pattern]
-        reply = queue.popleft() if queue else Reply(text=_echo_text(payload) if pattern == CHAT_PATH else "")
+        reply = queue.popleft() if queue else Reply(text=echo_text(payload) if pattern == CHAT_PATH else "")
         try:
             if reply.first_byte_delay:
                 await asyncio.sleep(reply.first_byte_delay)
             if reply.status >= 400:
-                body = reply.error_body or _error_body(reply.status)
-                return web.json_response(body, status=reply.status, headers=reply.headers, dumps=_dumps)
+                body = reply.error_body or openai_error_body(reply.status)
+                return web.json_response(body, status=reply.status, headers=reply.headers, dumps=dumps)
             return await handler(self, request, reply)
         except (asyncio.CancelledError, ConnectionResetError):
             if not self._closing:
@@ -208,7 +177,7 @@ class ScriptedUpstream:
     # -- routes -------------------------------------------------------------------------------
     async def _models(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "scripted"} for m in self.models]
-        return web.json_response({"object": "list", "data": data}, dumps=_dumps)
+        return web.json_response({"object": "list", "data": data}, dumps=dumps)
 
     async def _chat(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         body = request[RECEIVED].json or {}
@@ -217,26 +186,26 @@ class ScriptedUpstream:
         calls = [(c.id or f"call_{next(self._ids)}", c) for c in reply.tool_calls]
         if not body.get("stream"):
             if reply.json_body is not None:
-                return web.json_response(reply.json_body, dumps=_dumps)
-            return web.json_response(_completion(completion_id, model, reply, body, calls), dumps=_dumps)
+                return web.json_response(reply.json_body, dumps=dumps)
+            return web.json_response(completion_body(completion_id, model, reply, body, calls), dumps=dumps)
         if reply.raw_stream is not None:
             return await self._write_stream(request, reply, [reply.raw_stream])
-        stream = _Chunks(completion_id, model)
+        stream = Chunks(completion_id, model)
         events = [stream.delta({"role": "assistant", "content": ""})]
-        events += [stream.delta({"reasoning_content": p}) for p in _pieces(reply.reasoning, reply.chunks)]
-        events += [stream.delta({"content": p}) for p in _pieces(reply.text, reply.chunks)]
+        events += [stream.delta({"reasoning_content": p}) for p in pieces(reply.reasoning, reply.chunks)]
+        events += [stream.delta({"content": p}) for p in pieces(reply.text, reply.chunks)]
         for index, (call_id, call) in enumerate(calls):
             head = {"index": index, "id": call_id, "type": "function",
                     "function": {"name": call.name, "arguments": ""}}
             events.append(stream.delta({"tool_calls": [head]}))
-            for piece in _pieces(call.arguments, 3):
+            for piece in pieces(call.arguments, 3):
                 more = {"index": index, "function": {"arguments": piece}}
                 events.append(stream.delta({"tool_calls": [more]}))
         if reply.stream_error is not None:
-            events.append(_sse({"error": {"message": reply.stream_error, "type": "server_error"}}))
+            events.append(sse({"error": {"message": reply.stream_error, "type": "server_error"}}))
         else:
-            events.append(stream.finish(_finish_reason(reply)))
-            usage = _usage(reply, body)
+            events.append(stream.finish(finish_reason_of(reply)))
+            usage = usage_of(reply, body)
             if usage and (body.get("stream_options") or {}).get("include_usage"):
                 events.append(stream.usage(usage))
             events.append(b"data: [DONE]\n\n")
@@ -273,17 +242,17 @@ class ScriptedUpstream:
         text = reply.text or f"Echo: {prompt}"
         base = {"id": f"cmpl-{next(self._ids)}", "object": "text_completion", "created": int(time.time()),
                 "model": reply.model or body.get("model") or "gpt-test"}
-        usage = _usage(Reply(text=text, chunks=reply.chunks, usage=reply.usage), {"messages": [prompt]})
+        usage = usage_of(Reply(text=text, chunks=reply.chunks, usage=reply.usage), {"messages": [prompt]})
         if reply.json_body is not None or not body.get("stream"):
-            choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": _finish_reason(reply)}
+            choice = {"text": text, "index": 0, "logprobs": None, "finish_reason": finish_reason_of(reply)}
             out = reply.json_body or {**base, "choices": [choice], **({"usage": usage} if usage else {})}
-            return web.json_response(out, dumps=_dumps)
-        events = [_sse({**base, "choices": [{"text": p, "index": 0, "logprobs": None, "finish_reason": None}]})
-                  for p in _pieces(text, reply.chunks)]
-        last = {"text": "", "index": 0, "logprobs": None, "finish_reason": _finish_reason(reply)}
-        events.append(_sse({**base, "choices": [last]}))
+            return web.json_response(out, dumps=dumps)
+        events = [sse({**base, "choices": [{"text": p, "index": 0, "logprobs": None, "finish_reason": None}]})
+                  for p in pieces(text, reply.chunks)]
+        last = {"text": "", "index": 0, "logprobs": None, "finish_reason": finish_reason_of(reply)}
+        events.append(sse({**base, "choices": [last]}))
         if usage and (body.get("stream_options") or {}).get("include_usage"):
-            events.append(_sse({**base, "choices": [], "usage": usage}))
+            events.append(sse({**base, "choices": [], "usage": usage}))
         events.append(b"data: [DONE]\n\n")
         return await self._write_stream(request, reply, events)
 
@@ -301,7 +270,7 @@ class ScriptedUpstream:
         prompt = reply.usage[0] if isinstance(reply.usage, tuple) else sum(len(str(t).split()) for t in inputs)
         out = {"object": "list", "data": data, "model": body.get("model"),
                "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
-        return web.json_response(reply.json_body or out, dumps=_dumps)
+        return web.json_response(reply.json_body or out, dumps=dumps)
 
     async def _images(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         received = request[RECEIVED]
@@ -313,7 +282,7 @@ class ScriptedUpstream:
             items = [{"b64_json": base64.b64encode(PNG_PIXEL).decode(), "revised_prompt": fields.get("prompt")}]
             items *= count
         out = {"created": int(time.time()), "data": items}
-        return web.json_response(reply.json_body or out, dumps=_dumps)
+        return web.json_response(reply.json_body or out, dumps=dumps)
 
     async def _generated(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         return web.Response(body=PNG_PIXEL, content_type="image/png")
@@ -323,7 +292,7 @@ class ScriptedUpstream:
         text = reply.text or "scripted transcript"
         if form.get("response_format") == "text":
             return web.Response(text=text, content_type="text/plain")
-        return web.json_response(reply.json_body or {"text": text}, dumps=_dumps)
+        return web.json_response(reply.json_body or {"text": text}, dumps=dumps)
 
     async def _speech(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         return web.Response(body=SPEECH_BYTES, content_type="audio/mpeg")
@@ -334,23 +303,23 @@ class ScriptedUpstream:
                "model": body.get("model"), "seconds": body.get("seconds"), "size": body.get("size"),
                "created_at": int(time.time())}
         self.videos[job["id"]] = job
-        return web.json_response(reply.json_body or job, dumps=_dumps)
+        return web.json_response(reply.json_body or job, dumps=dumps)
 
     async def _video_status(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         job = self.videos.get(request.path.rsplit("/", 1)[-1])
         if job is None:
-            return _error_response(404, "no such video")
+            return error_response(404, "no such video")
         if reply.json_body is not None:
             job.update(reply.json_body)
         elif job["status"] in ("queued", "in_progress"):
             job["progress"] = min(100, job["progress"] + 100 // max(self.video_steps, 1))
             job["status"] = "completed" if job["progress"] >= 100 else "in_progress"
-        return web.json_response(job, dumps=_dumps)
+        return web.json_response(job, dumps=dumps)
 
     async def _video_content(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         job = self.videos.get(request.path.split("/")[-2])
         if job is None or job["status"] != "completed":
-            return _error_response(404, "the video is not ready")
+            return error_response(404, "the video is not ready")
         return web.Response(body=VIDEO_BYTES, content_type="video/mp4")
 
     ROUTES: list[tuple[str, str, Handler]] = [
@@ -369,129 +338,12 @@ class ScriptedUpstream:
     ]
 
 
-class _Chunks:
-    """chat.completion.chunk events of one stream."""
-
-    def __init__(self, completion_id: str, model: str) -> None:
-        self.base = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()),
-                     "model": model}
-
-    def delta(self, delta: dict[str, Any]) -> bytes:
-        return _sse({**self.base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-
-    def finish(self, reason: str) -> bytes:
-        return _sse({**self.base, "choices": [{"index": 0, "delta": {}, "finish_reason": reason}]})
-
-    def usage(self, usage: dict[str, int]) -> bytes:
-        return _sse({**self.base, "choices": [], "usage": usage})
-
-
-def _completion(completion_id: str, model: str, reply: Reply, body: dict[str, Any],
-                calls: list[tuple[str, ToolCallReply]]) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": reply.text or None}
-    if reply.reasoning:
-        message["reasoning_content"] = reply.reasoning
-    if calls:
-        message["tool_calls"] = [
-            {"id": call_id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for call_id, c in calls
-        ]
-    out: dict[str, Any] = {
-        "id": completion_id, "object": "chat.completion", "created": int(time.time()), "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": _finish_reason(reply)}],
-    }
-    usage = _usage(reply, body)
-    if usage:
-        out["usage"] = usage
-    return out
-
-
-# the smallest valid PNG (1x1, transparent), and recognisable stand-ins for audio and video
-PNG_PIXEL = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
-)
-SPEECH_BYTES = b"ID3\x04\x00scripted-speech"
-VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42scripted-video"
-
-
-def embedding_of(text: str, dimensions: int = 8) -> list[float]:
-    """A deterministic vector per text, so tests can tell inputs apart."""
-    seed = sum(text.encode()) or 1
-    return [((seed * (i + 3)) % 97) / 97 for i in range(dimensions)]
-
-
-async def _read_form(request: web.Request) -> dict[str, Any]:
-    form: dict[str, Any] = {}
-    reader = await request.multipart()
-    while (part := await reader.next()) is not None:
-        if not isinstance(part, BodyPartReader) or part.name is None:
-            continue
-        data = await part.read()
-        if part.filename is None:
-            form[part.name] = data.decode()
-        else:
-            form[part.name] = FormFile(part.filename, part.headers.get("Content-Type", ""), bytes(data))
-    return form
-
-
-def _pieces(text: str, chunks: int | list[str] | None) -> list[str]:
-    if not text:
-        return []
-    if isinstance(chunks, list):
-        return chunks
-    if chunks is None:
-        words = text.split(" ")
-        return [w + " " for w in words[:-1]] + [words[-1]] if len(words) > 1 else [text]
-    size = max(-(-len(text) // max(chunks, 1)), 1)
-    return [text[i:i + size] for i in range(0, len(text), size)]
-
-
-def _finish_reason(reply: Reply) -> str:
-    return reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
-
-
-def _usage(reply: Reply, body: dict[str, Any]) -> dict[str, int] | None:
-    if reply.usage is None:
-        return None
-    if isinstance(reply.usage, tuple):
-        prompt, completion = reply.usage
-    else:  # "auto": rough but deterministic
-        prompt = len(orjson.dumps(body.get("messages") or [])) // 4 + 1
-        completion = len(_pieces(reply.text, reply.chunks)) + len(_pieces(reply.reasoning, reply.chunks))
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-
-
-def _echo_text(body: Any) -> str:
-    messages = body.get("messages") if isinstance(body, dict) else None
-    for message in reversed(messages or []):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, list):
-                content = " ".join(p.get("text", "") for p in content if p.get("type") == "text")
-            return f"Echo: {content}"
-    return "Echo:"
-
-
-def _error_body(status: int) -> dict[str, Any]:
-    kinds = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-             429: "rate_limit_error"}
-    return {"error": {"message": f"scripted error {status}", "type": kinds.get(status, "server_error"),
-                      "param": None, "code": None}}
-
-
-def _error_response(status: int, message: str) -> web.Response:
-    return web.json_response({"error": {"message": message, "type": "invalid_request_error"}}, status=status)
-
-
-def _sse(obj: Any) -> bytes:
-    return b"data: " + orjson.dumps(obj) + b"\n\n"
-
-
-def _dumps(obj: Any) -> str:
-    return orjson.dumps(obj).decode()
-
-
 @pytest_asyncio.fixture
 async def upstream() -> AsyncIterator[ScriptedUpstream]:
     async with ScriptedUpstream() as server:
         yield server
+
+
+# the scripted upstream's whole vocabulary, for tests to import from one place
+__all__ = ["CHAT_PATH", "PNG_PIXEL", "RECEIVED", "SPEECH_BYTES", "VIDEO_BYTES", "FormFile", "Received", "Reply",
+           "ScriptedUpstream", "ToolCallReply", "embedding_of", "upstream"]
