@@ -20,7 +20,7 @@ from switchboard.app.asgi import create_app
 from switchboard.app.container import Runtime
 from switchboard.config.settings import ProviderSettings, Settings
 from switchboard.core.domain.users import Scope
-from switchboard.core.services.keys import KeyOptions
+from switchboard.core.services.accounts.keys import KeyOptions
 from tests.support.live_server import LiveServer
 from tests.support.upstream import ScriptedUpstream
 

@@ -95,7 +95,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _offline(args: argparse.Namespace, settings: Settings) -> int:
     from switchboard.app.container import build_runtime
-    from switchboard.core.services.keys import KeyOptions
+    from switchboard.core.services.accounts.keys import KeyOptions
 
     runtime = build_runtime(settings)
     await runtime.start()

@@ -34,29 +34,29 @@ from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.users import Role
-from switchboard.core.services import runtime_config as rc
-from switchboard.core.services.accounts import AccountPolicy, AccountService
-from switchboard.core.services.admin import AdminService
-from switchboard.core.services.agents import AgentRunner
+from switchboard.core.services.accounts.auth import AccountPolicy, AccountService
+from switchboard.core.services.accounts.identities import IdentityService
+from switchboard.core.services.accounts.keys import KeyService
+from switchboard.core.services.accounts.principal_cache import PrincipalCache
+from switchboard.core.services.admin import runtime_config as rc
+from switchboard.core.services.admin.models import ModelService
+from switchboard.core.services.admin.users import AdminService
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.chat_engine import ChatEngine, EngineSettings
-from switchboard.core.services.command_media import MediaCommands
-from switchboard.core.services.commands import CommandDeps, CommandService
-from switchboard.core.services.conversations import ConversationService
-from switchboard.core.services.files import FileService
-from switchboard.core.services.gateway import GatewayPolicy, GatewayService
-from switchboard.core.services.identities import IdentityService
-from switchboard.core.services.keys import KeyService
-from switchboard.core.services.media import MediaDefaults, MediaService
-from switchboard.core.services.models import ModelService
-from switchboard.core.services.principal_cache import PrincipalCache
-from switchboard.core.services.proactive import ProactiveService
-from switchboard.core.services.profiles import ProfileService
-from switchboard.core.services.quotas import QuotaPolicy, QuotaService
-from switchboard.core.services.records import RecordService
-from switchboard.core.services.shares import ShareService
-from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
-from switchboard.core.services.tools import McpAdminService, ToolService
+from switchboard.core.services.chat.engine import ChatEngine, EngineSettings
+from switchboard.core.services.commands.agents import AgentRunner
+from switchboard.core.services.commands.media import MediaCommands
+from switchboard.core.services.commands.slash import CommandDeps, CommandService
+from switchboard.core.services.conversations.history import ConversationService
+from switchboard.core.services.conversations.proactive import ProactiveService
+from switchboard.core.services.conversations.profiles import ProfileService
+from switchboard.core.services.conversations.records import RecordService
+from switchboard.core.services.conversations.shares import ShareService
+from switchboard.core.services.gateway.relay import GatewayPolicy, GatewayService
+from switchboard.core.services.media.files import FileService
+from switchboard.core.services.media.generation import MediaDefaults, MediaService
+from switchboard.core.services.quotas.allowances import QuotaPolicy, QuotaService
+from switchboard.core.services.tools.catalog import McpAdminService, ToolService
+from switchboard.core.services.tools.runner import ToolPolicy, ToolRunner
 from switchboard.faces._shared.detach import Detacher
 
 log = logging.getLogger("switchboard")

@@ -13,7 +13,7 @@ import asyncio
 from switchboard.core.domain.errors import Conflict, Forbidden
 from switchboard.core.domain.users import Principal, Role, Scope
 from switchboard.core.ports.storage import UnitOfWork
-from switchboard.core.services.accounts import AccountService
+from switchboard.core.services.accounts.auth import AccountService
 
 GUEST_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
 

@@ -24,7 +24,7 @@ from switchboard.adapters.security.passwords import Argon2PasswordHasher
 from switchboard.app.asgi import create_app
 from switchboard.app.container import build_runtime, signing_secret
 from switchboard.config.settings import AdminSettings, LimitSettings, Settings
-from switchboard.core.services.accounts import AccountService
+from switchboard.core.services.accounts.auth import AccountService
 
 ADMIN = AdminSettings(username="admin", password="admin-password")
 MAX_BODY = 64 * 1024

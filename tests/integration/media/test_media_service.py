@@ -12,9 +12,9 @@ from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.core.domain.errors import QuotaExceeded, UpstreamError
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.users import Principal, Role, Scope, User
-from switchboard.core.services.files import FileService
-from switchboard.core.services.media import MediaDefaults, MediaService
-from switchboard.core.services.quotas import QuotaPolicy, QuotaService
+from switchboard.core.services.media.files import FileService
+from switchboard.core.services.media.generation import MediaDefaults, MediaService
+from switchboard.core.services.quotas.allowances import QuotaPolicy, QuotaService
 from tests.support.fake_storage import InMemoryUnitOfWork
 from tests.support.fakes import T0, FixedClock, InMemoryBlobStore, WordCounter
 from tests.support.upstream import PNG_PIXEL, SPEECH_BYTES, VIDEO_BYTES, Reply, ScriptedUpstream

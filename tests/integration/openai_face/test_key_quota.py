@@ -7,7 +7,7 @@ from __future__ import annotations
 import openai
 import pytest
 
-from switchboard.core.services.keys import KeyChange
+from switchboard.core.services.accounts.keys import KeyChange
 from tests.support.gateway import MODEL, Start
 from tests.support.upstream import Reply, ScriptedUpstream
 

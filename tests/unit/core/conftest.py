@@ -12,12 +12,12 @@ from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.users import Principal, Role, User, scopes_for_role
 from switchboard.core.ports.tools import ToolHost
-from switchboard.core.services.accounts import principal_for
-from switchboard.core.services.chat_engine import ChatEngine, EngineSettings
-from switchboard.core.services.conversations import ConversationService, NewConversation
-from switchboard.core.services.files import FileService
-from switchboard.core.services.quotas import QuotaPolicy, QuotaService
-from switchboard.core.services.tool_loop import ToolPolicy, ToolRunner
+from switchboard.core.services.accounts.auth import principal_for
+from switchboard.core.services.chat.engine import ChatEngine, EngineSettings
+from switchboard.core.services.conversations.history import ConversationService, NewConversation
+from switchboard.core.services.media.files import FileService
+from switchboard.core.services.quotas.allowances import QuotaPolicy, QuotaService
+from switchboard.core.services.tools.runner import ToolPolicy, ToolRunner
 from tests.support.fake_storage import InMemoryUnitOfWork
 from tests.support.fakes import T0, FixedClock, InMemoryBlobStore, InMemoryCatalog, ScriptedProvider, WordCounter
 

@@ -7,25 +7,25 @@ from dataclasses import dataclass, field
 from switchboard.core.ports.push import PushBus
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
-from switchboard.core.services.accounts import AccountService
-from switchboard.core.services.admin import AdminService
-from switchboard.core.services.chat_engine import ChatEngine
-from switchboard.core.services.commands import CommandService
-from switchboard.core.services.conversations import ConversationService
-from switchboard.core.services.files import FileService
-from switchboard.core.services.gateway import GatewayService
-from switchboard.core.services.identities import IdentityService
-from switchboard.core.services.keys import KeyService
-from switchboard.core.services.media import MediaService
-from switchboard.core.services.models import ModelService
-from switchboard.core.services.proactive import ProactiveService
-from switchboard.core.services.profiles import ProfileService
-from switchboard.core.services.quotas import QuotaService
-from switchboard.core.services.records import RecordService
-from switchboard.core.services.runtime_config import RuntimeConfigService
-from switchboard.core.services.shares import ShareService
-from switchboard.core.services.tool_loop import ToolRunner
-from switchboard.core.services.tools import McpAdminService, ToolService
+from switchboard.core.services.accounts.auth import AccountService
+from switchboard.core.services.accounts.identities import IdentityService
+from switchboard.core.services.accounts.keys import KeyService
+from switchboard.core.services.admin.models import ModelService
+from switchboard.core.services.admin.runtime_config import RuntimeConfigService
+from switchboard.core.services.admin.users import AdminService
+from switchboard.core.services.chat.engine import ChatEngine
+from switchboard.core.services.commands.slash import CommandService
+from switchboard.core.services.conversations.history import ConversationService
+from switchboard.core.services.conversations.proactive import ProactiveService
+from switchboard.core.services.conversations.profiles import ProfileService
+from switchboard.core.services.conversations.records import RecordService
+from switchboard.core.services.conversations.shares import ShareService
+from switchboard.core.services.gateway.relay import GatewayService
+from switchboard.core.services.media.files import FileService
+from switchboard.core.services.media.generation import MediaService
+from switchboard.core.services.quotas.allowances import QuotaService
+from switchboard.core.services.tools.catalog import McpAdminService, ToolService
+from switchboard.core.services.tools.runner import ToolRunner
 
 
 @dataclass(slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from switchboard.core.domain.errors import Forbidden, Unauthenticated
 from switchboard.core.domain.users import Principal, Scope
-from switchboard.core.services.accounts import AccountService
+from switchboard.core.services.accounts.auth import AccountService
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -12,7 +12,7 @@ from fastapi import Request
 
 from switchboard.core.domain.errors import Forbidden, Unauthenticated
 from switchboard.core.domain.users import Principal, Scope
-from switchboard.core.services.accounts import AccountService
+from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.bundle import Services
 
 MISSING = "Missing API key"

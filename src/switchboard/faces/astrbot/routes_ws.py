@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from switchboard.core.domain.errors import DomainError
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.proactive import push_channel
+from switchboard.core.services.conversations.proactive import push_channel
 from switchboard.faces.astrbot.auth import authenticate, extract_key
 from switchboard.faces.astrbot.schemas import ChatFrame
 from switchboard.faces.astrbot.sessions import PLATFORM, ChatSessions

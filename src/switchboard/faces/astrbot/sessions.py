@@ -14,8 +14,8 @@ from switchboard.core.domain.errors import Conflict, InvalidInput, NotFound
 from switchboard.core.domain.platforms import Profile
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.conversations import MAX_PAGE_SIZE, ConversationPatch, NewConversation
-from switchboard.core.services.profiles import DEFAULT_PROFILE_ID
+from switchboard.core.services.conversations.history import MAX_PAGE_SIZE, ConversationPatch, NewConversation
+from switchboard.core.services.conversations.profiles import DEFAULT_PROFILE_ID
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces.astrbot.mapping import EMPTY_CHAT, attachment_ids, core_parts, utc_iso
 from switchboard.faces.astrbot.schemas import ChatBody, WireMessage

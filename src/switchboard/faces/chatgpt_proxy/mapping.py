@@ -14,7 +14,7 @@ from typing import Any
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import ConversationSettings, text_parts
 from switchboard.core.domain.errors import InvalidInput
-from switchboard.core.services.conversations import NewConversation
+from switchboard.core.services.conversations.history import NewConversation
 from switchboard.faces.chatgpt_proxy.schemas import ChatBody, EditsBody, SamplingBody
 
 ORIGIN = "chatgpt_proxy"

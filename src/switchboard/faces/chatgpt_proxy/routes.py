@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
 from fastapi import APIRouter
 
 from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces.chatgpt_proxy.auth import GuestSource
+from switchboard.faces.chatgpt_proxy.options import ProxyOptions
 from switchboard.faces.chatgpt_proxy.routes_chat import chat_router
 from switchboard.faces.chatgpt_proxy.routes_media import media_router
 from switchboard.faces.chatgpt_proxy.stream import StreamPolicy
 
 PREFIXES = ("/openai", "/send")
-
-
-@dataclass(frozen=True, slots=True)
-class ProxyOptions:
-    """What the app's settings say about this face (a face never reads config itself)."""
-
-    legacy_models: Mapping[str, str] = field(default_factory=dict)
-    suggest: Mapping[str, list[str]] = field(default_factory=dict)
-    image_model: str | None = None  # None: the media service's default
-    max_n: int = 10
-    heartbeat: float = 15.0
-    cancel_on_disconnect: bool = True
 
 
 def chatgpt_proxy_router(

@@ -2,7 +2,7 @@
 
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from starlette.responses import Response
@@ -13,19 +13,17 @@ from switchboard.core.services.bundle import Services
 from switchboard.faces.chatgpt_proxy import mapping as m
 from switchboard.faces.chatgpt_proxy.auth import GuestSource, principal_dependency
 from switchboard.faces.chatgpt_proxy.envelope import ok
+from switchboard.faces.chatgpt_proxy.options import ProxyOptions
 from switchboard.faces.chatgpt_proxy.schemas import ChatBody, ChatOut, CompletionsBody, EditsBody, SendBody, SendOut
 from switchboard.faces.chatgpt_proxy.stream import NDJSON, SSE, Framing, StreamPolicy
 from switchboard.faces.chatgpt_proxy.turns import answer, many_shots, start_turn
-
-if TYPE_CHECKING:
-    from switchboard.faces.chatgpt_proxy.routes import ProxyOptions
 
 Endpoint = Callable[..., Awaitable[Response]]
 MODES: tuple[tuple[str, Framing | None], ...] = (("", None), ("/stream", NDJSON), ("/sse", SSE))
 
 
 def chat_router(
-    services: Services, options: "ProxyOptions", policy: StreamPolicy, guest: GuestSource | None
+    services: Services, options: ProxyOptions, policy: StreamPolicy, guest: GuestSource | None
 ) -> APIRouter:
     router = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency(services, guest))]

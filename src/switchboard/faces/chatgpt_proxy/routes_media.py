@@ -11,7 +11,7 @@ only image files are served through it, and the owner's id must match the file's
 
 
 import base64
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -22,15 +22,13 @@ from switchboard.core.services.bundle import Services
 from switchboard.faces.chatgpt_proxy.auth import GuestSource, principal_dependency
 from switchboard.faces.chatgpt_proxy.envelope import ok
 from switchboard.faces.chatgpt_proxy.mapping import check_n, suggest
+from switchboard.faces.chatgpt_proxy.options import ProxyOptions
 from switchboard.faces.chatgpt_proxy.schemas import ImageBody, ImageOut
-
-if TYPE_CHECKING:
-    from switchboard.faces.chatgpt_proxy.routes import ProxyOptions
 
 IMAGE_FILE_ROUTE = "chatgpt_proxy_image_file"
 
 
-def media_router(services: Services, options: "ProxyOptions", guest: GuestSource | None) -> APIRouter:
+def media_router(services: Services, options: ProxyOptions, guest: GuestSource | None) -> APIRouter:
     router = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency(services, guest))]
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from switchboard.core.domain import events as ev
 from switchboard.core.domain.conversations import Conversation
 from switchboard.core.domain.errors import DomainError
-from switchboard.core.services.turn import Turn
+from switchboard.core.services.chat.turn import Turn
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces._shared.errors import status_for
 from switchboard.faces._shared.event_stream import SSE_HEADERS, EventStream

@@ -19,8 +19,8 @@ from switchboard.core.domain.conversations import Conversation
 from switchboard.core.domain.errors import DomainError
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.conversations import NewConversation
-from switchboard.core.services.turn import Turn
+from switchboard.core.services.chat.turn import Turn
+from switchboard.core.services.conversations.history import NewConversation
 from switchboard.faces.chatgpt_proxy.envelope import error_for
 
 

@@ -20,8 +20,8 @@ from switchboard.core.domain.conversations import Part, text_parts
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.conversations import NewConversation
-from switchboard.core.services.proactive import push_channel
+from switchboard.core.services.conversations.history import NewConversation
+from switchboard.core.services.conversations.proactive import push_channel
 from switchboard.faces.miochat.auth import PLATFORM, MioClient
 from switchboard.faces.miochat.envelope import onebot_push, success
 from switchboard.faces.miochat.mapping import part_segments, segment_parts

@@ -21,7 +21,7 @@ from switchboard.core.domain.errors import DomainError, InvalidInput
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.conversations import NewConversation
+from switchboard.core.services.conversations.history import NewConversation
 from switchboard.faces.miochat.auth import MioClient
 from switchboard.faces.miochat.envelope import success
 from switchboard.faces.miochat.mapping import group_models, is_data_uri, split_history

@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 
 from switchboard.core.domain.errors import NotFound
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.shares import SharedView, ShareService
+from switchboard.core.services.conversations.shares import SharedView, ShareService
 from switchboard.faces._shared.responses import FastJSONResponse
 from switchboard.faces.miochat.auth import PLATFORM, Authenticator, MioClient
 from switchboard.faces.miochat.envelope import success

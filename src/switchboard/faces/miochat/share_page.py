@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from switchboard.core.services.shares import SharedView
+from switchboard.core.services.conversations.shares import SharedView
 
 STYLE = """
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;background:#eef1f6;margin:0;color:#1c2028}

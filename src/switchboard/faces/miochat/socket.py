@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from switchboard.core.domain.errors import DomainError
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.proactive import push_channel
+from switchboard.core.services.conversations.proactive import push_channel
 from switchboard.faces.miochat.auth import PLATFORM, MioClient
 from switchboard.faces.miochat.dispatch import INTERRUPTS, Dispatcher, describe
 from switchboard.faces.miochat.envelope import failure, from_domain, success

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from switchboard.core.domain.users import Principal
-from switchboard.core.services.accounts import AccountService
+from switchboard.core.services.accounts.auth import AccountService
 from switchboard.faces._shared.credentials import bearer_token, require_principal
 
 

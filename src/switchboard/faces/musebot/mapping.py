@@ -7,7 +7,7 @@ from typing import Any
 
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.mcp import McpServerStatus
-from switchboard.core.services.records import PlatformUser, Record, RecordQuery
+from switchboard.core.services.conversations.records import PlatformUser, Record, RecordQuery
 from switchboard.faces.musebot.schemas import RecordOut, UserOut
 
 

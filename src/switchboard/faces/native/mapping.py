@@ -12,8 +12,8 @@ from switchboard.core.domain.mcp import McpServerStatus
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.tools import ToolOutcome, ToolSpec
 from switchboard.core.domain.users import ApiKey, User
-from switchboard.core.services.conversations import ConversationPatch, NewConversation
-from switchboard.core.services.quotas import UsageReport
+from switchboard.core.services.conversations.history import ConversationPatch, NewConversation
+from switchboard.core.services.quotas.allowances import UsageReport
 from switchboard.faces.native.schemas import (
     ConversationBody,
     ConversationOut,

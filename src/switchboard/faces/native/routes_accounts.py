@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from switchboard.core.domain.users import Principal, Role
-from switchboard.core.services.admin import UserChange
+from switchboard.core.services.accounts.keys import KeyChange, KeyOptions
+from switchboard.core.services.admin.users import UserChange
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.keys import KeyChange, KeyOptions
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
 from switchboard.faces.native.mapping import admin_user_out, key_out, user_out

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from switchboard.core.domain.platforms import Profile
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.profiles import ProfileDraft
+from switchboard.core.services.conversations.profiles import ProfileDraft
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
 

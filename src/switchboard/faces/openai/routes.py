@@ -15,9 +15,9 @@ from starlette.types import ASGIApp
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.gateway import Multipart, UploadedFile
-from switchboard.core.services import gateway as gw
-from switchboard.core.services.gateway import Answer, GatewayService
-from switchboard.core.services.models import ModelService
+from switchboard.core.services.admin.models import ModelService
+from switchboard.core.services.gateway import relay as gw
+from switchboard.core.services.gateway.relay import Answer, GatewayService
 from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces._shared.plain_asgi import ClientGone, Handler, PlainFace, PlainRequest, PlainRoute
 from switchboard.faces.openai import schemas as s

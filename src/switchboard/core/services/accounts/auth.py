@@ -12,7 +12,7 @@ from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, Un
 from switchboard.core.domain.users import Principal, Role, Scope, User, scopes_for_role
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import AccessToken, Clock, PasswordHasher, TokenIssuer
-from switchboard.core.services.principal_cache import PrincipalCache
+from switchboard.core.services.accounts.principal_cache import PrincipalCache
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

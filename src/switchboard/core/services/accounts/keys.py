@@ -10,8 +10,8 @@ from switchboard.core.domain.ids import new_id, new_secret
 from switchboard.core.domain.users import ApiKey, Principal, Role, Scope
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
-from switchboard.core.services.accounts import API_KEY_PREFIX, hash_api_key
-from switchboard.core.services.principal_cache import PrincipalCache
+from switchboard.core.services.accounts.auth import API_KEY_PREFIX, hash_api_key
+from switchboard.core.services.accounts.principal_cache import PrincipalCache
 
 DEFAULT_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
 

@@ -22,10 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import UnitOfWork
-from switchboard.core.services.accounts import AccountService
-from switchboard.core.services.admin import require_admin
-from switchboard.core.services.media import MediaService
-from switchboard.core.services.tool_loop import ToolRunner
+from switchboard.core.services.accounts.auth import AccountService
+from switchboard.core.services.accounts.guards import require_admin
+from switchboard.core.services.media.generation import MediaService
+from switchboard.core.services.tools.runner import ToolRunner
 
 log = logging.getLogger(__name__)
 

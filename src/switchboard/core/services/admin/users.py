@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from switchboard.core.domain.errors import Conflict, InvalidInput, NotFound
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.users import Principal, Role, User
 from switchboard.core.ports.storage import QuotaRepo, UnitOfWork
-from switchboard.core.services.principal_cache import PrincipalCache
+from switchboard.core.services.accounts.guards import require_admin
+from switchboard.core.services.accounts.principal_cache import PrincipalCache
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,11 +22,6 @@ class UserChange:
     release_reserved: bool = False  # drop tokens held by calls that will never settle (a crash)
     set_tools: bool = False  # with `tools`: replace the user's tool allow-list
     tools: tuple[str, ...] | None = None  # tool names or categories; None = every tool the admin allows
-
-
-def require_admin(principal: Principal) -> None:
-    if not principal.is_admin:
-        raise Forbidden("administrator access required")
 
 
 class AdminService:

@@ -21,12 +21,12 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ModelCatalog
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
-from switchboard.core.services.context import provider_messages
-from switchboard.core.services.conversations import owned_conversation
-from switchboard.core.services.files import FileService
-from switchboard.core.services.quotas import QuotaService, refuse_spent_key
-from switchboard.core.services.tool_loop import ToolRunner
-from switchboard.core.services.turn import Turn, TurnDeps
+from switchboard.core.services.chat.context import provider_messages
+from switchboard.core.services.chat.turn import Turn, TurnDeps
+from switchboard.core.services.conversations.history import owned_conversation
+from switchboard.core.services.media.files import FileService
+from switchboard.core.services.quotas.allowances import QuotaService, refuse_spent_key
+from switchboard.core.services.tools.runner import ToolRunner
 
 DEFAULT_TITLE_PREFIXES = ("New conversation", "新会话", "New chat")
 

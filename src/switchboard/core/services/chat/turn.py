@@ -45,8 +45,8 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ChatProvider
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
-from switchboard.core.services.quotas import Hold, QuotaService
-from switchboard.core.services.tool_loop import ToolCallAssembler, ToolRunner
+from switchboard.core.services.quotas.allowances import Hold, QuotaService
+from switchboard.core.services.tools.runner import ToolCallAssembler, ToolRunner
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from switchboard.core.domain.conversations import ConversationSettings, TokenUsa
 from switchboard.core.domain.events import ChatEvent, Done, Failed, TextDelta, ToolCallRunning
 from switchboard.core.domain.tools import ToolSpec
 from switchboard.core.domain.users import Principal
-from switchboard.core.services.chat_engine import ChatEngine
-from switchboard.core.services.conversations import ConversationService, NewConversation
-from switchboard.core.services.tool_loop import ToolRunner
+from switchboard.core.services.chat.engine import ChatEngine
+from switchboard.core.services.conversations.history import ConversationService, NewConversation
+from switchboard.core.services.tools.runner import ToolRunner
 
 PLANNER_PROMPT = (
     "You are a planner. Split the user's task into at most {steps} short, concrete steps that an assistant "

@@ -11,8 +11,8 @@ from switchboard.core.domain.errors import UnknownModel
 from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.system import TokenCounter
-from switchboard.core.services.media import MediaService
-from switchboard.core.services.runtime_config import RuntimeConfigService
+from switchboard.core.services.admin.runtime_config import RuntimeConfigService
+from switchboard.core.services.media.generation import MediaService
 
 NO_VIDEO = "No video provider is configured, so /video cannot make videos. Ask an administrator to set one up.\n"
 

@@ -24,15 +24,15 @@ from switchboard.core.domain.platforms import PlatformIdentity
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
-from switchboard.core.services.agents import AgentJob, AgentRunner, stream_turn
-from switchboard.core.services.chat_engine import ChatEngine
-from switchboard.core.services.command_media import MediaCommands, Upload, sniff
-from switchboard.core.services.conversations import ConversationService, NewConversation
-from switchboard.core.services.files import FileService
-from switchboard.core.services.identities import IdentityService
-from switchboard.core.services.models import ModelService
-from switchboard.core.services.quotas import QuotaService
-from switchboard.core.services.runtime_config import RuntimeConfigService
+from switchboard.core.services.accounts.identities import IdentityService
+from switchboard.core.services.admin.models import ModelService
+from switchboard.core.services.admin.runtime_config import RuntimeConfigService
+from switchboard.core.services.chat.engine import ChatEngine
+from switchboard.core.services.commands.agents import AgentJob, AgentRunner, stream_turn
+from switchboard.core.services.commands.media import MediaCommands, Upload, sniff
+from switchboard.core.services.conversations.history import ConversationService, NewConversation
+from switchboard.core.services.media.files import FileService
+from switchboard.core.services.quotas.allowances import QuotaService
 
 HELP = """Commands:
 /chat <text> — talk with the model (plain text does the same)

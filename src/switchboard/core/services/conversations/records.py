@@ -14,10 +14,10 @@ from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.errors import InvalidInput, NotFound
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import Tx, UnitOfWork
-from switchboard.core.services.admin import require_admin
-from switchboard.core.services.conversations import check_page
-from switchboard.core.services.files import FileService
-from switchboard.core.services.identities import IdentityService
+from switchboard.core.services.accounts.guards import require_admin
+from switchboard.core.services.accounts.identities import IdentityService
+from switchboard.core.services.conversations.history import check_page
+from switchboard.core.services.media.files import FileService
 
 RECORD_TEXT, RECORD_IMAGE, RECORD_VIDEO, RECORD_WEB = 0, 1, 2, 3
 _SCAN_LIMIT = 2000  # questions looked through when filtering by record type

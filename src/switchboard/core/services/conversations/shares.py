@@ -15,7 +15,7 @@ from switchboard.core.domain.platforms import Share
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
-from switchboard.core.services.conversations import owned_conversation
+from switchboard.core.services.conversations.history import owned_conversation
 
 MAX_TITLE = 200
 MAX_SHARED_MESSAGES = 500

@@ -19,7 +19,7 @@ from switchboard.core.domain.conversations import (
 )
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Principal
-from switchboard.core.services.gateway_usage import Exchange
+from switchboard.core.services.gateway.usage import Exchange
 
 _ROLES = {"system": "system", "developer": "system", "user": "user", "assistant": "assistant", "tool": "tool"}
 

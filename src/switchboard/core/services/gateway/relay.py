@@ -6,11 +6,11 @@
 Rules, in order: the credential needs the `chat` scope; a key's allowed models, then its requests-
 and tokens-per-minute limits; the user's quota is held (limited users: one atomic conditional
 UPDATE for a block of their allowance, a quota lease, from which many calls' holds are cut in
-memory (quota_leases); unlimited users are metered without one); providers are tried in the router's order, the
+memory (quotas.leases); unlimited users are metered without one); providers are tried in the router's order, the
 next one when an attempt fails before its first byte. The client's JSON goes upstream as sent,
 with only `model` rewritten and `stream_options.include_usage` switched on; the provider's bytes
-come back unchanged (see gateway_stream). Usage is settled once, after the answer, off the
-request path (gateway_usage); with `log_content` the exchange is stored as a conversation.
+come back unchanged (see stream). Usage is settled once, after the answer, off the
+request path (usage); with `log_content` the exchange is stored as a conversation.
 """
 
 from __future__ import annotations
@@ -35,14 +35,14 @@ from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.ports.gateway import Multipart, ProviderRouter, RateLimiter, RelayProvider, RelayReply
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
-from switchboard.core.services import gateway_legacy as legacy
-from switchboard.core.services.accounts import AccountService
-from switchboard.core.services.gateway_body import answer_text, prompt_estimate, upstream_body
-from switchboard.core.services.gateway_log import exchange_of
-from switchboard.core.services.gateway_stream import StreamScanner, usage_numbers
-from switchboard.core.services.gateway_usage import Settlement, UsageSettler
-from switchboard.core.services.quota_leases import QuotaLeases
-from switchboard.core.services.quotas import Hold, QuotaService, refuse_spent_key
+from switchboard.core.services.accounts.auth import AccountService
+from switchboard.core.services.gateway import legacy
+from switchboard.core.services.gateway.body import answer_text, prompt_estimate, upstream_body
+from switchboard.core.services.gateway.content_log import exchange_of
+from switchboard.core.services.gateway.stream import StreamScanner, usage_numbers
+from switchboard.core.services.gateway.usage import Settlement, UsageSettler
+from switchboard.core.services.quotas.allowances import Hold, QuotaService, refuse_spent_key
+from switchboard.core.services.quotas.leases import QuotaLeases
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.quotas import UsageEntry
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.ports.storage import Tx, UnitOfWork
-from switchboard.core.services.quotas import Hold
+from switchboard.core.services.quotas.allowances import Hold
 
 log = logging.getLogger(__name__)
 

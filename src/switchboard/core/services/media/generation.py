@@ -27,8 +27,8 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.media import MediaCatalog, MediaProvider
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
-from switchboard.core.services.files import FileService
-from switchboard.core.services.quotas import Hold, QuotaService, refuse_spent_key
+from switchboard.core.services.media.files import FileService
+from switchboard.core.services.quotas.allowances import Hold, QuotaService, refuse_spent_key
 
 T = TypeVar("T")
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 from switchboard.core.domain.errors import QuotaExceeded
 from switchboard.core.ports.storage import UnitOfWork
-from switchboard.core.services.quotas import Hold, QuotaService
+from switchboard.core.services.quotas.allowances import Hold, QuotaService
 
 log = logging.getLogger(__name__)
 

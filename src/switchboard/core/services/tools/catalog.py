@@ -22,8 +22,8 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.mcp import McpRegistry
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.tools import ValidatingToolHost
-from switchboard.core.services.admin import require_admin
-from switchboard.core.services.tool_loop import ToolRunner
+from switchboard.core.services.accounts.guards import require_admin
+from switchboard.core.services.tools.runner import ToolRunner
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from switchboard.core.domain.errors import (
     Unauthenticated,
 )
 from switchboard.core.domain.users import Principal, Role, Scope
-from switchboard.core.services.accounts import AccountPolicy, AccountService, hash_api_key
-from switchboard.core.services.keys import KeyChange, KeyOptions, KeyService
-from switchboard.core.services.principal_cache import PrincipalCache
-from switchboard.core.services.quotas import refuse_spent_key
+from switchboard.core.services.accounts.auth import AccountPolicy, AccountService, hash_api_key
+from switchboard.core.services.accounts.keys import KeyChange, KeyOptions, KeyService
+from switchboard.core.services.accounts.principal_cache import PrincipalCache
+from switchboard.core.services.quotas.allowances import refuse_spent_key
 from tests.support.fake_storage import InMemoryTx, InMemoryUnitOfWork
 from tests.support.fakes import FakeTokenIssuer, FixedClock, PlainPasswordHasher
 

@@ -20,7 +20,7 @@ from switchboard.core.domain.events import (
     Usage,
 )
 from switchboard.core.domain.users import Principal
-from switchboard.core.services.quotas import QuotaPolicy
+from switchboard.core.services.quotas.allowances import QuotaPolicy
 from tests.support.fakes import Pause, eventually
 from tests.unit.core.conftest import World, build_world
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from switchboard.core.services.gateway_stream import StreamScanner, usage_numbers
+from switchboard.core.services.gateway.stream import StreamScanner, usage_numbers
 
 
 def chunk(**fields: object) -> bytes:

@@ -8,7 +8,7 @@ import pytest
 
 from switchboard.core.domain.errors import QuotaExceeded
 from switchboard.core.domain.quotas import Quota, UsageEntry
-from switchboard.core.services.quotas import Hold, QuotaPolicy, QuotaService
+from switchboard.core.services.quotas.allowances import Hold, QuotaPolicy, QuotaService
 from tests.support.fake_storage import InMemoryUnitOfWork
 from tests.support.fakes import T0
 

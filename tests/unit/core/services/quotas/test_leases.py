@@ -11,8 +11,8 @@ import pytest
 
 from switchboard.core.domain.errors import QuotaExceeded
 from switchboard.core.domain.quotas import Quota
-from switchboard.core.services.quota_leases import QuotaLeases
-from switchboard.core.services.quotas import Hold, QuotaPolicy, QuotaService
+from switchboard.core.services.quotas.allowances import Hold, QuotaPolicy, QuotaService
+from switchboard.core.services.quotas.leases import QuotaLeases
 from tests.support.fake_storage import InMemoryTx, InMemoryUnitOfWork
 
 

@@ -20,7 +20,7 @@ from switchboard.core.domain.events import (
     Usage,
 )
 from switchboard.core.domain.tools import ToolContext, ToolOutcome
-from switchboard.core.services.tool_loop import ToolCallAssembler, ToolPolicy, ToolRunner
+from switchboard.core.services.tools.runner import ToolCallAssembler, ToolPolicy, ToolRunner
 from tests.support.fakes import ScriptedToolHost
 from tests.unit.core.conftest import build_world
 
