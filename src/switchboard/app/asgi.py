@@ -22,8 +22,8 @@ from switchboard.faces.astrbot import envelope as astrbot_envelope
 from switchboard.faces.astrbot.routes import PREFIXES as ASTRBOT_PREFIXES
 from switchboard.faces.astrbot.routes import AstrBotOptions, astrbot_router
 from switchboard.faces.chatgpt_proxy import envelope as proxy_envelope
-from switchboard.faces.chatgpt_proxy.routes import PREFIXES as PROXY_PREFIXES
 from switchboard.faces.chatgpt_proxy.options import ProxyOptions
+from switchboard.faces.chatgpt_proxy.routes import PREFIXES as PROXY_PREFIXES
 from switchboard.faces.chatgpt_proxy.routes import chatgpt_proxy_router
 from switchboard.faces.miochat import envelope as miochat_envelope
 from switchboard.faces.miochat.auth import Codes
