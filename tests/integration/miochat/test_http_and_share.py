@@ -97,7 +97,10 @@ async def test_share_page_png_and_revocation(start_mio: Start, upstream: Scripte
     assert (await client.get(f"/share/{token}/preview.png")).status_code == 404
 
 
-@pytest.mark.skipif(cjk_font_path() is None, reason="no CJK font installed (scripts/test installs one as root)")
+NO_CJK_FONT = "no CJK font on this machine (e.g. Debian's fonts-wqy-microhei): the card falls back to Pillow's"
+
+
+@pytest.mark.skipif(cjk_font_path() is None, reason=NO_CJK_FONT)
 def test_cjk_text_is_drawn_with_real_glyphs() -> None:
     def card(text: str) -> bytes:
         return Image.open(io.BytesIO(render_card("标题", [CardLine("user", text)]))).convert("L").tobytes()
