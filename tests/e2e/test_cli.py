@@ -13,11 +13,12 @@ from switchboard.config.settings import Settings
 SWITCHBOARD = str(Path(sys.executable).with_name("switchboard"))
 
 
-def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(data_dir: Path, *args: str, program: str = SWITCHBOARD,
+        extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(data_dir), "SWITCHBOARD_LOG_LEVEL": "warning",
-           "SWITCHBOARD_DEFAULT_TOKEN_ALLOWANCE": "100"}
+           "SWITCHBOARD_DEFAULT_TOKEN_ALLOWANCE": "100", **(extra_env or {})}
     env.pop("OPENAI_API_KEY", None)
-    return subprocess.run([SWITCHBOARD, *args], capture_output=True, text=True, env=env, timeout=60)
+    return subprocess.run([program, *args], capture_output=True, text=True, env=env, timeout=60)
 
 
 async def test_users_keys_and_allowances_from_the_command_line(tmp_path: Path) -> None:
@@ -82,3 +83,29 @@ def test_a_broken_config_file_is_reported_not_raised(tmp_path: Path) -> None:
     config.write_text("providers: [unclosed\n")
     result = run(tmp_path, "--config", str(config), "migrate")
     assert result.returncode == 2 and "cannot read config file" in result.stderr
+
+
+def test_a_command_builds_only_the_account_services_and_migrates_quietly(tmp_path: Path) -> None:
+    """What keeps `switchboard users …` quick: no MCP, HTTP client, faces or alembic (on a current
+    database) is imported, and alembic's step-by-step lines stay out of the output."""
+    env_info = {"SWITCHBOARD_LOG_LEVEL": "info"}
+    first = run(tmp_path, "users", "create", "dave", "--password", "a-long-password", extra_env=env_info)
+    assert first.returncode == 0, first.stderr
+    assert "database migrated from empty to" in first.stderr and "alembic" not in first.stderr
+    probe = (
+        "import sys; from switchboard.app.cli import main; code = main(['users', 'allowance', 'dave', '--add', '1']);"
+        "heavy = [m for m in ('mcp', 'aiohttp', 'alembic', 'redis', 'switchboard.faces', 'fastapi')"
+        " if m in sys.modules];"
+        "print('heavy:', heavy); sys.exit(code)"
+    )
+    second = run(tmp_path, "-c", probe, program=sys.executable, extra_env=env_info)
+    assert second.returncode == 0, second.stderr
+    assert "heavy: []" in second.stdout and "migrated" not in second.stderr
+
+
+def test_every_option_says_what_it_does_and_its_default() -> None:
+    help_text = subprocess.run([SWITCHBOARD, "serve", "--help"], capture_output=True, text=True, timeout=60).stdout
+    for option, default in (("--host", "127.0.0.1"), ("--port", "8080"), ("--workers", "1")):
+        line = " ".join(help_text.split(option, 2)[-1].split())  # the option's help, wrapped lines joined
+        assert line.split("(default:")[0].strip(" " + option.upper().lstrip("-")), f"{option} has no help"
+        assert f"(default: {default})" in line

@@ -36,33 +36,47 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+class _WithDefaults(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help line ends with its default, unless the help says it in words."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard LLM chat server")
+    defaults = _WithDefaults
+    parser = argparse.ArgumentParser(prog="switchboard", description="Switchboard LLM chat server",
+                                     formatter_class=defaults)
     parser.add_argument("--config", default=None, help="YAML config file (default: $SWITCHBOARD_CONFIG)")
     sub = parser.add_subparsers(dest="command")
-    serve = sub.add_parser("serve", help="run the HTTP server")
-    serve.add_argument("--config", default=argparse.SUPPRESS)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=1)
+    serve = sub.add_parser("serve", help="run the HTTP server", formatter_class=defaults,
+                           description="Run the HTTP server (migrates the database first).")
+    serve.add_argument("--config", default=argparse.SUPPRESS, help="YAML config file (default: $SWITCHBOARD_CONFIG)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    serve.add_argument("--port", type=int, default=8080, help="TCP port to listen on")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="worker processes; more than one needs redis_url (shared rate limits and pushes)")
     sub.add_parser("migrate", help="apply database migrations")
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
-    create = users.add_parser("create")
-    create.add_argument("name")
-    create.add_argument("--password", required=True)
-    create.add_argument("--admin", action="store_true")
-    allowance = users.add_parser("allowance")
-    allowance.add_argument("name")
-    allowance.add_argument("--add", type=int, required=True)
+    create = users.add_parser("create", help="create a user", formatter_class=defaults)
+    create.add_argument("name", help="user name (2-64 letters, digits, _ . -)")
+    create.add_argument("--password", required=True, help="the user's password (at least 8 characters)")
+    create.add_argument("--admin", action="store_true", help="make the user an administrator")
+    allowance = users.add_parser("allowance", help="add to a user's token allowance", formatter_class=defaults)
+    allowance.add_argument("name", help="user name")
+    allowance.add_argument("--add", type=int, required=True, help="tokens to add (negative to take away)")
     release = users.add_parser("release", help="free the tokens a crashed worker left reserved")
     release.add_argument("name", nargs="?", default=None, help="one user (default: everyone)")
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
-    key = keys.add_parser("create")
-    key.add_argument("--user", required=True)
-    key.add_argument("--scopes", default="chat,file")
-    key.add_argument("--expires-days", type=int, default=None)
-    key.add_argument("--name", default="cli")
-    key.add_argument("--token-quota", type=int, default=None, help="tokens this key may spend in all")
+    key = keys.add_parser("create", help="issue an API key (printed once)", formatter_class=defaults)
+    key.add_argument("--user", required=True, help="the key's owner")
+    key.add_argument("--scopes", default="chat,file", help="comma-separated: chat,file,config,im,admin")
+    key.add_argument("--expires-days", type=int, default=None, help="days until it expires (default: never)")
+    key.add_argument("--name", default="cli", help="a name to recognise the key by")
+    key.add_argument("--token-quota", type=int, default=None, 
+                     help="tokens this key may spend in all (default: no limit)")
     return parser
 
 
@@ -94,12 +108,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _offline(args: argparse.Namespace, settings: Settings) -> int:
-    from switchboard.app.container import build_runtime
+    """Commands that act on the database directly: only the account services are built."""
+    from switchboard.adapters.storage.migrate import upgrade_database
+    from switchboard.app.accounts_wiring import build_account_services
     from switchboard.core.services.accounts.keys import KeyOptions
 
-    runtime = build_runtime(settings)
-    await runtime.start()
-    services = runtime.services
+    await upgrade_database(settings.resolved_database_url)
+    services = build_account_services(settings)
     try:
         if args.command == "migrate":
             print("database is up to date")
@@ -111,7 +126,7 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         if args.command in ("users", "keys") and not (args.command == "users" and args.action == "create"):
             name = args.name if args.command == "users" else args.user
-            async with runtime.uow() as tx:
+            async with services.uow() as tx:
                 user = await tx.users.by_username(name)
             if user is None:
                 print(f"error: no user named {name!r}", file=sys.stderr)
@@ -138,4 +153,4 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
             print(issued.secret)
         return 0
     finally:
-        await runtime.close()
+        await services.uow.close()

@@ -6,10 +6,7 @@ database and starts long-lived parts; `Runtime.close()` stops them."""
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
-from pathlib import Path
 
 from switchboard.adapters.blobs.local import LocalBlobStore
 from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
@@ -22,8 +19,6 @@ from switchboard.adapters.push.redis_bus import RedisPushBus
 from switchboard.adapters.ratelimit.memory import InMemoryRateLimiter
 from switchboard.adapters.ratelimit.redis import RedisRateLimiter
 from switchboard.adapters.security.clock import SystemClock
-from switchboard.adapters.security.jwt_tokens import JwtTokenIssuer
-from switchboard.adapters.security.passwords import Argon2PasswordHasher
 from switchboard.adapters.storage.migrate import upgrade_database
 from switchboard.adapters.storage.uow import SqlUnitOfWork
 from switchboard.adapters.tokens.estimate import HeuristicTokenCounter
@@ -31,16 +26,14 @@ from switchboard.adapters.tools.builtin.sandbox import SandboxLimits
 from switchboard.adapters.tools.builtin_host import BuiltinToolHost
 from switchboard.adapters.tools.composite import CompositeToolHost
 from switchboard.adapters.tools.mcp_host import McpToolHost
+from switchboard.app.accounts_wiring import build_account_services
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.users import Role
-from switchboard.core.services.accounts.auth import AccountPolicy, AccountService
+from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
-from switchboard.core.services.accounts.keys import KeyService
-from switchboard.core.services.accounts.principal_cache import PrincipalCache
 from switchboard.core.services.admin import runtime_config as rc
 from switchboard.core.services.admin.models import ModelService
-from switchboard.core.services.admin.users import AdminService
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat.engine import ChatEngine, EngineSettings
 from switchboard.core.services.commands.agents import AgentRunner
@@ -104,15 +97,6 @@ class Runtime:
         except Conflict:
             log.warning("user %r exists but is not an administrator; not changing it", admin.username)
 
-
-def signing_secret(data_dir: Path) -> str:
-    """Generated at first start and kept in the data directory, so tokens survive restarts."""
-    path = data_dir / "secret.key"
-    if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
 
 
 def build_catalog(settings: Settings) -> ProviderCatalog:
@@ -194,9 +178,9 @@ def attach_commands(services: Services, settings: Settings, counter: HeuristicTo
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    clock = SystemClock()
+    wiring = build_account_services(settings)
+    clock, uow, accounts = wiring.clock, wiring.uow, wiring.accounts
     counter = HeuristicTokenCounter()
-    uow = SqlUnitOfWork(settings.resolved_database_url)
     catalog = build_catalog(settings)
     quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion))
     files = FileService(uow, LocalBlobStore(settings.data_dir / "files"), clock, settings.limits.max_upload_bytes)
@@ -207,23 +191,16 @@ def build_runtime(settings: Settings) -> Runtime:
         allowed=frozenset(settings.tools.allowed) if settings.tools.allowed is not None else None,
         allow_private_network=settings.tools.allow_private_network,
     ))
-    issuer = JwtTokenIssuer(signing_secret(settings.data_dir), timedelta(minutes=settings.jwt_ttl_minutes))
-    policy = AccountPolicy(settings.registration == "open", settings.default_token_allowance)
     engine = ChatEngine(
         uow, catalog, quotas, tools, files, counter, clock,
         EngineSettings(settings.streaming.flush_seconds, settings.limits.history_messages,
                        settings.limits.max_message_chars),
     )
     push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
-    hasher = Argon2PasswordHasher(
-        settings.passwords.time_cost, settings.passwords.memory_cost_kib, settings.passwords.parallelism
-    )
-    principals = PrincipalCache(settings.auth_cache_seconds)
-    accounts = AccountService(uow, hasher, issuer, clock, policy, principals)
     services = Services(
         uow=uow, clock=clock,
         accounts=accounts,
-        keys=KeyService(uow, clock, principals), admin=AdminService(uow, principals),
+        keys=wiring.keys, admin=wiring.admin,
         conversations=ConversationService(uow, clock), quotas=quotas, files=files,
         models=ModelService(catalog), tools=tools, chat=engine,
         identities=IdentityService(uow, clock, settings.default_token_allowance),

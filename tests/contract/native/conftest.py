@@ -21,8 +21,9 @@ from fastapi import FastAPI
 
 from switchboard.adapters.security.jwt_tokens import JwtTokenIssuer
 from switchboard.adapters.security.passwords import Argon2PasswordHasher
+from switchboard.app.accounts_wiring import signing_secret
 from switchboard.app.asgi import create_app
-from switchboard.app.container import build_runtime, signing_secret
+from switchboard.app.container import build_runtime
 from switchboard.config.settings import AdminSettings, LimitSettings, Settings
 from switchboard.core.services.accounts.auth import AccountService
 
