@@ -6,11 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
-class ProviderSettings(BaseModel):
+class Section(BaseModel):
+    """A part of the settings. An unknown key is an error, never silently ignored: a typo such as
+    `registraton: closed` must not leave registration open."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderSettings(Section):
     name: str
     base_url: str
     api_key: str | None = None
@@ -25,12 +32,12 @@ class ProviderSettings(BaseModel):
     weight: int = 1  # share of traffic when several providers serve one model
 
 
-class AdminSettings(BaseModel):
+class AdminSettings(Section):
     username: str = "admin"
     password: str
 
 
-class PasswordSettings(BaseModel):
+class PasswordSettings(Section):
     """argon2id cost. The defaults follow argon2-cffi's recommendation; lower them only for tests."""
 
     time_cost: int = 3
@@ -38,27 +45,27 @@ class PasswordSettings(BaseModel):
     parallelism: int = 4
 
 
-class QuotaSettings(BaseModel):
+class QuotaSettings(Section):
     # held per call before the model answers: prompt estimate + this many completion tokens
     # (capped by the request's max_tokens and by what the user has left)
     completion_reserve: int = 4096
     min_completion: int = 16  # refuse when less than this is left for the answer
 
 
-class StreamingSettings(BaseModel):
+class StreamingSettings(Section):
     heartbeat_seconds: float = 15.0
     flush_seconds: float = 2.0  # how often a streaming answer is written to the database
     cancel_on_disconnect: bool = True
 
 
-class LimitSettings(BaseModel):
+class LimitSettings(Section):
     max_body_bytes: int = 2 * 1024 * 1024
     max_upload_bytes: int = 20 * 1024 * 1024
     max_message_chars: int = 200_000
     history_messages: int = 100
 
 
-class MediaSettings(BaseModel):
+class MediaSettings(Section):
     """Default models of the non-chat APIs (a face may let the caller pick another)."""
 
     image_model: str = "gpt-image-1"
@@ -70,7 +77,7 @@ class MediaSettings(BaseModel):
     video_poll_seconds: float = 5.0  # how often a video job's status is asked for
 
 
-class GatewaySettings(BaseModel):
+class GatewaySettings(Section):
     """The OpenAI-compatible gateway (/v1/*)."""
 
     log_content: bool = False  # store requests and answers as conversations (origin "gateway"); else usage only
@@ -82,7 +89,7 @@ class GatewaySettings(BaseModel):
     lease_idle_seconds: float = Field(default=5.0, gt=0)  # an unused block goes back after this long
 
 
-class ToolSettings(BaseModel):
+class ToolSettings(Section):
     max_rounds: int = 8
     output_limit_chars: int = 20_000
     default_timeout_seconds: float = 30.0
@@ -96,7 +103,7 @@ class ToolSettings(BaseModel):
     mcp_connect_timeout_seconds: float = 30.0  # one MCP connect attempt (startup waits for the first)
 
 
-class ChatgptProxySettings(BaseModel):
+class ChatgptProxySettings(Section):
     """The 2023 ChatGPT-proxy face (/openai/*, /send)."""
 
     # legacy model names old front-ends send -> the chat model that answers them ("" = the default model)
@@ -115,7 +122,7 @@ class ChatgptProxySettings(BaseModel):
     max_n: int = 10  # most choices or images one request may ask for
 
 
-class MiochatSettings(BaseModel):
+class MiochatSettings(Section):
     """The Mio-Chat face (WebSocket envelopes, /api/onebot|system|openai/*, /api/share)."""
 
     # shared codes a Mio-Chat client may send as `mio-chat-token` instead of an API key (as Mio-Chat
@@ -133,7 +140,7 @@ class MiochatSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="forbid", populate_by_name=True)
 
     data_dir: Path = Path("./data")
     database_url: str | None = None  # default: sqlite+aiosqlite:///<data_dir>/switchboard.db
