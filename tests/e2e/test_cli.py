@@ -109,3 +109,8 @@ def test_every_option_says_what_it_does_and_its_default() -> None:
         line = " ".join(help_text.split(option, 2)[-1].split())  # the option's help, wrapped lines joined
         assert line.split("(default:")[0].strip(" " + option.upper().lstrip("-")), f"{option} has no help"
         assert f"(default: {default})" in line
+
+
+def test_serve_refuses_several_workers_without_redis(tmp_path: Path) -> None:
+    refused = run(tmp_path, "serve", "--workers", "2", "--port", "0")
+    assert refused.returncode == 2 and "--workers 2 needs redis_url" in refused.stderr

@@ -95,6 +95,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from switchboard.app.startup_checks import risks, workers_problem
+
+    if problem := workers_problem(settings, args.workers):
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    for line in risks(settings, args.workers):
+        logging.getLogger("switchboard").warning(line)
     if args.config:
         os.environ["SWITCHBOARD_CONFIG"] = args.config  # worker processes load the same file
     if args.workers > 1:

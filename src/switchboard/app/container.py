@@ -86,11 +86,13 @@ class Runtime:
 
     async def _ensure_admin(self) -> None:
         admin = self.settings.admin
-        if admin is None:
-            return
         async with self.uow() as tx:
             if await tx.users.count_admins():
                 return
+        if admin is None:
+            log.warning("there is no administrator account: create one with "
+                        "`./scripts/switchboard users create NAME --password P --admin` or set admin: in the config")
+            return
         try:
             await self.services.accounts.create_user(admin.username, admin.password, role=Role.ADMIN)
             log.info("created the administrator account %r", admin.username)
