@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from switchboard.app.container import Runtime, build_runtime
+from switchboard.app.docs import serve_offline_docs
 from switchboard.app.faces import FaceMount, FaceTable, SwitchboardApp
 from switchboard.app.guest import GuestAccount
 from switchboard.app.middleware import BodyLimit
@@ -108,13 +109,14 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
             await runtime.close()
 
     app = SwitchboardApp(
-        title="Switchboard", version="0.1.0", lifespan=lifespan,
+        title="Switchboard", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
         description="A self-hosted multi-user LLM chat server that speaks the APIs your clients already use.",
     )
     app.state.runtime = runtime
     faces = build_faces(runtime)
     table = FaceTable(faces, _native_error)
-    app.include_router(health_router(runtime.services))
+    app.include_router(health_router(runtime.readiness_checks()))
+    serve_offline_docs(app)
     for face in faces:
         if face.router is not None:
             app.include_router(face.router)

@@ -6,6 +6,7 @@ database and starts long-lived parts; `Runtime.close()` stops them."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from switchboard.adapters.blobs.local import LocalBlobStore
@@ -73,6 +74,13 @@ class Runtime:
         if self.mcp is not None:  # waits for each server's first connect attempt
             await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
+
+    def readiness_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
+        """What /readyz asks: each must answer True for this worker to take traffic."""
+        checks = {"database": self.uow.ping, "migrations": self.uow.schema_is_current}
+        if isinstance(self.services.push, RedisPushBus):
+            checks["redis"] = self.services.push.ping
+        return checks
 
     async def close(self) -> None:
         await self.detacher.wait_all()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -10,6 +11,7 @@ import orjson
 from redis.asyncio import Redis
 
 PREFIX = "switchboard:push:"
+PING_TIMEOUT_SECONDS = 5.0
 
 
 class RedisPushBus:
@@ -28,6 +30,14 @@ class RedisPushBus:
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()
+
+    async def ping(self) -> bool:
+        """Readiness: Redis answers within a few seconds (a probe reports, it never raises)."""
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+                return bool(await self._redis.ping())
+        except Exception:
+            return False
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlMessageRepo
 from switchboard.adapters.storage.engine import READ_ONLY_OPTION, create_engine_for
+from switchboard.adapters.storage.migrate import schema_revision
 from switchboard.adapters.storage.misc import SqlFileRepo, SqlSettingsRepo
 from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRepo, SqlShareRepo
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
@@ -75,6 +76,16 @@ class SqlUnitOfWork:
         except Exception:  # any failure means "not ready"; the probe reports, it does not raise
             return False
         return True
+
+    async def schema_is_current(self) -> bool:
+        """The database is at the newest migration this code ships (readiness: a worker of an older
+        or newer release must not take traffic against it)."""
+        try:
+            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+                current, newest = await schema_revision(self._engine)
+        except Exception:  # as for ping: report, never raise
+            return False
+        return current == newest
 
     async def close(self) -> None:
         await self._engine.dispose()

@@ -1,0 +1,48 @@
+"""The API docs work without internet (assets served from the package), and /readyz asks every
+dependency: the database, its schema being this release's newest, and Redis when configured."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+from sqlalchemy import text
+
+from switchboard.app.asgi import create_app
+from switchboard.config.settings import Settings
+
+
+async def test_the_docs_pages_load_nothing_from_another_host(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sb") as client:
+            for page in ("/docs", "/redoc"):
+                html = (await client.get(page)).text
+                sources = re.findall(r'(?:src|href)=["\']([^"\']+)', html) + re.findall(r"url: ?'([^']+)'", html)
+                assert sources, page
+                assert all(s.startswith("/") for s in sources), f"{page} loads {sources}"
+                for asset in (s for s in sources if s.startswith("/docs/assets/")):
+                    fetched = await client.get(asset)
+                    assert fetched.status_code == 200 and len(fetched.content) > 1000, asset
+
+
+async def test_readiness_names_what_is_not_ready(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0"))  # nothing listens there
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sb") as client:
+            down = await client.get("/readyz")
+            assert down.status_code == 503
+            assert down.json() == {"status": "unavailable", "database": True, "migrations": True, "redis": False}
+            engine = app.state.runtime.uow._engine
+            async with engine.begin() as connection:  # as if an older release's worker migrated back
+                await connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+            assert (await client.get("/readyz")).json()["migrations"] is False
+
+
+async def test_readiness_with_redis_up(tmp_path: Path) -> None:
+    app = create_app(Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:6379/0"))
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sb") as client:
+            ready = await client.get("/readyz")
+            assert ready.status_code == 200 and ready.json()["redis"] is True
