@@ -25,6 +25,11 @@ class RedisPushBus:
     async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[dict[str, Any]]]:
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(PREFIX + channel)
+        # Redis confirms a subscription asynchronously; a push published before the confirmation is
+        # not delivered, so the subscriber is handed over only once Redis has said "subscribe"
+        async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+            while (await pubsub.get_message(timeout=PING_TIMEOUT_SECONDS) or {}).get("type") != "subscribe":
+                pass
         try:
             yield _messages(pubsub)
         finally:
