@@ -71,6 +71,8 @@ class Runtime:
         await self._ensure_admin()
         await self.services.runtime_config.load()  # settings changed at runtime, saved earlier
         await self.services.profiles.ensure_default()
+        if self.builtin_tools is not None:  # run_python's sandbox self-test; off (and logged) when it fails
+            await self.builtin_tools.start()
         if self.mcp is not None:  # waits for each server's first connect attempt
             await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
@@ -144,6 +146,7 @@ def build_tool_hosts(settings: Settings, files: FileService) -> tuple[BuiltinToo
         weather_base_url=t.weather_base_url, geocoding_base_url=t.geocoding_base_url, files=UserFiles(files),
         max_data_file_bytes=settings.limits.max_upload_bytes,
         sandbox_limits=SandboxLimits(timeout_s=t.code_timeout_seconds, memory_bytes=t.code_memory_mb * 2**20),
+        bubblewrap=t.code_bwrap_path, sandbox_python=t.code_python,
     )
     mcp = McpToolHost(call_timeout_s=t.mcp_call_timeout_seconds, connect_timeout_s=t.mcp_connect_timeout_seconds)
     return builtin, mcp

@@ -99,6 +99,9 @@ class ToolSettings(Section):
     geocoding_base_url: str = "https://geocoding-api.open-meteo.com"
     code_timeout_seconds: float = 10.0  # run_python's wall-clock limit
     code_memory_mb: int = 256  # run_python's address-space limit
+    # bubblewrap, run_python's sandbox (a name on PATH or a path); without it run_python is off
+    code_bwrap_path: str = "bwrap"
+    code_python: str | None = None  # the interpreter in the sandbox; None: /usr/bin/python3, else the server's
     mcp_call_timeout_seconds: float = 60.0  # one MCP tool call
     mcp_connect_timeout_seconds: float = 30.0  # one MCP connect attempt (startup waits for the first)
 

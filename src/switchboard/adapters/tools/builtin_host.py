@@ -3,6 +3,7 @@
 The host owns everything the tools must not each get right on their own: argument validation
 against the tool's JSON Schema, the per-tool timeout, the output size limit, and turning every
 failure into an error outcome the model can read, so a broken tool never breaks a chat turn.
+A tool whose spec says it is unavailable (run_python without a working sandbox) is never run.
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ from switchboard.adapters.tools.builtin.net_guard import (
     is_public_address,
     system_resolve,
 )
-from switchboard.adapters.tools.builtin.sandbox import SandboxLimits
+from switchboard.adapters.tools.builtin.sandbox import PythonSandbox, SandboxLimits
 from switchboard.adapters.tools.builtin.weather import CurrentWeather, OpenMeteoClient, WeatherForecast
 from switchboard.adapters.tools.builtin.web_fetch import CrawlerNetwork, FetchLimits, GuardedFetcher
 from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound
 from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
 
 logger = logging.getLogger(__name__)
+
 
 class BuiltinToolHost:
     def __init__(
@@ -48,6 +50,8 @@ class BuiltinToolHost:
         max_data_file_bytes: int = 20 * 1024 * 1024,
         fetch_limits: FetchLimits | None = None,
         sandbox_limits: SandboxLimits | None = None,
+        bubblewrap: str = "bwrap",
+        sandbox_python: str | None = None,
         resolve: Resolve = system_resolve,
         address_policy: AddressPolicy = is_public_address,
         enabled: Collection[str] | None = None,
@@ -55,7 +59,9 @@ class BuiltinToolHost:
     ) -> None:
         """`allow_private_network` is the admin switch for the crawler; `resolve` and `address_policy`
         replace DNS and the SSRF policy (tests); `enabled` is the admin allow-list of tool names
-        (None = all); `extra_tools` adds tools of the same shape."""
+        (None = all); `extra_tools` adds tools of the same shape. `bubblewrap` (a name on PATH or a
+        path) and `sandbox_python` (None: the system's python3) make run_python's sandbox, which
+        `start()` checks."""
         limits = fetch_limits or FetchLimits()
         self._network = CrawlerNetwork(
             strict=GuardedFetcher(guard=NetGuard(resolve=resolve, is_allowed=address_policy), limits=limits),
@@ -64,10 +70,11 @@ class BuiltinToolHost:
         )
         self._weather = OpenMeteoClient(geocoding_base_url=geocoding_base_url, weather_base_url=weather_base_url)
         loader = TableLoader(files, max_data_file_bytes)
+        self._sandbox = PythonSandbox(sandbox_limits, bubblewrap, sandbox_python)
         tools: list[BuiltinTool] = [
             FetchPage(self._network, timeout_s=limits.timeout_s + 5),
             FindInPage(self._network, timeout_s=limits.timeout_s + 5),
-            RunPython(sandbox_limits),
+            RunPython(self._sandbox),
             Calculate(),
             QueryData(loader),
             ColumnStats(loader),
@@ -87,6 +94,17 @@ class BuiltinToolHost:
             self._tools[name] = tool
             self._validators[name] = Draft202012Validator(tool.spec.parameters)
         self._output_limit = output_limit_chars
+
+    async def start(self) -> None:
+        """Checks run_python's sandbox once; when it fails the tool stays off (listed as
+        unavailable with the reason, never run unsandboxed) and the operator is told why."""
+        if "run_python" not in self._tools:
+            return
+        reason = await self._sandbox.check()
+        if reason is not None:
+            logger.warning("the code tool run_python is OFF: %s", reason)
+        elif (bubblewrap := self._sandbox.bubblewrap) is not None:
+            logger.info("run_python runs %s in a bubblewrap sandbox (%s)", bubblewrap.python, bubblewrap.executable)
 
     async def specs(self) -> list[ToolSpec]:
         return [tool.spec for tool in self._tools.values()]
@@ -116,6 +134,8 @@ class BuiltinToolHost:
 
     async def call(self, name: str, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
         tool = self._tool(name)
+        if (unavailable := tool.spec.unavailable) is not None:
+            return ToolOutcome(content=f"{name} is unavailable: {unavailable}", is_error=True)
         try:
             self.validate(name, arguments)
         except InvalidInput as exc:

@@ -1,4 +1,4 @@
-"""Code tools: run a Python script in a sandboxed child process; evaluate arithmetic safely."""
+"""Code tools: run a Python script in a bubblewrap sandbox; evaluate arithmetic safely."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from dataclasses import replace
 from typing import Any
 
 from switchboard.adapters.tools.builtin.base import ToolFailure, object_schema
+from switchboard.adapters.tools.builtin.bubblewrap import SandboxUnavailable
 from switchboard.adapters.tools.builtin.calculator import CalculationError, evaluate
-from switchboard.adapters.tools.builtin.sandbox import RunResult, SandboxLimits, run_python
+from switchboard.adapters.tools.builtin.sandbox import PythonSandbox, RunResult
 from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
 
 MAX_CODE_CHARS = 100_000
@@ -43,15 +44,18 @@ def render_run(result: RunResult, timeout_s: float) -> str:
 
 
 class RunPython:
-    def __init__(self, limits: SandboxLimits | None = None) -> None:
-        self._limits = limits or SandboxLimits()
-        max_timeout = self._limits.timeout_s
-        self.spec = ToolSpec(
+    """Off (listed with the reason, never run) while its sandbox is off; see sandbox.PythonSandbox."""
+
+    def __init__(self, sandbox: PythonSandbox) -> None:
+        self._sandbox = sandbox
+        limits = sandbox.limits
+        max_timeout = limits.timeout_s
+        self._spec = ToolSpec(
             name="run_python",
             description=(
-                "Run a Python 3 script in a sandbox and return its exit code, stdout and stderr. "
-                "Standard library only; do not rely on network access. A scratch directory is the working "
-                f"directory, at most {max_timeout:g}s and {self._limits.memory_bytes // 2**20} MB. "
+                "Run a Python 3 script in an isolated sandbox and return its exit code, stdout and stderr. "
+                "Standard library only; no network, no files but its own. A scratch directory is the working "
+                f"directory, at most {max_timeout:g}s and {limits.memory_bytes // 2**20} MB. "
                 "Print what you want to see."
             ),
             parameters=object_schema(
@@ -71,10 +75,17 @@ class RunPython:
             timeout_s=max_timeout + 5,
         )
 
+    @property
+    def spec(self) -> ToolSpec:
+        return replace(self._spec, unavailable=self._sandbox.unavailable)
+
     async def run(self, arguments: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
-        timeout_s = min(float(arguments.get("timeout_seconds", self._limits.timeout_s)), self._limits.timeout_s)
-        limits = replace(self._limits, timeout_s=timeout_s)
-        result = await run_python(arguments["code"], limits)
+        limit = self._sandbox.limits.timeout_s
+        timeout_s = min(float(arguments.get("timeout_seconds", limit)), limit)
+        try:
+            result = await self._sandbox.run(arguments["code"], timeout_s)
+        except SandboxUnavailable as exc:
+            raise ToolFailure(f"the code sandbox is off: {exc}") from exc
         data = {
             "exit_code": result.exit_code,
             "timed_out": result.timed_out,
