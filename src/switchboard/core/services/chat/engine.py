@@ -92,7 +92,7 @@ class ChatEngine:
             settings.tools_enabled and (profile is None or profile.tools_enabled)
         )
         user_tools = user.settings.get("tools") if user else None
-        offered = await self._tools.offered(user_tools if isinstance(user_tools, list) else None) if (
+        offered = await self._tools.offered(user_tools if isinstance(user_tools, list) else None, principal) if (
             tools_enabled) else []
         if profile is not None and profile.allowed_tools is not None:
             offered = [t for t in offered if t.name in profile.allowed_tools or t.category in profile.allowed_tools]

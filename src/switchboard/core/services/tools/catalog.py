@@ -2,7 +2,8 @@
 
 What a user sees is what the model would be offered in that user's chats: the administrator's
 allow-list (ToolPolicy.allowed) and the user's own (`user.settings["tools"]`), both by tool name or
-category. MCP servers come from the config file (Claude-desktop `mcpServers` shape); edits made at
+category; a tool that cannot run for them is listed with the reason why, and refused when run by
+hand. MCP servers come from the config file (Claude-desktop `mcpServers` shape); edits made at
 runtime are saved in the settings table under `mcpServers` (the whole map) and win over the file's
 entries on the next start. A file entry deleted at runtime stays deleted (`mcpServersRemoved`).
 """
@@ -15,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchboard.core.domain.errors import InvalidInput, NotFound
+from switchboard.core.domain.errors import Forbidden, InvalidInput, NotFound
 from switchboard.core.domain.mcp import McpServerConfig, McpServerStatus, validate_server_name
 from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
 from switchboard.core.domain.users import Principal
@@ -41,7 +42,7 @@ class ToolService:
         async with self._uow() as tx:
             user = await tx.users.get(principal.user_id)
         own = user.settings.get("tools") if user else None
-        specs = await self._runner.offered([str(t) for t in own] if isinstance(own, list) else None)
+        specs = await self._runner.listed([str(t) for t in own] if isinstance(own, list) else None, principal)
         if category:
             specs = [s for s in specs if s.category == category]
         return specs
@@ -55,7 +56,9 @@ class ToolService:
     async def execute(self, principal: Principal, name: str, arguments: Any) -> ToolOutcome:
         """Runs one tool with the caller's rights. InvalidInput (naming the field) when the arguments
         do not match the tool's schema; a failing tool is an error outcome, not an exception."""
-        await self.get(principal, name)
+        spec = await self.get(principal, name)
+        if spec.unavailable is not None:
+            raise Forbidden(f"{name} is unavailable: {spec.unavailable}", param="name")
         if self._host is None:
             raise NotFound(f"no tool named '{name}'", param="name")
         if not isinstance(arguments, dict):

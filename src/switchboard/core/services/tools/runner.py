@@ -15,7 +15,8 @@ from switchboard.core.domain.conversations import ToolCall
 from switchboard.core.domain.errors import DomainError
 from switchboard.core.domain.events import ToolCallArgsDelta, ToolCallDelta, ToolCallStarted, ToolResult
 from switchboard.core.domain.ids import new_id
-from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
+from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec, as_seen_by
+from switchboard.core.domain.users import Principal
 from switchboard.core.ports.tools import ToolHost
 
 
@@ -24,6 +25,7 @@ class ToolPolicy:
     max_rounds: int = 8
     allowed: frozenset[str] | None = None  # the administrator's allow-list; None = every tool
     allow_private_network: bool = False
+    code_users: frozenset[str] = frozenset()  # who may run code besides administrators; "*" = everyone
 
 
 class ToolCallAssembler:
@@ -58,7 +60,13 @@ class ToolRunner:
         self._host = host
         self.policy = policy
 
-    async def offered(self, user_allowed: list[str] | None) -> list[ToolSpec]:
+    async def offered(self, user_allowed: list[str] | None, principal: Principal | None = None) -> list[ToolSpec]:
+        """What the model may be offered: the listed tools that can run for this user."""
+        return [s for s in await self.listed(user_allowed, principal) if s.unavailable is None]
+
+    async def listed(self, user_allowed: list[str] | None, principal: Principal | None = None) -> list[ToolSpec]:
+        """The tools the allow-lists let this user see; one that cannot run for them (off on this
+        server, or running code they may not run) says why in `unavailable`."""
         if self._host is None:
             return []
         specs = await self._host.specs()
@@ -66,7 +74,7 @@ class ToolRunner:
             specs = [s for s in specs if s.name in self.policy.allowed or s.category in self.policy.allowed]
         if user_allowed is not None:
             specs = [s for s in specs if s.name in user_allowed or s.category in user_allowed]
-        return specs
+        return [as_seen_by(s, principal, self.policy.code_users) for s in specs]
 
     async def run_all(
         self, calls: list[ToolCall], offered: list[ToolSpec], ctx: ToolContext
