@@ -203,6 +203,7 @@ def build_runtime(settings: Settings) -> Runtime:
         max_rounds=settings.tools.max_rounds,
         allowed=frozenset(settings.tools.allowed) if settings.tools.allowed is not None else None,
         allow_private_network=settings.tools.allow_private_network,
+        code_users=frozenset(settings.tools.code_users),
     ))
     engine = ChatEngine(
         uow, catalog, quotas, tools, files, counter, clock,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 
@@ -99,11 +99,18 @@ class ToolSettings(Section):
     geocoding_base_url: str = "https://geocoding-api.open-meteo.com"
     code_timeout_seconds: float = 10.0  # run_python's wall-clock limit
     code_memory_mb: int = 256  # run_python's address-space limit
+    # who may use run_python besides the administrators: usernames, or "*" for every user
+    code_users: list[str] = Field(default_factory=list)
     # bubblewrap, run_python's sandbox (a name on PATH or a path); without it run_python is off
     code_bwrap_path: str = "bwrap"
     code_python: str | None = None  # the interpreter in the sandbox; None: /usr/bin/python3, else the server's
     mcp_call_timeout_seconds: float = 60.0  # one MCP tool call
     mcp_connect_timeout_seconds: float = 30.0  # one MCP connect attempt (startup waits for the first)
+
+    @field_validator("code_users", mode="before")
+    @classmethod
+    def _everyone(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value  # `code_users: "*"` reads as a list of one
 
 
 class ChatgptProxySettings(Section):

@@ -118,7 +118,7 @@ async def test_a_tool_that_takes_too_long_times_out_as_an_error_result(
 async def test_the_code_tool_is_held_to_its_time_and_memory_limits(
     start_app: StartApp, upstream: ScriptedUpstream
 ) -> None:
-    api = await start_app(code_timeout_seconds=1, code_memory_mb=128)
+    api = await start_app(code_timeout_seconds=1, code_memory_mb=128, code_users=["alice"])
     conversation = await api.conversation("alice")
     loop = orjson.dumps({"code": "while True:\n    pass"}).decode()
     hog = orjson.dumps({"code": "block = bytearray(1024 ** 3)\nprint('allocated')"}).decode()
@@ -205,7 +205,8 @@ async def test_the_non_streaming_endpoint_runs_the_loop_too(start_app: StartApp,
 
 
 async def test_allow_lists_limit_what_the_model_is_offered(start_app: StartApp, upstream: ScriptedUpstream) -> None:
-    api = await start_app(allowed=["code", "fetch_page"])  # the administrator's list: a category and a name
+    # the administrator's list (a category and a name); alice may run code
+    api = await start_app(allowed=["code", "fetch_page"], code_users=["alice"])
     conversation = await api.conversation("alice")
     await stream_turn(api, conversation)
     assert sorted(offered(chat_requests(upstream)[-1])) == ["calculate", "fetch_page", "run_python"]

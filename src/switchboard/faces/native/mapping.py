@@ -46,7 +46,8 @@ TOOL_CATEGORIES = ("crawler", "code", "data", "weather", "mcp")
 
 def tool_out(spec: ToolSpec) -> dict[str, Any]:
     return {"name": spec.name, "description": spec.description, "category": spec.category,
-            "parameters": spec.parameters, "source": spec.source}
+            "parameters": spec.parameters, "source": spec.source,
+            "available": spec.unavailable is None, "unavailable_reason": spec.unavailable}
 
 
 def tools_out(specs: list[ToolSpec]) -> dict[str, Any]:

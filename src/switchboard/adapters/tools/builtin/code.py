@@ -73,6 +73,7 @@ class RunPython:
             category="code",
             # A little longer than the sandbox's own limit, so the sandbox reports the timeout itself.
             timeout_s=max_timeout + 5,
+            runs_code=True,
         )
 
     @property
