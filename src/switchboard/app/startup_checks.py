@@ -33,6 +33,9 @@ def risks(settings: Settings, workers: int = 1) -> list[str]:
         said.append("chatgpt_proxy.allow_anonymous is on: /openai/* answers callers without any credential")
     if settings.tools.allow_private_network:
         said.append("tools.allow_private_network is on: web tools may reach this machine and its private network")
+    if "*" in settings.tools.code_users:
+        said.append('tools.code_users is "*": every user, and the model in every chat with tools, may run code '
+                    "(in the bubblewrap sandbox)")
     if workers > 1 and settings.resolved_database_url.startswith("sqlite"):
         said.append(f"{workers} workers share one SQLite file: accounts, conversations and quotas are shared, "
                     "but writes queue behind each other; use PostgreSQL (database_url) for real concurrency")
