@@ -18,6 +18,7 @@ class Scope(StrEnum):
     CONFIG = "config"
     IM = "im"
     ADMIN = "admin"
+    KEYS = "keys"  # manage API keys (list, create, edit, revoke): a login session has it too
 
 
 ALL_SCOPES = frozenset(Scope)
@@ -89,6 +90,11 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role is Role.ADMIN and Scope.ADMIN in self.scopes
+
+    @property
+    def is_login(self) -> bool:
+        """A password login (JWT), not a key: it may manage keys without a key's bounds."""
+        return self.via == "jwt"
 
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes
