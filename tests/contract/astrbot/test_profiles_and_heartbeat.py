@@ -20,7 +20,9 @@ async def test_admins_manage_profiles_and_default_stays(start_astrbot: Start) ->
                                     json={"system_prompt": "Be brief.", "temperature": None})
     delete_default = await astr.client.delete("/api/admin/profiles/default", headers=admin)
     deleted = await astr.client.delete(f"/api/admin/profiles/{profile['id']}", headers=admin)
-    listed = await astr.client.get("/api/admin/profiles", headers=user)
+    listed = await astr.client.get("/api/admin/profiles", headers=admin)
+    # profiles carry system prompts: a user reads only ids and names, through AstrBot's configs
+    prompts_refused = await astr.client.get("/api/admin/profiles", headers=user)
 
     assert refused.status_code == 403
     assert created.status_code == 201 and profile["temperature"] == 0.1 and profile["is_default"] is False
@@ -29,6 +31,7 @@ async def test_admins_manage_profiles_and_default_stays(start_astrbot: Start) ->
     assert delete_default.status_code == 409
     assert deleted.status_code == 200
     assert [p["id"] for p in listed.json()["data"]] == ["default"]
+    assert prompts_refused.status_code == 403 and "system_prompt" not in prompts_refused.text
 
 
 async def test_heartbeat_comments_while_the_model_is_silent(start_astrbot: Start, upstream: ScriptedUpstream) -> None:

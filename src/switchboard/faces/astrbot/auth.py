@@ -2,7 +2,8 @@
 `Authorization: Bearer <k>` (which may also carry a Switchboard access token).
 
 Missing key: 401 "Missing API key"; unknown, revoked or expired key: 401 "Invalid API key";
-a key without the route's scope: 403 "Insufficient API key scope"."""
+a key without the route's scope: 403 "Insufficient API key scope". Scopes: chat (the SSE and
+WebSocket chat, sessions), config (configs), file (file), im (im/bots, im/message)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import Request
 
-from switchboard.core.domain.errors import Forbidden, Unauthenticated
+from switchboard.core.domain.errors import Unauthenticated
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.credentials import check_scope
 
 MISSING = "Missing API key"
 INVALID = "Invalid API key"
@@ -42,9 +44,7 @@ async def authenticate(accounts: AccountService, raw_key: str | None, scope: Sco
         principal = await accounts.principal_from_token(raw_key)
     except Unauthenticated as exc:
         raise Unauthenticated(INVALID) from exc
-    if not principal.has(scope):
-        raise Forbidden(INSUFFICIENT)
-    return principal
+    return check_scope(principal, scope, INSUFFICIENT)
 
 
 def scoped(services: Services, scope: Scope) -> Callable[[Request], Awaitable[Principal]]:

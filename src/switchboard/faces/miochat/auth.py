@@ -3,7 +3,8 @@
 The token is a Switchboard API key (or access token), or, when the operator configured them, one
 of Mio-Chat's shared codes: the user code logs in as the `code_user` account (made on first use,
 chat and file scopes), the admin code as the `admin_user` administrator. A client logging in with
-its own key gets its `mio-chat-id` linked to that account (platform "miochat")."""
+its own key gets its `mio-chat-id` linked to that account (platform "miochat"). Every route and
+socket of this face is a chat client's: the credential needs the `chat` scope (NEEDS)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from dataclasses import dataclass
 from switchboard.core.domain.errors import Conflict, Forbidden, Unauthenticated
 from switchboard.core.domain.users import Principal, Role, Scope, User, scopes_for_role
 from switchboard.core.services.bundle import Services
-from switchboard.faces._shared.credentials import bearer_token
+from switchboard.faces._shared.credentials import bearer_token, check_scope
 
 PLATFORM = "miochat"
 ID_HEADER = "mio-chat-id"
 TOKEN_HEADER = "mio-chat-token"
 CODE_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
+NEEDS = Scope.CHAT
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,7 @@ class Authenticator:
                 principal = await self._services.accounts.principal_from_token(token.strip())
             except Unauthenticated as exc:
                 raise Unauthenticated("invalid code") from exc
-            if not principal.has(Scope.CHAT):
-                raise Forbidden("this key lacks the 'chat' scope")
+            check_scope(principal, NEEDS)
             try:
                 await self._services.identities.link(principal, PLATFORM, client)
             except Conflict as exc:

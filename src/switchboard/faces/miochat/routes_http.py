@@ -7,10 +7,10 @@ line, and an onebot message answers once the bot has replied, with the reply in 
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from switchboard.core.domain.errors import Unauthenticated
@@ -48,6 +48,9 @@ def http_router(auth: Authenticator, dispatcher: Dispatcher, options: MioOptions
     async def client_of(request: Request) -> MioClient:
         return await auth.principal(request.headers, request.query_params)
 
+    # a dependency, so a credential is refused (401/403) before the body is looked at
+    Client = Annotated[MioClient, Depends(client_of)]
+
     async def collect(frame: RequestFrame, client: MioClient) -> tuple[list[dict[str, Any]], Any]:
         frames: list[dict[str, Any]] = []
 
@@ -72,14 +75,13 @@ def http_router(auth: Authenticator, dispatcher: Dispatcher, options: MioOptions
     @router.post("/api/openai/models")
     @router.post("/api/onebot/del_message")
     @router.post("/api/onebot/forward_msg")
-    async def simple(request: Request, body: HttpFrame) -> Response:
+    async def simple(request: Request, client: Client, body: HttpFrame) -> Response:
         _, protocol, type_ = request.url.path.rsplit("/", 2)
-        frames, _ = await collect(_frame(body, protocol, type_), await client_of(request))
+        frames, _ = await collect(_frame(body, protocol, type_), client)
         return _reply(frames, body.request_id)
 
     @router.post("/api/onebot/message")
-    async def onebot_message(request: Request, body: HttpFrame) -> Response:
-        client = await client_of(request)
+    async def onebot_message(client: Client, body: HttpFrame) -> Response:
         frames, reply = await collect(_frame(body, "onebot", "message"), client)
         response = _reply(frames, body.request_id)
         if reply is not None and isinstance(response, FastJSONResponse):
@@ -89,8 +91,7 @@ def http_router(auth: Authenticator, dispatcher: Dispatcher, options: MioOptions
         return response
 
     @router.post("/api/openai/completions")
-    async def completions(request: Request, body: HttpFrame) -> Response:
-        client = await client_of(request)
+    async def completions(client: Client, body: HttpFrame) -> Response:
         frame = _frame(body, "openai", "completions")
         handler, _ = dispatcher.resolve(frame)
         return EventStream(_ndjson(dispatcher, handler, frame, client), heartbeat=options.stream_heartbeat,

@@ -2,15 +2,17 @@
 
 
 from collections.abc import Mapping
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import PlainTextResponse, Response
 
 from switchboard.core.domain.errors import InvalidInput
+from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces._shared.event_stream import EventStream
-from switchboard.faces.musebot.auth import caller
+from switchboard.faces.musebot.auth import principal_dependency
 from switchboard.faces.musebot.envelope import ok
 from switchboard.faces.musebot.mapping import int_param, record_out, record_query, required, text_param, user_out
 from switchboard.faces.musebot.routes_admin import admin_router
@@ -24,16 +26,17 @@ PLATFORM = "musebot"
 def musebot_router(services: Services, *, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
     router = APIRouter(tags=["musebot"])
     router.include_router(admin_router(services))
+    Chatter = Annotated[Principal, Depends(principal_dependency(services.accounts, Scope.CHAT))]
+    Admin = Annotated[Principal, Depends(principal_dependency(services.accounts, Scope.ADMIN))]
 
     @router.get("/communicate")  # one route per method, so each documented operation has its own id
     @router.post("/communicate")
     @router.api_route("/api/communicate", methods=["GET", "POST"], include_in_schema=False)
-    async def communicate(request: Request) -> Response:
+    async def communicate(principal: Chatter, request: Request) -> Response:
         prompt = request.query_params.get("prompt", "")
         body = await request.body()
         if not prompt.strip() and not body:
             return PlainTextResponse("Missing prompt parameter", status_code=400)
-        principal = await caller(services.accounts, request)
         user_id = required(text_param(request.query_params, "user_id", "userId"), "user_id")
         session = await services.commands.open(principal, PLATFORM, user_id)
         chunks = services.commands.run(session, prompt, body)
@@ -42,14 +45,12 @@ def musebot_router(services: Services, *, cancel_on_disconnect: bool, detacher: 
         return EventStream(raw_text(chunks), heartbeat=0, ping=b"", headers=RAW_TEXT_HEADERS)
 
     @router.post("/user/token/add")
-    async def add_token(request: Request, body: TokenAddBody) -> Response:
-        principal = await caller(services.accounts, request)
+    async def add_token(principal: Admin, body: TokenAddBody) -> Response:
         await services.records.add_tokens(principal, PLATFORM, body.user_id, body.token)
         return ok("success")
 
     @router.get("/user/list")
-    async def list_users(request: Request) -> Response:
-        principal = await caller(services.accounts, request)
+    async def list_users(principal: Chatter, request: Request) -> Response:
         query = request.query_params
         page = int_param(query, "page", default=1) or 1
         size = int_param(query, "page_size", "pageSize", default=10) or 10
@@ -58,8 +59,7 @@ def musebot_router(services: Services, *, cancel_on_disconnect: bool, detacher: 
         return ok({"list": [user_out(u, default) for u in users], "total": total})
 
     @router.post("/user/update/mode")
-    async def update_mode(request: Request) -> Response:
-        principal = await caller(services.accounts, request)
+    async def update_mode(principal: Chatter, request: Request) -> Response:
         fields = await _fields(request)
         user_id = required(text_param(fields, "user_id", "userId"), "user_id")
         mode = required(text_param(fields, "mode"), "mode")
@@ -68,8 +68,7 @@ def musebot_router(services: Services, *, cancel_on_disconnect: bool, detacher: 
         return ok("success")
 
     @router.get("/record/list")
-    async def list_records(request: Request) -> Response:
-        principal = await caller(services.accounts, request)
+    async def list_records(principal: Chatter, request: Request) -> Response:
         records, total = await services.records.records(principal, PLATFORM, record_query(request.query_params))
         return ok({"list": [record_out(r) for r in records], "total": total})
 

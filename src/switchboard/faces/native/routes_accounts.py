@@ -1,4 +1,6 @@
-"""/api/auth, /api/keys and /api/admin/users."""
+"""/api/auth, /api/keys and /api/admin/users.
+
+Scopes: /api/auth/me and /logout any credential; /api/keys* `keys`; /api/admin/users* `admin`."""
 
 
 from typing import Annotated
@@ -6,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from switchboard.core.domain.users import Principal, Role
+from switchboard.core.domain.users import Principal, Role, Scope
 from switchboard.core.services.accounts.keys import KeyChange, KeyOptions
 from switchboard.core.services.admin.users import UserChange
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.credentials import SIGNED_IN
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
 from switchboard.faces.native.mapping import admin_user_out, key_out, user_out
@@ -18,7 +21,9 @@ from switchboard.faces.native.schemas import KeyBody, KeyPatchBody, LoginBody, R
 
 def accounts_router(services: Services) -> APIRouter:
     router = APIRouter()
-    Caller = Annotated[Principal, Depends(principal_dependency(services))]
+    Caller = Annotated[Principal, Depends(principal_dependency(services, SIGNED_IN))]
+    KeyManager = Annotated[Principal, Depends(principal_dependency(services, Scope.KEYS))]
+    Admin = Annotated[Principal, Depends(principal_dependency(services, Scope.ADMIN))]
 
     @router.post("/api/auth/register", tags=["auth"])
     async def register(body: RegisterBody) -> Response:
@@ -44,11 +49,11 @@ def accounts_router(services: Services) -> APIRouter:
         return ok(user_out(await services.accounts.me(principal)))
 
     @router.get("/api/keys", tags=["keys"])
-    async def list_keys(principal: Caller) -> Response:
+    async def list_keys(principal: KeyManager) -> Response:
         return ok([key_out(k) for k in await services.keys.list(principal)])
 
     @router.post("/api/keys", tags=["keys"])
-    async def create_key(principal: Caller, body: KeyBody) -> Response:
+    async def create_key(principal: KeyManager, body: KeyBody) -> Response:
         options = KeyOptions(
             name=body.name, scopes=frozenset(body.scopes), expires_days=body.expires_days,
             allowed_models=tuple(body.allowed_models), rpm_limit=body.rpm_limit, tpm_limit=body.tpm_limit,
@@ -58,7 +63,7 @@ def accounts_router(services: Services) -> APIRouter:
         return ok(key_out(issued.key, issued.secret), "the key is shown only once: store it now", status=201)
 
     @router.patch("/api/keys/{key_id}", tags=["keys"])
-    async def change_key(principal: Caller, key_id: str, body: KeyPatchBody) -> Response:
+    async def change_key(principal: KeyManager, key_id: str, body: KeyPatchBody) -> Response:
         change = KeyChange(
             given=frozenset(body.model_fields_set), name=body.name, allowed_models=tuple(body.allowed_models),
             rpm_limit=body.rpm_limit, tpm_limit=body.tpm_limit, token_quota=body.token_quota,
@@ -66,12 +71,12 @@ def accounts_router(services: Services) -> APIRouter:
         return ok(key_out(await services.keys.change(principal, key_id, change)), "key changed")
 
     @router.delete("/api/keys/{key_id}", tags=["keys"])
-    async def revoke_key(principal: Caller, key_id: str) -> Response:
+    async def revoke_key(principal: KeyManager, key_id: str) -> Response:
         return ok(key_out(await services.keys.revoke(principal, key_id)), "key revoked")
 
     @router.get("/api/admin/users", tags=["admin"])
     async def list_users(
-        principal: Caller, page: Annotated[int, Query(ge=1)] = 1,
+        principal: Admin, page: Annotated[int, Query(ge=1)] = 1,
         page_size: Annotated[int, Query(ge=1, le=100)] = 20, q: str | None = None,
     ) -> Response:
         rows, total = await services.admin.list_users(principal, page, page_size, q)
@@ -79,11 +84,11 @@ def accounts_router(services: Services) -> APIRouter:
         return ok({"items": items, "total": total, "page": page, "page_size": page_size})
 
     @router.get("/api/admin/users/{user_id}", tags=["admin"])
-    async def get_user(principal: Caller, user_id: int) -> Response:
+    async def get_user(principal: Admin, user_id: int) -> Response:
         return ok(admin_user_out(*await services.admin.get_user(principal, user_id)))
 
     @router.patch("/api/admin/users/{user_id}", tags=["admin"])
-    async def change_user(principal: Caller, user_id: int, body: UserPatchBody) -> Response:
+    async def change_user(principal: Admin, user_id: int, body: UserPatchBody) -> Response:
         change = UserChange(
             is_active=body.is_active, role=Role(body.role) if body.role else None,
             token_allowance=body.token_allowance, unlimited=body.unlimited, add_tokens=body.add_tokens,

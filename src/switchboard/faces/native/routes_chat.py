@@ -1,4 +1,4 @@
-"""/api/conversations and /api/messages (both with and without the trailing slash)."""
+"""/api/conversations and /api/messages (both with and without the trailing slash); scope `chat`."""
 
 
 from typing import Annotated
@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from switchboard.core.domain import events as ev
 from switchboard.core.domain.chat import ChatRequest
-from switchboard.core.domain.users import Principal
+from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces._shared.event_stream import EventStream
@@ -30,7 +30,7 @@ PageSize = Annotated[int, Query(ge=1, le=100)]
 
 def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
     router = APIRouter()
-    Caller = Annotated[Principal, Depends(principal_dependency(services))]
+    Caller = Annotated[Principal, Depends(principal_dependency(services, Scope.CHAT))]
     conversations = services.conversations
 
     @router.get("/api/conversations", tags=["conversations"])

@@ -1,5 +1,6 @@
 """/api/admin/profiles: the named chat profiles (model, persona, temperature, tools) AstrBot clients
-pick with `config_id`. Reading is open to any signed-in caller; changes need an administrator."""
+pick with `config_id`. Administrators only (scope `admin`), reading too: profiles hold system
+prompts. AstrBot clients list them by id and name only, at /api/v1/configs."""
 
 
 from typing import Annotated, Any
@@ -9,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from switchboard.core.domain.platforms import Profile
-from switchboard.core.domain.users import Principal
+from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.conversations.profiles import ProfileDraft
 from switchboard.faces.native.auth import principal_dependency
@@ -46,7 +47,7 @@ def profile_out(profile: Profile) -> dict[str, Any]:
 
 def profiles_router(services: Services) -> APIRouter:
     router = APIRouter()
-    Caller = Annotated[Principal, Depends(principal_dependency(services))]
+    Caller = Annotated[Principal, Depends(principal_dependency(services, Scope.ADMIN))]
     profiles = services.profiles
 
     @router.get("/api/admin/profiles", tags=["admin"])

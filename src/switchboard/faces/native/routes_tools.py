@@ -1,4 +1,4 @@
-"""/api/tools (seed 004) and the administrator's MCP servers under /api/admin/mcp."""
+"""/api/tools (seed 004; scope `chat`) and the administrator's MCP servers under /api/admin/mcp (`admin`)."""
 
 
 from typing import Annotated, Any
@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.mcp import McpServerStatus
-from switchboard.core.domain.users import Principal
+from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import failure, ok
@@ -18,7 +18,8 @@ from switchboard.faces.native.schemas import McpServerBody
 
 def tools_router(services: Services) -> APIRouter:
     router = APIRouter()
-    Caller = Annotated[Principal, Depends(principal_dependency(services))]
+    Caller = Annotated[Principal, Depends(principal_dependency(services, Scope.CHAT))]
+    Admin = Annotated[Principal, Depends(principal_dependency(services, Scope.ADMIN))]
     tools, mcp = services.tool_service, services.mcp
 
     @router.get("/api/tools", tags=["tools"])
@@ -45,29 +46,29 @@ def tools_router(services: Services) -> APIRouter:
         return [mcp_status_out(s, specs) for s in statuses]
 
     @router.get("/api/admin/mcp", tags=["admin"])
-    async def list_mcp_servers(principal: Caller) -> Response:
+    async def list_mcp_servers(principal: Admin) -> Response:
         return ok(await status_out(await mcp.statuses(principal)))
 
     @router.put("/api/admin/mcp/{name}", tags=["admin"])
-    async def upsert_mcp_server(principal: Caller, name: str, body: McpServerBody) -> Response:
+    async def upsert_mcp_server(principal: Admin, name: str, body: McpServerBody) -> Response:
         entry = body.model_dump(exclude_none=True)
         status = await mcp.upsert(principal, name, entry)
         return ok((await status_out([status]))[0], "MCP server saved")
 
     @router.post("/api/admin/mcp/reconnect", tags=["admin"])
-    async def reconnect_mcp_servers(principal: Caller) -> Response:
+    async def reconnect_mcp_servers(principal: Admin) -> Response:
         return ok(await status_out(await mcp.reconnect_all(principal)), "MCP servers reconnected")
 
     @router.post("/api/admin/mcp/{name}/disable", tags=["admin"])
-    async def disable_mcp_server(principal: Caller, name: str) -> Response:
+    async def disable_mcp_server(principal: Admin, name: str) -> Response:
         return ok((await status_out([await mcp.set_disabled(principal, name, True)]))[0])
 
     @router.post("/api/admin/mcp/{name}/enable", tags=["admin"])
-    async def enable_mcp_server(principal: Caller, name: str) -> Response:
+    async def enable_mcp_server(principal: Admin, name: str) -> Response:
         return ok((await status_out([await mcp.set_disabled(principal, name, False)]))[0])
 
     @router.delete("/api/admin/mcp/{name}", tags=["admin"])
-    async def delete_mcp_server(principal: Caller, name: str) -> Response:
+    async def delete_mcp_server(principal: Admin, name: str) -> Response:
         await mcp.remove(principal, name)
         return ok(message="MCP server deleted")
 

@@ -1,5 +1,6 @@
 """/api/usage (your own) and /api/admin/usage (anyone's, or everyone's): the usage ledger summed
-by API key, model, UTC day, user or source over the last `days` days."""
+by API key, model, UTC day, user or source over the last `days` days. Your own: any credential;
+anyone's: `admin`."""
 
 from datetime import timedelta
 from typing import Annotated
@@ -8,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
 from switchboard.core.domain.quotas import UsageGroup
-from switchboard.core.domain.users import Principal
+from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.credentials import SIGNED_IN
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
 from switchboard.faces.native.mapping import usage_out
@@ -20,7 +22,8 @@ By = Annotated[UsageGroup, Query(description="key, model, day, user or source")]
 
 def usage_router(services: Services) -> APIRouter:
     router = APIRouter(tags=["usage"])
-    Caller = Annotated[Principal, Depends(principal_dependency(services))]
+    Caller = Annotated[Principal, Depends(principal_dependency(services, SIGNED_IN))]
+    Admin = Annotated[Principal, Depends(principal_dependency(services, Scope.ADMIN))]
 
     @router.get("/api/usage")
     async def my_usage(principal: Caller, by: By = "model", days: Days = 30) -> Response:
@@ -28,7 +31,7 @@ def usage_router(services: Services) -> APIRouter:
         return ok(usage_out(await services.quotas.usage(principal, by, since, principal.user_id)))
 
     @router.get("/api/admin/usage")
-    async def users_usage(principal: Caller, by: By = "user", days: Days = 30,
+    async def users_usage(principal: Admin, by: By = "user", days: Days = 30,
                           user_id: Annotated[int | None, Query(ge=1)] = None) -> Response:
         since = services.clock.now() - timedelta(days=days)
         return ok(usage_out(await services.quotas.usage(principal, by, since, user_id)))

@@ -2,6 +2,7 @@
 
 Served as a plain ASGI face (faces/_shared/plain_asgi): this is the gateway's hot path. Each
 handler: credentials -> parse and check the body -> one gateway call -> the provider's bytes.
+Every route needs the `chat` scope (NEEDS), checked with the other faces' routes in one place.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from switchboard.core.domain.errors import InvalidInput
-from switchboard.core.domain.users import Principal
+from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.ports.gateway import Multipart, UploadedFile
 from switchboard.core.services.admin.models import ModelService
 from switchboard.core.services.gateway import relay as gw
 from switchboard.core.services.gateway.relay import Answer, GatewayService
+from switchboard.faces._shared.credentials import check_scope
 from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces._shared.plain_asgi import ClientGone, Handler, PlainFace, PlainRequest, PlainRoute
 from switchboard.faces.openai import schemas as s
@@ -29,11 +31,12 @@ from switchboard.faces.openai.stream import openai_sse
 PREFIXES = ("/v1",)
 _MODELS = "/v1/models/"
 _TAGS = ("openai",)
+NEEDS = Scope.CHAT  # models, chat, embeddings, images and audio are all calls of a model
 
 
 def openai_face(gateway: GatewayService, models: ModelService, *, heartbeat: float) -> PlainFace:
     async def caller(request: PlainRequest) -> Principal:
-        return await gateway.authenticate(credential(request))
+        return check_scope(await gateway.authenticate(credential(request)), NEEDS)
 
     def answer(result: Answer) -> ASGIApp:
         if result.stream is not None:

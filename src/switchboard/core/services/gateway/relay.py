@@ -3,7 +3,7 @@
     principal = await gateway.authenticate(token)            # cached a few seconds: the hot path
     answer = await gateway.call(principal, CHAT, body, raw)  # body parsed by the face, raw as sent
 
-Rules, in order: the credential needs the `chat` scope; a key's allowed models, then its requests-
+Rules, in order (the face has checked the `chat` scope its routes declare): a key's allowed models, then its requests-
 and tokens-per-minute limits; the user's quota is held (limited users: one atomic conditional
 UPDATE for a block of their allowance, a quota lease, from which many calls' holds are cut in
 memory (quotas.leases); unlimited users are metered without one); providers are tried in the router's order, the
@@ -31,7 +31,7 @@ from switchboard.core.domain.errors import (
     UpstreamTimeout,
 )
 from switchboard.core.domain.quotas import UsageEntry
-from switchboard.core.domain.users import Principal, Scope
+from switchboard.core.domain.users import Principal
 from switchboard.core.ports.gateway import Multipart, ProviderRouter, RateLimiter, RelayProvider, RelayReply
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
@@ -119,8 +119,6 @@ class GatewayService:
 
     async def call(self, principal: Principal, endpoint: Endpoint, body: dict[str, Any],
                    raw: bytes | Multipart) -> Answer:
-        if not principal.has(Scope.CHAT):
-            raise Forbidden("this API key lacks the 'chat' scope")
         model = body.get("model")
         if not isinstance(model, str) or not model:
             raise InvalidInput("you must provide a model parameter", param="model")
