@@ -117,6 +117,13 @@ class InMemoryApiKeyRepo(_Repo):
         if key_id in self.s.keys:
             self.j.put(self.s.keys, key_id, replace(self.s.keys[key_id], last_used_at=at))
 
+    async def take_quota(self, key_id: str, tokens: int) -> bool:
+        key = self.s.keys.get(key_id)
+        if key is None or key.tokens_left is None or key.tokens_left < tokens:
+            return False
+        self.j.put(self.s.keys, key_id, replace(key, tokens_used=key.tokens_used + tokens))
+        return True
+
 
 class InMemoryRevokedTokenRepo(_Repo):
     async def revoke(self, token_id: str, expires_at: datetime) -> None:

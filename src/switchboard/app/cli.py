@@ -153,7 +153,7 @@ async def _offline(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 scopes = frozenset(Scope(s.strip()) for s in args.scopes.split(",") if s.strip())
             except ValueError as exc:
-                print(f"error: unknown scope ({exc}); use chat,file,config,im,admin", file=sys.stderr)
+                print(f"error: unknown scope ({exc}); use chat,file,config,im,admin,keys", file=sys.stderr)
                 return 2
             issued = await services.keys.issue(user.id, KeyOptions(
                 name=args.name, scopes=scopes, expires_days=args.expires_days, token_quota=args.token_quota))

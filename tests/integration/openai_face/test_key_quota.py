@@ -45,7 +45,9 @@ async def test_a_changed_quota_applies_at_once(start_gateway: Start, upstream: S
     gw = await start_gateway(auth_cache_seconds=30)  # a change must not wait for the cache
     secret = await gw.new_key()
     upstream.push(Reply(text="ok", usage=(40, 10)), Reply(text="ok", usage=(40, 10)))
-    owner = await gw.runtime.services.accounts.principal_from_token(gw.key)
+    accounts = gw.runtime.services.accounts
+    access, _ = await accounts.login("alice", "password1")  # limits are changed from a login session
+    owner = await accounts.principal_from_token(access.token)
     async with gw.client(secret) as client:
         await client.chat.completions.create(model=MODEL, messages=ASK)
         await gw.runtime.services.gateway.flush()

@@ -180,6 +180,13 @@ class SqlApiKeyRepo:
     async def touch(self, key_id: str, at: datetime) -> None:
         await self._connection.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=at))
 
+    async def take_quota(self, key_id: str, tokens: int) -> bool:
+        quota, used = api_keys.c.token_quota, api_keys.c.tokens_used
+        statement = update(api_keys).where(
+            api_keys.c.id == key_id, quota.is_not(None), quota - used >= tokens,
+        ).values(tokens_used=used + tokens)
+        return bool((await self._connection.execute(statement)).rowcount == 1)
+
     async def _one(self, statement: Any) -> ApiKey | None:
         row = (await self._connection.execute(statement)).mappings().first()
         return _key_from_row(row) if row else None
