@@ -118,7 +118,8 @@ class CommandService:
         """The session of a platform user; Forbidden when a plain key speaks for someone else."""
         user, identity = await self._d.identities.act_as(caller, platform, external_id)
         acting = Principal(
-            user.id, user.username, user.role, caller.scopes & {Scope.CHAT, Scope.FILE} or frozenset({Scope.CHAT}),
+            # never more than the caller's own scopes (its route asked for chat)
+            user.id, user.username, user.role, caller.scopes & {Scope.CHAT, Scope.FILE},
             via="platform", key_id=caller.key_id, allowed_models=caller.allowed_models,
             key_tokens_left=caller.key_tokens_left,  # the bot's key pays for its users' calls
         )
