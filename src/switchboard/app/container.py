@@ -17,8 +17,8 @@ from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
 from switchboard.adapters.push.memory import InMemoryPushBus
 from switchboard.adapters.push.redis_bus import RedisPushBus
-from switchboard.adapters.ratelimit.memory import InMemoryRateLimiter
-from switchboard.adapters.ratelimit.redis import RedisRateLimiter
+from switchboard.adapters.ratelimit.memory import InMemoryAttemptCounter, InMemoryRateLimiter
+from switchboard.adapters.ratelimit.redis import RedisAttemptCounter, RedisRateLimiter
 from switchboard.adapters.security.clock import SystemClock
 from switchboard.adapters.storage.migrate import upgrade_database
 from switchboard.adapters.storage.uow import SqlUnitOfWork
@@ -33,6 +33,7 @@ from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.users import Role
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
+from switchboard.core.services.accounts.throttle import LoginThrottle, ThrottlePolicy
 from switchboard.core.services.admin import runtime_config as rc
 from switchboard.core.services.admin.models import ModelService
 from switchboard.core.services.bundle import Services
@@ -92,6 +93,8 @@ class Runtime:
         if self.builtin_tools is not None:
             await self.builtin_tools.close()
         await self.catalog.close()
+        if self.services.accounts.throttle is not None:
+            await self.services.accounts.throttle.close()
         await self.uow.close()
 
     async def _ensure_admin(self) -> None:
@@ -163,6 +166,13 @@ def build_gateway(settings: Settings, catalog: ProviderCatalog, accounts: Accoun
                                         lease_idle_seconds=g.lease_idle_seconds))
 
 
+def build_throttle(settings: Settings) -> LoginThrottle:
+    limits = settings.limits
+    counter = RedisAttemptCounter(settings.redis_url) if settings.redis_url else InMemoryAttemptCounter()
+    return LoginThrottle(counter, ThrottlePolicy(
+        limits.login_window_seconds, limits.login_failures_per_account, limits.login_failures_per_address))
+
+
 def build_media(settings: Settings, catalog: ProviderCatalog, files: FileService, quotas: QuotaService,
                 uow: SqlUnitOfWork, counter: HeuristicTokenCounter, clock: SystemClock) -> MediaService:
     return MediaService(catalog, files, quotas, uow, counter, clock, MediaDefaults(**settings.media.model_dump()))
@@ -193,6 +203,7 @@ def attach_commands(services: Services, settings: Settings, counter: HeuristicTo
 def build_runtime(settings: Settings) -> Runtime:
     wiring = build_account_services(settings)
     clock, uow, accounts = wiring.clock, wiring.uow, wiring.accounts
+    accounts.throttle = build_throttle(settings)  # the server's logins only (the command line has none)
     counter = HeuristicTokenCounter()
     catalog = build_catalog(settings)
     quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion))
@@ -208,7 +219,7 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = ChatEngine(
         uow, catalog, quotas, tools, files, counter, clock,
         EngineSettings(settings.streaming.flush_seconds, settings.limits.history_messages,
-                       settings.limits.max_message_chars),
+                       settings.limits.max_message_chars, settings.tools.allow_private_network),
     )
     push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
     services = Services(

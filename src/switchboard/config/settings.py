@@ -63,6 +63,14 @@ class LimitSettings(Section):
     max_upload_bytes: int = 20 * 1024 * 1024
     max_message_chars: int = 200_000
     history_messages: int = 100
+    # failed password logins (and Mio-Chat code guesses, taken names at registration) before 429,
+    # per account name and per client address, in a window opened by the first failure
+    login_failures_per_account: int = Field(default=5, ge=0)
+    login_failures_per_address: int = Field(default=20, ge=0)
+    login_window_seconds: float = Field(default=900.0, gt=0)
+    ws_idle_seconds: float = Field(default=300.0, gt=0)  # a WebSocket silent this long is closed
+    ws_turns_per_socket: int = Field(default=4, ge=1)  # answers one WebSocket may have running at once
+    ws_turns_per_user: int = Field(default=8, ge=1)  # ... and all sockets of one user together
 
 
 class MediaSettings(Section):

@@ -38,7 +38,8 @@ def fast_app(settings: Settings) -> FastAPI:
     runtime = build_runtime(settings)
     issuer = JwtTokenIssuer(signing_secret(settings.data_dir), timedelta(minutes=settings.jwt_ttl_minutes))
     services = runtime.services
-    services.accounts = AccountService(runtime.uow, FAST_HASHER, issuer, services.clock, services.accounts.policy)
+    services.accounts = AccountService(runtime.uow, FAST_HASHER, issuer, services.clock, services.accounts.policy,
+                                       throttle=services.accounts.throttle)
     return create_app(settings, runtime)
 
 

@@ -1,4 +1,5 @@
-"""Per-key requests- and tokens-per-minute limits for one worker: fixed one-minute windows."""
+"""Rate limits for one worker: per-key requests and tokens per minute (fixed one-minute windows),
+and failure counters for the login throttle."""
 
 from __future__ import annotations
 
@@ -36,3 +37,28 @@ class InMemoryRateLimiter:
                 self._windows = {k: w for k, w in self._windows.items() if w[0] == start}
             window = self._windows[key] = [start, 0, 0]
         return window
+
+
+class InMemoryAttemptCounter:
+    """core.ports.system.AttemptCounter for one worker (the login throttle without Redis)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[float, int]] = {}  # key -> (window end, count)
+
+    async def add(self, key: str, amount: int, window_seconds: float) -> tuple[int, float]:
+        now = self._clock()
+        end, count = self._windows.get(key, (0.0, 0))
+        if end <= now:
+            if len(self._windows) >= _PRUNE_AT:  # a spray of names must not grow memory without end
+                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+            end, count = now + window_seconds, 0
+        count = max(count + amount, 0)
+        self._windows[key] = (end, count)
+        return count, end - now
+
+    async def clear(self, key: str) -> None:
+        self._windows.pop(key, None)
+
+    async def close(self) -> None:
+        self._windows.clear()

@@ -1,4 +1,4 @@
-"""Per-key requests- and tokens-per-minute limits shared by every worker, in Redis.
+"""Per-key requests- and tokens-per-minute limits, and login failure counters, shared by every worker, in Redis.
 
 Fixed one-minute windows: `<prefix><key>:<minute>:r` counts requests and `...:t` tokens. The check
 and the count are one Lua script, so two workers can never both take the last request of a minute.
@@ -54,3 +54,32 @@ class RedisRateLimiter:
 
     def _base(self, key: str, now: float) -> str:
         return f"{self._prefix}{key}:{int(now // _WINDOW)}"
+
+
+# KEYS: the attempt counter; ARGV: amount, window in milliseconds. The first attempt opens the window.
+_ADD_ATTEMPTS = """
+local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+if count < 0 then redis.call('SET', KEYS[1], 0, 'KEEPTTL'); count = 0 end
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return {count, redis.call('PTTL', KEYS[1])}
+"""
+
+
+class RedisAttemptCounter:
+    """core.ports.system.AttemptCounter shared by every worker: one counter per key that expires
+    with its window (the count and the expiry in one script, so workers never lose an attempt)."""
+
+    def __init__(self, url: str, *, prefix: str = "switchboard:attempts:") -> None:
+        self._redis: Redis = Redis.from_url(url)
+        self._prefix = prefix
+        self._add = self._redis.register_script(_ADD_ATTEMPTS)
+
+    async def add(self, key: str, amount: int, window_seconds: float) -> tuple[int, float]:
+        count, ttl = await self._add(keys=[self._prefix + key], args=[amount, max(1, int(window_seconds * 1000))])
+        return int(count), max(int(ttl), 0) / 1000
+
+    async def clear(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
+
+    async def close(self) -> None:
+        await self._redis.aclose()

@@ -37,3 +37,17 @@ class TokenIssuer(Protocol):
     def read(self, token: str) -> AccessToken:
         """Raises Unauthenticated when the token is malformed, forged or expired."""
         ...
+
+
+class AttemptCounter(Protocol):
+    """Counts attempts (at a password, a code ...) per key in a window that opens with the first
+    one and then expires, so a limit built on it never locks anybody out for longer than a window."""
+
+    async def add(self, key: str, amount: int, window_seconds: float) -> tuple[int, float]:
+        """Adds `amount` (negative to take back) and returns (the count in the key's window, seconds
+        until that window ends); the first attempt opens a window of `window_seconds`."""
+        ...
+
+    async def clear(self, key: str) -> None: ...
+
+    async def close(self) -> None: ...

@@ -58,12 +58,18 @@ class Authenticator:
         self._codes = codes
         self._creating = asyncio.Lock()
 
-    async def login(self, client_id: str | int | None, token: str | None) -> MioClient:
+    async def login(self, client_id: str | int | None, token: str | None, *, address: str | None = None
+                    ) -> MioClient:
+        """`address`: the client's, for the throttle of wrong codes (when codes are configured,
+        each login counts against it until it succeeds, as a password login does)."""
         client = str(client_id).strip() if client_id is not None else ""
         if not client or len(client) > 200:
             raise Unauthenticated("missing mio-chat-id")
         if not token:
             raise Unauthenticated("invalid code")
+        throttle = self._services.accounts.throttle if self._codes.user_code or self._codes.admin_code else None
+        if throttle is not None:
+            await throttle.attempt(None, address)
         principal = await self._from_code(token.strip())
         if principal is None:
             try:
@@ -75,15 +81,18 @@ class Authenticator:
                 await self._services.identities.link(principal, PLATFORM, client)
             except Conflict as exc:
                 raise Forbidden("this mio-chat-id belongs to another account") from exc
+        if throttle is not None:
+            await throttle.succeeded(None, address)
         return MioClient(client, principal)
 
-    async def principal(self, headers: Mapping[str, str], query: Mapping[str, str]) -> MioClient:
+    async def principal(self, headers: Mapping[str, str], query: Mapping[str, str], address: str | None = None
+                        ) -> MioClient:
         """For HTTP routes: the mio-chat headers, or a bearer key alone (the client id is then the user's)."""
         client_id, token = credentials(headers, query)
         if client_id is None and token:
             probe = await self._services.accounts.principal_from_token(token)
             client_id = f"user-{probe.user_id}"
-        return await self.login(client_id, token)
+        return await self.login(client_id, token, address=address)
 
     async def _from_code(self, token: str) -> Principal | None:
         codes = self._codes

@@ -11,13 +11,15 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
 from starlette.responses import Response
 
 from switchboard.core.domain.errors import Unauthenticated
+from switchboard.faces._shared.client import client_address
 from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces._shared.responses import FastJSONResponse
 from switchboard.faces.miochat.auth import Authenticator, MioClient
-from switchboard.faces.miochat.dispatch import Dispatcher
+from switchboard.faces.miochat.dispatch import Dispatcher, describe
 from switchboard.faces.miochat.envelope import failure
 from switchboard.faces.miochat.options import MioOptions
 from switchboard.faces.miochat.schemas import HttpFrame, LoginData, RequestFrame
@@ -46,7 +48,7 @@ def http_router(auth: Authenticator, dispatcher: Dispatcher, options: MioOptions
     router = APIRouter(tags=["miochat"])
 
     async def client_of(request: Request) -> MioClient:
-        return await auth.principal(request.headers, request.query_params)
+        return await auth.principal(request.headers, request.query_params, client_address(request))
 
     # a dependency, so a credential is refused (401/403) before the body is looked at
     Client = Annotated[MioClient, Depends(client_of)]
@@ -62,10 +64,13 @@ def http_router(auth: Authenticator, dispatcher: Dispatcher, options: MioOptions
         return frames, result
 
     @router.post("/api/system/login")
-    async def login(body: HttpFrame) -> Response:
-        data = LoginData.model_validate(body.data if isinstance(body.data, dict) else {})
+    async def login(request: Request, body: HttpFrame) -> Response:
         try:
-            client = await auth.login(data.client_id, data.token)
+            data = LoginData.model_validate(body.data if isinstance(body.data, dict) else {})
+        except ValidationError as exc:
+            return FastJSONResponse(failure(body.request_id, describe(exc)), status_code=422)
+        try:
+            client = await auth.login(data.client_id, data.token, address=client_address(request))
         except Unauthenticated as exc:
             return FastJSONResponse(failure(body.request_id, exc.message), status_code=401)
         frames, _ = await collect(_frame(body, "system", "login"), client)

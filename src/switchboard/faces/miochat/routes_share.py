@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 from switchboard.core.domain.errors import NotFound
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.conversations.shares import SharedView, ShareService
+from switchboard.faces._shared.client import client_address
 from switchboard.faces._shared.responses import FastJSONResponse
 from switchboard.faces.miochat.auth import PLATFORM, Authenticator, MioClient
 from switchboard.faces.miochat.envelope import success
@@ -33,7 +34,7 @@ def share_router(services: Services, shares: ShareService, auth: Authenticator, 
     router = APIRouter(tags=["miochat"])
 
     async def client_of(request: Request) -> MioClient:
-        return await auth.principal(request.headers, request.query_params)
+        return await auth.principal(request.headers, request.query_params, client_address(request))
 
     Caller = Annotated[MioClient, Depends(client_of)]
 

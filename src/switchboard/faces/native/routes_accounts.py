@@ -5,13 +5,15 @@ Scopes: /api/auth/me and /logout any credential; /api/keys* `keys`; /api/admin/u
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from starlette.responses import Response
 
 from switchboard.core.domain.users import Principal, Role, Scope
 from switchboard.core.services.accounts.keys import KeyChange, KeyOptions
 from switchboard.core.services.admin.users import UserChange
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.bounds import PageNumber, RowId
+from switchboard.faces._shared.client import client_address
 from switchboard.faces._shared.credentials import SIGNED_IN
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
@@ -26,13 +28,14 @@ def accounts_router(services: Services) -> APIRouter:
     Admin = Annotated[Principal, Depends(principal_dependency(services, Scope.ADMIN))]
 
     @router.post("/api/auth/register", tags=["auth"])
-    async def register(body: RegisterBody) -> Response:
-        user = await services.accounts.register(body.username, body.password, body.email)
+    async def register(request: Request, body: RegisterBody) -> Response:
+        client = client_address(request)
+        user = await services.accounts.register(body.username, body.password, body.email, client=client)
         return ok({"id": user.id, "username": user.username}, "注册成功", status=201)
 
     @router.post("/api/auth/login", tags=["auth"])
-    async def login(body: LoginBody) -> Response:
-        token, user = await services.accounts.login(body.username, body.password)
+    async def login(request: Request, body: LoginBody) -> Response:
+        token, user = await services.accounts.login(body.username, body.password, client=client_address(request))
         data = {
             "access_token": token.token, "token_type": "bearer", "expires_at": token.expires_at.isoformat(),
             "user": {"id": user.id, "username": user.username, "role": user.role.value},
@@ -76,7 +79,7 @@ def accounts_router(services: Services) -> APIRouter:
 
     @router.get("/api/admin/users", tags=["admin"])
     async def list_users(
-        principal: Admin, page: Annotated[int, Query(ge=1)] = 1,
+        principal: Admin, page: Annotated[PageNumber, Query()] = 1,
         page_size: Annotated[int, Query(ge=1, le=100)] = 20, q: str | None = None,
     ) -> Response:
         rows, total = await services.admin.list_users(principal, page, page_size, q)
@@ -84,11 +87,11 @@ def accounts_router(services: Services) -> APIRouter:
         return ok({"items": items, "total": total, "page": page, "page_size": page_size})
 
     @router.get("/api/admin/users/{user_id}", tags=["admin"])
-    async def get_user(principal: Admin, user_id: int) -> Response:
+    async def get_user(principal: Admin, user_id: RowId) -> Response:
         return ok(admin_user_out(*await services.admin.get_user(principal, user_id)))
 
     @router.patch("/api/admin/users/{user_id}", tags=["admin"])
-    async def change_user(principal: Admin, user_id: int, body: UserPatchBody) -> Response:
+    async def change_user(principal: Admin, user_id: RowId, body: UserPatchBody) -> Response:
         change = UserChange(
             is_active=body.is_active, role=Role(body.role) if body.role else None,
             token_allowance=body.token_allowance, unlimited=body.unlimited, add_tokens=body.add_tokens,

@@ -1,4 +1,5 @@
-"""The crawler's SSRF guard: which addresses a fetch may connect to.
+"""The crawler's SSRF guard: which addresses a fetch may connect to (the policy itself is
+core/domain/network.is_public_address, shared with the chat engine's check of image URLs).
 
 The check runs on the addresses the connection will really use. A hostname is resolved once, every
 address is vetted, and exactly those addresses go to the HTTP client through `GuardedResolver`, so
@@ -15,46 +16,17 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from switchboard.core.domain.network import IPAddress, is_public_address
+
+__all__ = ["AddressPolicy", "AddressRefused", "GuardedResolver", "IPAddress", "NetGuard", "is_public_address"]
+
 Resolve = Callable[[str], Awaitable[list[str]]]  # host name -> IP address strings
 AddressPolicy = Callable[[IPAddress], bool]  # True when a fetch may connect there
-
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class AddressRefused(OSError):
     """An OSError on purpose: aiohttp passes resolver OSErrors through as ClientConnectorDNSError,
     keeping this one as `os_error`, so the fetcher can report the refusal itself."""
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
-    """IPv6 forms that carry an IPv4 address a packet may end up at."""
-    if ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    if ip.sixtofour is not None:
-        return ip.sixtofour
-    if ip.teredo is not None:
-        return ip.teredo[1]
-    if ip in _NAT64:
-        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-    return None
-
-
-def is_public_address(ip: IPAddress) -> bool:
-    """The default policy: only globally routable unicast addresses."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        inner = _embedded_ipv4(ip)
-        if inner is not None and not is_public_address(inner):
-            return False
-    refused = (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast  # 224.0.0.0/4 counts as "global" in the ipaddress module
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-    return ip.is_global and not refused
 
 
 def allow_every_address(ip: IPAddress) -> bool:

@@ -13,6 +13,7 @@ from switchboard.core.domain.users import Principal, Role, Scope, User, scopes_f
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import AccessToken, Clock, PasswordHasher, TokenIssuer
 from switchboard.core.services.accounts.principal_cache import PrincipalCache
+from switchboard.core.services.accounts.throttle import LoginThrottle
 
 USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -39,9 +40,10 @@ def principal_for(user: User) -> Principal:
 class AccountService:
     def __init__(
         self, uow: UnitOfWork, hasher: PasswordHasher, tokens: TokenIssuer, clock: Clock, policy: AccountPolicy,
-        cache: PrincipalCache | None = None,
+        cache: PrincipalCache | None = None, throttle: LoginThrottle | None = None,
     ) -> None:
         self._uow = uow
+        self.throttle = throttle  # None: logins are not limited (tests of other things)
         self._cache = cache or PrincipalCache(ttl=0)
         self._lookups: dict[str, asyncio.Future[Principal]] = {}
         self._hasher = hasher
@@ -49,10 +51,18 @@ class AccountService:
         self._clock = clock
         self.policy = policy
 
-    async def register(self, username: str, password: str, email: str | None = None) -> User:
+    async def register(self, username: str, password: str, email: str | None = None, *,
+                       client: str | None = None) -> User:
+        """A taken name counts against the client's address as a failed login does, so registration
+        is no free oracle of who has an account (the e-mail is never checked against others)."""
         if not self.policy.registration_open:
             raise Forbidden("registration is closed; ask an administrator for an account")
-        return await self.create_user(username, password, email=email)
+        if self.throttle is not None:
+            await self.throttle.attempt(None, client)
+        user = await self.create_user(username, password, email=email)
+        if self.throttle is not None:
+            await self.throttle.succeeded(None, client)
+        return user
 
     async def create_user(
         self, username: str, password: str | None, *, email: str | None = None, role: Role = Role.USER
@@ -78,7 +88,10 @@ class AccountService:
             await tx.quotas.ensure(user.id, allowance, unlimited=allowance == 0)
         return user
 
-    async def login(self, username: str, password: str) -> tuple[AccessToken, User]:
+    async def login(self, username: str, password: str, *, client: str | None = None) -> tuple[AccessToken, User]:
+        """`client`: the caller's address, for the throttle of failed logins."""
+        if self.throttle is not None:
+            await self.throttle.attempt(username, client)
         async with self._uow() as tx:
             user = await tx.users.by_username(username.strip())
         # verify even when the user is absent, so timing does not reveal which usernames exist
@@ -88,6 +101,8 @@ class AccountService:
             raise Unauthenticated("wrong username or password")
         if not user.is_active:
             raise Forbidden("this account is deactivated")
+        if self.throttle is not None:
+            await self.throttle.succeeded(username, client)
         return self._tokens.issue(user.id), user
 
     async def logout(self, principal: Principal) -> None:

@@ -17,6 +17,7 @@ from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus
 from switchboard.core.domain.errors import DomainError, Forbidden, InvalidInput
 from switchboard.core.domain.events import ChatEvent, Failed
+from switchboard.core.domain.network import refuse_private_url
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ModelCatalog
 from switchboard.core.ports.storage import UnitOfWork
@@ -36,6 +37,8 @@ class EngineSettings:
     flush_seconds: float = 2.0
     history_messages: int = 100
     max_message_chars: int = 200_000
+    # image URLs in messages are fetched by the provider, which may sit inside the private network
+    allow_private_urls: bool = False
 
 
 class ChatEngine:
@@ -130,6 +133,10 @@ class ChatEngine:
         )
 
     def _check_request(self, request: ChatRequest) -> None:
+        if not self.settings.allow_private_urls:
+            for part in [*request.parts, *(p for turn in request.prior for p in turn.parts)]:
+                if part.url:
+                    refuse_private_url(part.url, what=f"{part.type} url")
         if request.regenerate:
             return
         if not request.parts or not any((p.text or "").strip() or p.type != "text" for p in request.parts):
