@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import logging.config
 import os
 import sys
 from typing import Any
 
+from switchboard.app.logs import logging_config
 from switchboard.config.loader import ConfigError, load_settings
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import DomainError
@@ -26,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.config.dictConfig(logging_config(settings.log_level))  # `serve` gives uvicorn the same
     if args.command == "serve":
         return _serve(args, settings)
     try:
@@ -86,10 +88,11 @@ def server_options(settings: Settings) -> dict[str, Any]:
     No `server: uvicorn` header: it costs bytes on every response and tells scanners what runs here.
     Idle connections stay open 75 s (uvicorn's default is 5 s): SDK clients pause longer than that
     between calls, and a load balancer in front (60 s idle on the common ones) must never reuse a
-    connection the server has just closed, which its clients would see as a 502."""
+    connection the server has just closed, which its clients would see as a 502. Every log line
+    passes the credential filter (app/logs.py): keys in query strings never reach the log."""
     level = settings.log_level.lower()
     return {"log_level": level, "access_log": level in ("trace", "debug", "info"), "server_header": False,
-            "timeout_keep_alive": 75, "loop": "uvloop", "http": "httptools"}
+            "timeout_keep_alive": 75, "loop": "uvloop", "http": "httptools", "log_config": logging_config(level)}
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
