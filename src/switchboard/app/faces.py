@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.core.domain.errors import DomainError
-from switchboard.faces._shared.plain_asgi import PlainFace, PlainRoute, openapi_paths
+from switchboard.faces._shared.plain_asgi import PlainFace, openapi_paths
 
 ErrorRenderer = Callable[[DomainError, int], Response]
 
@@ -25,6 +25,7 @@ class FaceMount:
     render_error: ErrorRenderer
     router: APIRouter | None = None
     plain: PlainFace | None = None
+    errors: dict[int | str, Any] = field(default_factory=dict)  # OpenAPI responses of its error statuses
 
 
 class FaceTable:
@@ -56,24 +57,46 @@ class SwitchboardApp(FastAPI):
         super().__init__(*args, **kwargs)
         self._table: FaceTable | None = None  # set by serve_plain
         self._plain: dict[str, ASGIApp] = {}  # face name -> its (wrapped) plain app
-        self._plain_routes: list[PlainRoute] = []
+        self._plain_faces: list[FaceMount] = []
 
     def serve_plain(self, table: FaceTable, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
         """The plain faces of `table` answer their own paths, each app wrapped by `wrap`."""
         self._table = table
         self._plain = {face.name: wrap(face.plain) for face in table.faces if face.plain is not None}
-        self._plain_routes = [route for face in table.faces if face.plain is not None for route in face.plain.routes]
+        self._plain_faces = [face for face in table.faces if face.plain is not None]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self._table is not None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if self._table is not None:
             face = self._table.face_for(scope["path"])
             plain = self._plain.get(face.name) if face is not None else None
             if plain is not None:
                 await plain(scope, receive, send)
                 return
-        await super().__call__(scope, receive, send)
+        answered = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal answered
+            answered = answered or (message["type"] == "http.response.body" and not message.get("more_body"))
+            await send(message)
+
+        try:
+            await super().__call__(scope, receive, tracking_send)
+        except Exception:
+            # Starlette re-raises an error after its handler has logged it and sent the 500 in the
+            # face's envelope, "so servers can log it"; uvicorn then closes the connection, and a
+            # keep-alive client's next request on it fails with ECONNRESET. A whole answer went
+            # out, so the connection is sound: only an error in mid-answer must still close it.
+            if not answered:
+                raise
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            super().openapi()["paths"].update(openapi_paths(self._plain_routes))
+            document = super().openapi()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for face in self._plain_faces:
+                assert face.plain is not None
+                document["paths"].update(openapi_paths(face.plain.routes, schemas, face.errors))
         return super().openapi()

@@ -14,6 +14,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from switchboard.core.domain.errors import InvalidInput
+
 # Execution option marking a connection whose transaction only reads (see SqlUnitOfWork.read).
 READ_ONLY_OPTION = "switchboard_read_only"
 
@@ -40,12 +42,25 @@ def async_url(database_url: str) -> URL:
 def create_engine_for(database_url: str, *, echo: bool = False) -> AsyncEngine:
     url = async_url(database_url)
     if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul)
+        return engine
     _create_parent_directory(url.database)
     engine = create_async_engine(url, echo=echo)
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul)
     event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
     return engine
+
+
+def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, executemany: bool) -> None:
+    """PostgreSQL cannot store U+0000 in text (the driver fails, which used to be a 500) and SQLite
+    would keep it where no other client expects it: the one check for every face and every column,
+    refused before the statement runs, so the transaction rolls back whole."""
+    for row in parameters if executemany else (parameters,):
+        for value in (row.values() if isinstance(row, dict) else row or ()):
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput("text must not contain NUL characters (U+0000)")
 
 
 def _create_parent_directory(database: str | None) -> None:

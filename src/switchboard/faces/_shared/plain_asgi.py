@@ -138,9 +138,20 @@ def _status(error: DomainError) -> int:
     return 405 if isinstance(error, _MethodNotAllowed) else status_for(error)
 
 
-def openapi_paths(routes: list[PlainRoute]) -> dict[str, Any]:
-    """OpenAPI 3.1 path items for the routes (JSON Schemas inline, so no shared components)."""
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def openapi_paths(routes: list[PlainRoute], components: dict[str, Any], errors: dict[int | str, Any] | None = None,
+                  ) -> dict[str, Any]:
+    """OpenAPI 3.1 path items for the routes, with the face's `errors` responses. The models' nested
+    schemas are added to `components` (the document's components.schemas), where their `$ref`s point."""
     paths: dict[str, Any] = {}
+
+    def schema_of(model: type[BaseModel]) -> dict[str, Any]:
+        schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+        components.update(schema.pop("$defs", {}))
+        return schema
+
     for route in routes:
         path = route.doc_path or route.path
         operation: dict[str, Any] = {"summary": route.summary, "tags": list(route.tags),
@@ -151,12 +162,11 @@ def openapi_paths(routes: list[PlainRoute]) -> dict[str, Any]:
                                        for p in params]
         if route.body is not None or route.form:
             media = "multipart/form-data" if route.form else "application/json"
-            schema = route.body.model_json_schema() if route.body is not None else {"type": "object"}
+            schema = schema_of(route.body) if route.body is not None else {"type": "object"}
             operation["requestBody"] = {"required": True, "content": {media: {"schema": schema}}}
         answer: dict[str, Any] = {"description": "the provider's answer, relayed"}
         if route.response is not None:
-            answer = {"description": "OK", "content": {"application/json": {
-                "schema": route.response.model_json_schema()}}}
-        operation["responses"] = {"200": answer}
+            answer = {"description": "OK", "content": {"application/json": {"schema": schema_of(route.response)}}}
+        operation["responses"] = {"200": answer, **{str(k): v for k, v in (errors or {}).items()}}
         paths.setdefault(path, {})[route.method.lower()] = operation
     return paths

@@ -19,6 +19,12 @@ _KEEP_STATUS: tuple[type[e.DomainError], ...] = (e.Unauthenticated, e.Forbidden,
 NO_SUCH_ENDPOINT = "no such endpoint"
 
 
+# the error envelope and the statuses it comes with (business errors are HTTP 200), for /openapi.json
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["status", "message"], "properties": {
+    "status": {"const": "error"}, "message": {"type": "string"}}}
+ERROR_STATUSES = (401, 403, 404, 405, 413, 429, 502, 503, 504)
+
+
 def ok(data: Any = None, message: str | None = None) -> Response:
     return FastJSONResponse({"status": "ok", "message": message, "data": {} if data is None else data})
 

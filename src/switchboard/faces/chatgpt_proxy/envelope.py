@@ -11,13 +11,19 @@ from typing import Any
 from starlette.responses import Response
 
 from switchboard.core.domain.errors import DomainError
-from switchboard.faces._shared.errors import STATUS_BY_ERROR, retry_after_header, status_for
+from switchboard.faces._shared.errors import COMMON_ERRORS, STATUS_BY_ERROR, retry_after_header, status_for
 from switchboard.faces._shared.responses import FastJSONResponse
 
 OK_MESSAGE = "响应成功"
 
 # Failed.code (a DomainError code string) -> HTTP status, from the shared table
 STATUS_BY_CODE: dict[str, int] = {kind.code: status for kind, status in STATUS_BY_ERROR.items()}
+
+
+# the error envelope and its statuses, for /openapi.json
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["code", "data", "message"], "properties": {
+    "code": {"type": "integer"}, "data": {"type": "null"}, "message": {"type": "string"}}}
+ERROR_STATUSES = COMMON_ERRORS
 
 
 def ok(data: Any, **extra: Any) -> Response:

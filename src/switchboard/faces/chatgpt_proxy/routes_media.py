@@ -19,6 +19,7 @@ from starlette.responses import Response
 from switchboard.core.domain.errors import NotFound
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.bounds import RowId
 from switchboard.faces.chatgpt_proxy.auth import GuestSource, principal_dependency
 from switchboard.faces.chatgpt_proxy.envelope import ok
 from switchboard.faces.chatgpt_proxy.mapping import check_n, suggest
@@ -54,7 +55,7 @@ def media_router(services: Services, options: ProxyOptions, guest: GuestSource |
         return ok([o.model_dump(exclude_none=True) for o in out])
 
     @router.get("/openai/image/file/{owner}/{file_id}", name=IMAGE_FILE_ROUTE)
-    async def image_file(owner: int, file_id: str) -> Response:
+    async def image_file(owner: RowId, file_id: str) -> Response:
         stored, data = await services.files.read(owner, file_id)
         if stored.kind != "image":
             raise NotFound("file not found")

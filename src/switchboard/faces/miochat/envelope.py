@@ -11,8 +11,14 @@ from typing import Any
 from starlette.responses import Response
 
 from switchboard.core.domain import errors as e
+from switchboard.faces._shared.errors import COMMON_ERRORS
 from switchboard.faces._shared.responses import FastJSONResponse
 from switchboard.faces.miochat.schemas import ReplyFrame, RequestId
+
+# the failure frame and the statuses it comes with over HTTP, for /openapi.json
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["code", "message"], "properties": {
+    "request_id": {}, "code": {"const": 1}, "message": {"type": "string"}, "data": {"type": "object"}}}
+ERROR_STATUSES = COMMON_ERRORS
 
 
 def success(request_id: RequestId, data: dict[str, Any] | None = None, *, protocol: str | None = None,

@@ -22,6 +22,7 @@ from switchboard.core.domain.events import ChatEvent
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.conversations.history import NewConversation
 from switchboard.core.services.conversations.proactive import push_channel
+from switchboard.faces._shared.bounds import whole_number
 from switchboard.faces.miochat.auth import PLATFORM, MioClient
 from switchboard.faces.miochat.envelope import onebot_push, success
 from switchboard.faces.miochat.mapping import part_segments, segment_parts
@@ -60,10 +61,7 @@ def kind_of(frame: RequestFrame, envelope: OnebotEnvelope) -> str:
 
 
 def _message_id(raw: int | str) -> int:
-    try:
-        return int(raw)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput("message_id must be a number", param="message_id") from exc
+    return whole_number(str(raw), "message_id", low=1)
 
 
 class OnebotOps:

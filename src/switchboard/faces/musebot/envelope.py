@@ -33,6 +33,12 @@ _CODES: dict[type[e.DomainError], int] = {
 }
 
 
+# every answer is HTTP 200 (failures carry a non-zero code), so no error statuses are documented
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["code", "message"], "properties": {
+    "code": {"type": "integer"}, "message": {"type": "string"}, "msg": {"type": "string"}, "data": {"type": "null"}}}
+ERROR_STATUSES: tuple[int, ...] = ()
+
+
 def ok(data: Any = "") -> Response:
     return FastJSONResponse({"code": 0, "message": "success", "msg": "success", "data": data})
 

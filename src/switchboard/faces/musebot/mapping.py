@@ -8,6 +8,7 @@ from typing import Any
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.mcp import McpServerStatus
 from switchboard.core.services.conversations.records import PlatformUser, Record, RecordQuery
+from switchboard.faces._shared.bounds import INT64_MAX, MAX_PAGE, whole_number
 from switchboard.faces.musebot.schemas import RecordOut, UserOut
 
 
@@ -20,14 +21,10 @@ def text_param(query: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
-def int_param(query: Mapping[str, str], *names: str, default: int | None) -> int | None:
+def int_param(query: Mapping[str, str], *names: str, default: int | None, low: int = -INT64_MAX,
+              high: int = INT64_MAX) -> int | None:
     value = text_param(query, *names)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise InvalidInput(f"{names[0]} must be a whole number, not {value[:40]!r}", param=names[0]) from None
+    return default if value is None else whole_number(value, names[0], low=low, high=high)
 
 
 def required(value: str | None, name: str) -> str:
@@ -41,8 +38,8 @@ def record_query(query: Mapping[str, str]) -> RecordQuery:
     if deleted not in (-1, 0, 1):
         raise InvalidInput("is_deleted must be 0, 1 or -1 (all)", param="is_deleted")
     return RecordQuery(
-        page=int_param(query, "page", default=1) or 1,
-        page_size=int_param(query, "page_size", "pageSize", default=10) or 10,
+        page=int_param(query, "page", default=1, low=0, high=MAX_PAGE) or 1,
+        page_size=int_param(query, "page_size", "pageSize", default=10, low=0, high=MAX_PAGE) or 10,
         external_id=text_param(query, "user_id", "userId"),
         deleted=None if deleted == -1 else deleted == 1,
         record_type=int_param(query, "record_type", "recordType", default=None),

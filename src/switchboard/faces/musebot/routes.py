@@ -10,6 +10,7 @@ from starlette.responses import PlainTextResponse, Response
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.bounds import MAX_PAGE
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces.musebot.auth import principal_dependency
@@ -52,8 +53,8 @@ def musebot_router(services: Services, *, cancel_on_disconnect: bool, detacher: 
     @router.get("/user/list")
     async def list_users(principal: Chatter, request: Request) -> Response:
         query = request.query_params
-        page = int_param(query, "page", default=1) or 1
-        size = int_param(query, "page_size", "pageSize", default=10) or 10
+        page = int_param(query, "page", default=1, low=0, high=MAX_PAGE) or 1
+        size = int_param(query, "page_size", "pageSize", default=10, low=0, high=MAX_PAGE) or 10
         users, total = await services.records.users(principal, PLATFORM, page, size, text_param(query, "user_id"))
         default = services.runtime_config.current.base.default_model or services.models.default_model
         return ok({"list": [user_out(u, default) for u in users], "total": total})

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Le
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from switchboard.faces._shared.bounds import MAX_TOKENS
 
 
 class _Body(BaseModel):
@@ -13,7 +16,7 @@ class _Body(BaseModel):
 
 class TokenAddBody(_Body):
     user_id: str = Field(min_length=1, max_length=200)
-    token: int
+    token: Annotated[int, Le(MAX_TOKENS)]  # below 1 is refused by the service, in its own words
 
     @field_validator("user_id", mode="before")
     @classmethod

@@ -7,8 +7,13 @@ from typing import Any
 from starlette.responses import Response
 
 from switchboard.core.domain.errors import DomainError
-from switchboard.faces._shared.errors import retry_after_header, status_for
+from switchboard.faces._shared.errors import COMMON_ERRORS, retry_after_header, status_for
 from switchboard.faces._shared.responses import FastJSONResponse
+
+# the error envelope and its statuses, for /openapi.json
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["success", "message"], "properties": {
+    "success": {"const": False}, "message": {"type": "string"}, "code": {"type": "string"}}}
+ERROR_STATUSES = COMMON_ERRORS
 
 
 def ok(data: Any = None, message: str | None = None, status: int = 200) -> Response:

@@ -10,6 +10,7 @@ from switchboard.core.domain import events as ev
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.bounds import PageNumber, RowId
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces.native.auth import principal_dependency
@@ -24,7 +25,7 @@ from switchboard.faces.native.mapping import (
 from switchboard.faces.native.schemas import ConversationBody, ConversationPatchBody, MessageBody
 from switchboard.faces.native.stream import native_sse
 
-Page = Annotated[int, Query(ge=1)]
+Page = Annotated[PageNumber, Query()]
 PageSize = Annotated[int, Query(ge=1, le=100)]
 
 
@@ -90,7 +91,7 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
         return EventStream(native_sse(events), heartbeat=heartbeat)
 
     @router.delete("/api/messages/{message_id}", tags=["messages"])
-    async def delete_message(principal: Caller, message_id: int) -> Response:
+    async def delete_message(principal: Caller, message_id: RowId) -> Response:
         await conversations.delete_message(principal, message_id)
         return ok(message="消息删除成功")
 

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from switchboard.core.domain.quotas import UsageGroup
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.bounds import RowId
 from switchboard.faces._shared.credentials import SIGNED_IN
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
@@ -32,7 +33,7 @@ def usage_router(services: Services) -> APIRouter:
 
     @router.get("/api/admin/usage")
     async def users_usage(principal: Admin, by: By = "user", days: Days = 30,
-                          user_id: Annotated[int | None, Query(ge=1)] = None) -> Response:
+                          user_id: Annotated[RowId | None, Query()] = None) -> Response:
         since = services.clock.now() - timedelta(days=days)
         return ok(usage_out(await services.quotas.usage(principal, by, since, user_id)))
 

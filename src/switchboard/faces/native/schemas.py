@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.core.domain.users import Scope
+from switchboard.faces._shared.bounds import PositiveCount, TokenCount
 
 
 class _Body(BaseModel):
@@ -65,9 +66,9 @@ class KeyBody(_Body):
     scopes: list[Scope] = Field(default_factory=lambda: [Scope.CHAT, Scope.FILE])
     expires_days: int | None = Field(default=None, ge=1, le=3650)
     allowed_models: list[str] = Field(default_factory=list, max_length=200)
-    rpm_limit: int | None = Field(default=None, ge=1)
-    tpm_limit: int | None = Field(default=None, ge=1)
-    token_quota: int | None = Field(default=None, ge=1, le=10**15)
+    rpm_limit: PositiveCount | None = None
+    tpm_limit: PositiveCount | None = None
+    token_quota: PositiveCount | None = None
 
 
 class KeyPatchBody(_Body):
@@ -75,17 +76,17 @@ class KeyPatchBody(_Body):
 
     name: str = Field(default="default", min_length=1, max_length=100)
     allowed_models: list[str] = Field(default_factory=list, max_length=200)
-    rpm_limit: int | None = Field(default=None, ge=1)
-    tpm_limit: int | None = Field(default=None, ge=1)
-    token_quota: int | None = Field(default=None, ge=1, le=10**15)
+    rpm_limit: PositiveCount | None = None
+    tpm_limit: PositiveCount | None = None
+    token_quota: PositiveCount | None = None
 
 
 class UserPatchBody(_Body):
     is_active: bool | None = None
     role: Literal["user", "admin"] | None = None
-    token_allowance: int | None = Field(default=None, ge=0)
+    token_allowance: TokenCount | None = None
     unlimited: bool | None = None
-    add_tokens: int | None = Field(default=None, ge=1)
+    add_tokens: PositiveCount | None = None
     release_reserved: bool = False  # free tokens held by calls that will never settle (a crashed worker)
     tools: list[str] | None = Field(default=None, max_length=500)  # names or categories; null = no limit
 

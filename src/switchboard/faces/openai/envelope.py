@@ -33,6 +33,14 @@ _CLIENT_FAULTS = {400: "invalid_request_error", 404: "invalid_request_error", 40
                   413: "invalid_request_error", 422: "invalid_request_error", 429: "requests"}
 
 
+# OpenAI's error object and the statuses it comes with (invalid bodies are 400, as OpenAI answers)
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["message", "type"], "properties": {
+        "message": {"type": "string"}, "type": {"type": "string"}, "param": {"type": ["string", "null"]},
+        "code": {"type": ["string", "null"]}}}}}
+ERROR_STATUSES = (400, 401, 403, 404, 405, 409, 413, 422, 429, 502, 503, 504)
+
+
 def error_body(error: e.DomainError, status: int) -> dict[str, Any]:
     kind, code = "server_error", None
     for cls, name, default_code in _KINDS:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchboard.faces._shared.bounds import PositiveCount, TokenCount
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -17,8 +19,8 @@ class ChatCompletionBody(_Body):
     messages: list[dict[str, Any]] = Field(min_length=1)
     stream: bool | None = None
     stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: PositiveCount | None = None
+    max_completion_tokens: PositiveCount | None = None
     n: int | None = Field(default=None, ge=1, le=128)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
@@ -30,7 +32,7 @@ class CompletionBody(_Body):
     prompt: str | list[Any] = ""
     stream: bool | None = None
     stream_options: dict[str, Any] | None = None
-    max_tokens: int | None = Field(default=None, ge=0)
+    max_tokens: TokenCount | None = None
 
 
 class EmbeddingsBody(_Body):

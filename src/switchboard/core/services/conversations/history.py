@@ -14,6 +14,7 @@ from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 1_000_000_000  # (page - 1) * page_size stays far inside the databases' 64-bit integers
 
 
 @dataclass(slots=True)
@@ -37,8 +38,8 @@ class ConversationPatch:
 
 
 def check_page(page: int, page_size: int) -> None:
-    if page < 1:
-        raise InvalidInput("page starts at 1", param="page")
+    if not 1 <= page <= MAX_PAGE:
+        raise InvalidInput(f"page must be between 1 and {MAX_PAGE}", param="page")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidInput(f"page_size must be between 1 and {MAX_PAGE_SIZE}", param="page_size")
 
