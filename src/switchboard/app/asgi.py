@@ -6,6 +6,8 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from types import ModuleType
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +21,7 @@ from switchboard.app.guest import GuestAccount
 from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
 from switchboard.core.domain import errors as e
+from switchboard.faces._shared.errors import error_responses
 from switchboard.faces.astrbot import envelope as astrbot_envelope
 from switchboard.faces.astrbot.routes import PREFIXES as ASTRBOT_PREFIXES
 from switchboard.faces.astrbot.routes import AstrBotOptions, astrbot_router
@@ -38,6 +41,7 @@ from switchboard.faces.native import envelope as native_envelope
 from switchboard.faces.native.routes import PREFIXES as NATIVE_PREFIXES
 from switchboard.faces.native.routes import native_router
 from switchboard.faces.native.routes_health import health_router
+from switchboard.faces.openai import envelope as openai_envelope
 from switchboard.faces.openai.envelope import render_error as openai_error
 from switchboard.faces.openai.routes import PREFIXES as OPENAI_PREFIXES
 from switchboard.faces.openai.routes import openai_face
@@ -53,21 +57,31 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
     settings, services = runtime.settings, runtime.services
     streaming = settings.streaming
     return [
-        FaceMount("native", NATIVE_PREFIXES, _native_error, native_router(
+        FaceMount("native", NATIVE_PREFIXES, _native_error, errors=_errors(native_envelope), router=native_router(
             services, heartbeat=streaming.heartbeat_seconds, cancel_on_disconnect=streaming.cancel_on_disconnect,
             detacher=runtime.detacher,
         )),
-        FaceMount("chatgpt_proxy", PROXY_PREFIXES, proxy_envelope.render_error, _chatgpt_proxy_router(runtime)),
-        FaceMount("miochat", MIOCHAT_PREFIXES, miochat_envelope.render_error, _miochat_router(runtime)),
-        FaceMount("musebot", MUSEBOT_PREFIXES, musebot_envelope.render_error, musebot_router(
+        FaceMount("chatgpt_proxy", PROXY_PREFIXES, proxy_envelope.render_error, _chatgpt_proxy_router(runtime),
+                  errors=_errors(proxy_envelope)),
+        FaceMount("miochat", MIOCHAT_PREFIXES, miochat_envelope.render_error, _miochat_router(runtime),
+                  errors=_errors(miochat_envelope)),
+        FaceMount("musebot", MUSEBOT_PREFIXES, musebot_envelope.render_error, errors=_errors(musebot_envelope),
+                  router=musebot_router(
             services, cancel_on_disconnect=streaming.cancel_on_disconnect, detacher=runtime.detacher,
         )),
-        FaceMount("astrbot", ASTRBOT_PREFIXES, astrbot_envelope.render_error, astrbot_router(
-            services, AstrBotOptions(streaming.heartbeat_seconds, streaming.cancel_on_disconnect),
+        FaceMount("astrbot", ASTRBOT_PREFIXES, astrbot_envelope.render_error, errors=_errors(astrbot_envelope),
+                  router=astrbot_router(
+            services, AstrBotOptions(streaming.heartbeat_seconds, streaming.cancel_on_disconnect,
+                                     settings.limits.ws_idle_seconds),
             detacher=runtime.detacher)),
-        FaceMount("openai", OPENAI_PREFIXES, openai_error, plain=openai_face(
+        FaceMount("openai", OPENAI_PREFIXES, openai_error, errors=_errors(openai_envelope), plain=openai_face(
             services.gateway, services.models, heartbeat=streaming.heartbeat_seconds)),
     ]
+
+
+def _errors(envelope: ModuleType) -> dict[int | str, Any]:
+    """A face's error statuses for /openapi.json, from its envelope module."""
+    return error_responses(envelope.ERROR_SCHEMA, envelope.ERROR_STATUSES)
 
 
 def _miochat_router(runtime: Runtime) -> APIRouter:
@@ -76,6 +90,7 @@ def _miochat_router(runtime: Runtime) -> APIRouter:
     return miochat_router(runtime.services, MioOptions(
         codes, m.bot_qq, m.admin_qq, m.login_timeout_seconds, m.heartbeat_timeout_seconds, m.max_frame_bytes,
         m.share_base_url, runtime.settings.streaming.heartbeat_seconds,
+        runtime.settings.limits.ws_turns_per_socket, runtime.settings.limits.ws_turns_per_user,
     ))
 
 
@@ -119,7 +134,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
     serve_offline_docs(app)
     for face in faces:
         if face.router is not None:
-            app.include_router(face.router)
+            app.include_router(face.router, responses=face.errors)
     _install_error_handlers(app, table)
     limits = {"max_bytes": settings.limits.max_body_bytes, "max_upload_bytes": settings.limits.max_upload_bytes,
               "faces": table}

@@ -20,12 +20,13 @@ PREFIXES = ("/api/v1",)
 class AstrBotOptions:
     heartbeat: float = 15.0
     cancel_on_disconnect: bool = True
+    ws_idle_seconds: float = 300.0  # the chat WebSocket is closed after this long without a frame
 
 
 def astrbot_router(services: Services, options: AstrBotOptions, *, detacher: Detacher) -> APIRouter:
     sessions = ChatSessions(services, cancel_on_disconnect=options.cancel_on_disconnect, detacher=detacher)
     router = APIRouter()
     router.include_router(chat_router(services, sessions, options.heartbeat))
-    router.include_router(ws_router(services, sessions))
+    router.include_router(ws_router(services, sessions, options.ws_idle_seconds))
     router.include_router(misc_router(services, sessions))
     return router

@@ -4,7 +4,8 @@ Client frames: `{"t": "send", "message", "username", "session_id"?, ...}` or `{"
 `{"type": "pong"}`. The server answers a send with the same event objects as the SSE stream, and
 forwards proactive messages (`im/message` to `webchat:...:<session>`) for the sessions this socket
 chats in (or names with `?session_id=`). Errors: `{"type": "error", "code", "data"}`; bad
-credentials close the socket with 1008."""
+credentials close the socket with 1008; a socket without a frame for `limits.ws_idle_seconds` is
+closed with 4000."""
 
 import asyncio
 import contextlib
@@ -24,6 +25,8 @@ from switchboard.faces.astrbot.schemas import ChatFrame
 from switchboard.faces.astrbot.sessions import PLATFORM, ChatSessions
 from switchboard.faces.astrbot.stream import pushed_events
 
+IDLE_CLOSE = 4000  # as Mio-Chat's socket: closed for silence
+
 
 def error_code(message: str) -> str:
     """AstrBot's code for a refused send, from its message."""
@@ -37,8 +40,10 @@ def error_code(message: str) -> str:
 
 
 class ChatSocket:
-    def __init__(self, websocket: WebSocket, principal: Principal, sessions: ChatSessions) -> None:
+    def __init__(self, websocket: WebSocket, principal: Principal, sessions: ChatSessions, idle_seconds: float
+                 ) -> None:
         self.websocket = websocket
+        self.idle_seconds = idle_seconds
         self.principal = principal
         self.sessions = sessions
         self.joined: set[str] = {websocket.query_params["session_id"]} if websocket.query_params.get(
@@ -55,7 +60,10 @@ class ChatSocket:
     async def serve(self) -> None:
         while True:
             try:
-                frame = json.loads(await self.websocket.receive_text())
+                frame = json.loads(await asyncio.wait_for(self.websocket.receive_text(), self.idle_seconds))
+            except TimeoutError:  # a forgotten socket must not hold a connection and a push subscription forever
+                await self.websocket.close(IDLE_CLOSE, f"idle for {self.idle_seconds:g} s")
+                return
             except (ValueError, KeyError):  # not JSON, or a binary frame
                 frame = None
             if not isinstance(frame, dict):
@@ -106,7 +114,7 @@ class ChatSocket:
                         await self.send(frame)
 
 
-def ws_router(services: Services, sessions: ChatSessions) -> APIRouter:
+def ws_router(services: Services, sessions: ChatSessions, idle_seconds: float) -> APIRouter:
     router = APIRouter()
 
     @router.websocket("/api/v1/chat/ws")
@@ -119,7 +127,7 @@ def ws_router(services: Services, sessions: ChatSessions) -> APIRouter:
             await websocket.send_text(json.dumps({"type": "error", "code": "UNAUTHORIZED", "data": exc.message}))
             await websocket.close(code=1008, reason=exc.message)
             return
-        socket = ChatSocket(websocket, principal, sessions)
+        socket = ChatSocket(websocket, principal, sessions, idle_seconds)
         forwarder = asyncio.create_task(socket.forward_pushes(services))
         try:
             await socket.serve()

@@ -22,3 +22,5 @@ class MioOptions:
     max_frame_bytes: int = 1024 * 1024
     share_base_url: str | None = None
     stream_heartbeat: float = 15.0  # HTTP completions: a blank line when the model is silent this long
+    turns_per_socket: int = 4  # answers one socket may have running at once
+    turns_per_user: int = 8  # ... and all the sockets of one user together (per worker)

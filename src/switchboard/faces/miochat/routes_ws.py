@@ -3,18 +3,21 @@
 Login by the upgrade's `mio-chat-id` / `mio-chat-token` headers (or the same names in the query
 string), or, as browsers must, by a first `system/login` frame within the login timeout. Success
 is answered with the login data (is_admin, admin_qq, bot_qq, default_model, models by owner);
-failure with `{"code": 1, "message": "failed", "data": {"reason"}}`, then the socket closes (1008)."""
+failure with `{"code": 1, "message": "failed", "data": {"reason"}}`, then the socket closes (1008; 1003
+when the first frame is binary)."""
 
 import asyncio
 import contextlib
 import json
 
 import orjson
-from fastapi import APIRouter, WebSocket
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from switchboard.core.domain.errors import DomainError, Unauthenticated
 from switchboard.core.services.bundle import Services
+from switchboard.faces._shared.client import client_address
+from switchboard.faces._shared.turn_slots import TurnSlots
 from switchboard.faces.miochat.auth import Authenticator, MioClient, credentials
 from switchboard.faces.miochat.dispatch import Dispatcher
 from switchboard.faces.miochat.envelope import failure, success
@@ -24,14 +27,28 @@ from switchboard.faces.miochat.socket import MioSocket
 
 WS_PATHS = ("/", "/ws", "/api/miochat/ws")
 POLICY_VIOLATION = 1008
+UNSUPPORTED_DATA = 1003
+
+
+class ClientLeft(Exception):
+    """The client closed the socket before it logged in: nobody is left to answer."""
+
+
+class UnsupportedFrame(Unauthenticated):
+    """A frame of a kind the protocol does not carry (binary): closed with 1003, not 1008."""
 
 
 async def _login_frame(websocket: WebSocket, within: float) -> tuple[RequestId, LoginData]:
     """The first frame, which must be system/login and come within `within` seconds."""
     try:
-        raw = await asyncio.wait_for(websocket.receive_text(), within)
+        message = await asyncio.wait_for(websocket.receive(), within)
     except TimeoutError as exc:
         raise Unauthenticated("login timed out") from exc
+    if message["type"] == "websocket.disconnect":
+        raise ClientLeft
+    raw = message.get("text")
+    if raw is None:
+        raise UnsupportedFrame("the first frame must be a JSON text frame (system/login), not binary")
     try:
         parsed = orjson.loads(raw)
         frame = RequestFrame.model_validate(parsed)
@@ -46,10 +63,11 @@ async def _login_frame(websocket: WebSocket, within: float) -> tuple[RequestId, 
 
 
 class LoginFailed(Exception):
-    def __init__(self, request_id: RequestId, reason: str) -> None:
+    def __init__(self, request_id: RequestId, reason: str, code: int = POLICY_VIOLATION) -> None:
         super().__init__(reason)
         self.request_id = request_id
         self.reason = reason
+        self.code = code
 
 
 async def _log_in(websocket: WebSocket, auth: Authenticator, options: MioOptions) -> tuple[RequestId, MioClient]:
@@ -60,13 +78,16 @@ async def _log_in(websocket: WebSocket, auth: Authenticator, options: MioOptions
         if header_id is None:
             request_id, data = await _login_frame(websocket, options.login_timeout)
             client_id, token = data.client_id, data.token
-        return request_id, await auth.login(client_id, token)
+        return request_id, await auth.login(client_id, token, address=client_address(websocket))
+    except UnsupportedFrame as exc:
+        raise LoginFailed(request_id, exc.message, UNSUPPORTED_DATA) from exc
     except DomainError as exc:
         raise LoginFailed(request_id, exc.message) from exc
 
 
 def ws_router(services: Services, auth: Authenticator, dispatcher: Dispatcher, options: MioOptions) -> APIRouter:
     router = APIRouter()
+    slots = TurnSlots(options.turns_per_user)
 
     async def mio_socket(websocket: WebSocket) -> None:
         await websocket.accept()
@@ -75,11 +96,11 @@ def ws_router(services: Services, auth: Authenticator, dispatcher: Dispatcher, o
         except LoginFailed as exc:
             with contextlib.suppress(Exception):
                 await websocket.send_text(json.dumps(failure(exc.request_id, exc.reason), ensure_ascii=False))
-                await websocket.close(POLICY_VIOLATION, exc.reason[:100])
+                await websocket.close(exc.code, exc.reason[:100])
             return
-        except Exception:  # the client left during login
+        except (ClientLeft, WebSocketDisconnect, OSError, RuntimeError):  # the client left during login
             return
-        socket = MioSocket(websocket, client, dispatcher, options)
+        socket = MioSocket(websocket, client, dispatcher, options, slots)
         forwarder = asyncio.create_task(socket.forward_pushes(services))
         try:
             await socket.subscribed.wait()

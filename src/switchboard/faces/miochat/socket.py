@@ -19,9 +19,10 @@ import orjson
 from pydantic import ValidationError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from switchboard.core.domain.errors import DomainError
+from switchboard.core.domain.errors import DomainError, RateLimited
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.conversations.proactive import push_channel
+from switchboard.faces._shared.turn_slots import TurnSlots
 from switchboard.faces.miochat.auth import PLATFORM, MioClient
 from switchboard.faces.miochat.dispatch import INTERRUPTS, Dispatcher, describe
 from switchboard.faces.miochat.envelope import failure, from_domain, success
@@ -32,14 +33,20 @@ from switchboard.faces.miochat.stream import INTERRUPTED, OpenaiFrames
 IDLE_CLOSE = 4000  # the code an idle socket is closed with (no heartbeat in time)
 
 
+def _protocol(frame: RequestFrame) -> str | None:
+    return "openai" if frame.protocol == "openai" else None
+
+
 def request_id_of(raw: Any) -> RequestId:
     value = raw.get("request_id") if isinstance(raw, dict) else None
     return value if isinstance(value, int | str) and not isinstance(value, bool) else None
 
 
 class MioSocket:
-    def __init__(self, websocket: WebSocket, client: MioClient, dispatcher: Dispatcher, options: MioOptions) -> None:
+    def __init__(self, websocket: WebSocket, client: MioClient, dispatcher: Dispatcher, options: MioOptions,
+                 slots: TurnSlots) -> None:
         self.websocket = websocket
+        self.slots = slots
         self.client = client
         self.dispatcher = dispatcher
         self.options = options
@@ -101,9 +108,31 @@ class MioSocket:
         if key in self.running:
             await self.send(failure(frame.request_id, f"request {frame.request_id} is already running"))
             return
+        user_id = self.client.principal.user_id
+        if not await self._admit(frame, user_id):
+            return
         task = asyncio.create_task(self.dispatcher.run(handler, frame, self.client, self.send))
         self.running[key] = task
-        task.add_done_callback(lambda _: self.running.pop(key, None))
+
+        def finished(_: asyncio.Task[Any]) -> None:
+            self.slots.release(user_id)
+            if self.running.get(key) is task:
+                del self.running[key]
+
+        task.add_done_callback(finished)
+
+    async def _admit(self, frame: RequestFrame, user_id: int) -> bool:
+        """Takes a slot for one more answer, or refuses the frame when the socket or the user has
+        as many running as allowed (each is an upstream call: a client must not start a hundred)."""
+        limit = self.options.turns_per_socket
+        try:
+            if len(self.running) >= limit:
+                raise RateLimited(f"too many answers running on this socket (at most {limit})")
+            self.slots.acquire(user_id)
+        except DomainError as exc:
+            await self.send(from_domain(frame.request_id, exc, protocol=_protocol(frame)))
+            return False
+        return True
 
     async def interrupt(self, frame: RequestFrame) -> None:
         try:
