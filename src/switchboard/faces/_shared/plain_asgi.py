@@ -141,11 +141,12 @@ def _status(error: DomainError) -> int:
 REF_TEMPLATE = "#/components/schemas/{model}"
 
 
-def openapi_paths(routes: list[PlainRoute], components: dict[str, Any], errors: dict[int | str, Any] | None = None,
-                  ) -> dict[str, Any]:
+def openapi_paths(routes: list[PlainRoute], components: dict[str, Any] | None = None,
+                  errors: dict[int | str, Any] | None = None) -> dict[str, Any]:
     """OpenAPI 3.1 path items for the routes, with the face's `errors` responses. The models' nested
     schemas are added to `components` (the document's components.schemas), where their `$ref`s point."""
     paths: dict[str, Any] = {}
+    components = {} if components is None else components
 
     def schema_of(model: type[BaseModel]) -> dict[str, Any]:
         schema = model.model_json_schema(ref_template=REF_TEMPLATE)
