@@ -19,10 +19,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from switchboard.core.domain.conversations import Conversation, Message
+from switchboard.core.domain.conversations import Conversation, Message, MessageStatus
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.files import StoredFile
-from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
+from switchboard.core.domain.quotas import Grant, Quota, StoredHold, UsageEntry, UsageGroup, UsageRow, UsageSummary
 from switchboard.core.domain.users import ApiKey, Role, User
 from tests.support.fakes import T0
 
@@ -41,6 +41,8 @@ class Store:
     files: dict[str, StoredFile] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     message_updates: list[Message] = field(default_factory=list)  # every MessageRepo.update, in order
+    holds: dict[str, StoredHold] = field(default_factory=dict)
+    workers: dict[str, datetime] = field(default_factory=dict)  # worker id -> last seen
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -197,6 +199,18 @@ class InMemoryMessageRepo(_Repo):
         await self.mark_deleted(ids)
         return len(ids)
 
+    async def stranded(self, worker_ids: list[str]) -> list[tuple[Message, int]]:
+        return [(copy.deepcopy(m), self.s.conversations[m.conversation_id].user_id)
+                for m in sorted(self.s.messages.values(), key=lambda m: m.id)
+                if m.status is MessageStatus.STREAMING and (m.worker_id is None or m.worker_id in worker_ids)]
+
+    async def finish_stranded(self, message: Message) -> bool:
+        stored = self.s.messages.get(message.id)
+        if stored is None or stored.status is not MessageStatus.STREAMING:
+            return False
+        await self.update(message)
+        return True
+
 
 class InMemoryQuotaRepo(_Repo):
     async def get(self, user_id: int) -> Quota:
@@ -222,12 +236,34 @@ class InMemoryQuotaRepo(_Repo):
         quota = self.s.quotas.get(user_id)
         if quota is not None:
             left = quota.reserved - reserved if quota.reserved > reserved else 0
+            if not quota.unlimited:  # never overdrawn, as the SQL adapter
+                spent = max(min(spent, quota.allowance - quota.used - left), 0)
             self.j.put(self.s.quotas, user_id, replace(quota, reserved=left, used=quota.used + spent))
+
+    async def reserve_key(self, key_id: str, want: int, minimum: int) -> int:
+        key = self.s.keys.get(key_id)
+        if key is None or want <= 0:
+            return 0
+        left = key.tokens_left
+        if left is not None and left < max(1, min(minimum, want)):
+            return 0
+        grant = want if left is None else min(want, left)
+        self.j.put(self.s.keys, key_id, replace(key, tokens_reserved=key.tokens_reserved + grant))
+        return grant
+
+    async def settle_key(self, key_id: str, reserved: int) -> None:
+        key = self.s.keys.get(key_id)
+        if key is not None:
+            self.j.put(self.s.keys, key_id, replace(key, tokens_reserved=max(key.tokens_reserved - reserved, 0)))
 
     async def release_reserved(self, user_id: int | None) -> int:
         held = [q for q in self.s.quotas.values() if user_id is None or q.user_id == user_id]
         for quota in held:
             self.j.put(self.s.quotas, quota.user_id, replace(quota, reserved=0))
+        for key in [k for k in self.s.keys.values() if user_id is None or k.user_id == user_id]:
+            self.j.put(self.s.keys, key.id, replace(key, tokens_reserved=0))
+        for hold in [h for h in self.s.holds.values() if user_id is None or h.user_id == user_id]:
+            self.j.remove(self.s.holds, hold.id)
         return sum(q.reserved for q in held)
 
     async def add_allowance(self, user_id: int, tokens: int) -> None:
@@ -244,6 +280,8 @@ class InMemoryQuotaRepo(_Repo):
         key = self.s.keys.get(entry.key_id) if entry.key_id is not None else None
         if key is not None:
             spent = entry.tokens_prompt + entry.tokens_completion
+            if key.token_quota is not None:
+                spent = max(min(spent, key.token_quota - key.tokens_used - key.tokens_reserved), 0)
             self.j.put(self.s.keys, key.id, replace(key, tokens_used=key.tokens_used + spent))
 
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:
@@ -294,6 +332,44 @@ class InMemorySettingsRepo(_Repo):
         self.j.put(self.s.settings, key, value)
 
 
+class InMemoryHoldRepo(_Repo):
+    async def add(self, hold: StoredHold) -> None:
+        old = self.s.holds.get(hold.id)
+        self.j.put(self.s.holds, hold.id, replace(old, tokens=old.tokens + hold.tokens) if old else hold)
+
+    async def release(self, hold_id: str, tokens: int) -> None:
+        old = self.s.holds.get(hold_id)
+        if old is not None and old.tokens - tokens > 0:
+            self.j.put(self.s.holds, hold_id, replace(old, tokens=old.tokens - tokens))
+        elif old is not None:
+            self.j.remove(self.s.holds, hold_id)
+
+    async def attach(self, hold_id: str, message_id: int) -> None:
+        if hold_id in self.s.holds:
+            self.j.put(self.s.holds, hold_id, replace(self.s.holds[hold_id], message_id=message_id))
+
+    async def of_workers(self, worker_ids: list[str]) -> list[StoredHold]:
+        return sorted((h for h in self.s.holds.values() if h.worker_id in worker_ids), key=lambda h: h.id)
+
+    async def drop(self, worker_ids: list[str]) -> None:
+        for hold in await self.of_workers(worker_ids):
+            self.j.remove(self.s.holds, hold.id)
+
+
+class InMemoryWorkerRepo(_Repo):
+    async def beat(self, worker_id: str, host: str, pid: int, at: datetime) -> None:
+        self.j.put(self.s.workers, worker_id, at)
+
+    async def silent_since(self, before: datetime) -> list[str]:
+        return [worker for worker, seen in self.s.workers.items() if seen < before]
+
+    async def claim(self, worker_ids: list[str], before: datetime) -> list[str]:
+        claimed = [w for w in worker_ids if w in self.s.workers and self.s.workers[w] < before]
+        for worker in claimed:
+            self.j.remove(self.s.workers, worker)
+        return claimed
+
+
 class InMemoryTx:
     def __init__(self, store: Store, journal: _Journal) -> None:
         self.users = InMemoryUserRepo(store, journal)
@@ -302,6 +378,8 @@ class InMemoryTx:
         self.conversations = InMemoryConversationRepo(store, journal)
         self.messages = InMemoryMessageRepo(store, journal)
         self.quotas = InMemoryQuotaRepo(store, journal)
+        self.holds = InMemoryHoldRepo(store, journal)
+        self.workers = InMemoryWorkerRepo(store, journal)
         self.files = InMemoryFileRepo(store, journal)
         self.settings = InMemorySettingsRepo(store, journal)
 

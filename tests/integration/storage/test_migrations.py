@@ -26,6 +26,8 @@ EXPECTED_TABLES = {
     "platform_identities",
     "profiles",
     "shares",
+    "workers",
+    "holds",
     "alembic_version",
 }
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, not_, select, update
+from sqlalchemy import delete, func, insert, not_, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -130,6 +130,7 @@ def _message_from_row(row: RowMapping) -> Message:
         usage=TokenUsage.model_validate(usage) if usage is not None else None,
         error=row["error"],
         is_deleted=bool(row["is_deleted"]),
+        worker_id=row["worker_id"],
     )
 
 
@@ -149,6 +150,7 @@ def _message_values(message: Message) -> dict[str, Any]:
         "is_deleted": message.is_deleted,
         "created_at": message.created_at,
         "updated_at": message.updated_at,
+        "worker_id": message.worker_id,
     }
 
 
@@ -261,3 +263,24 @@ class SqlMessageRepo:
         for row in (await self._connection.execute(statement)).mappings().all():
             found.setdefault(int(row["question_id"]), []).append(_message_from_row(row))
         return found
+
+    async def stranded(self, worker_ids: list[str]) -> list[tuple[Message, int]]:
+        orphaned = messages.c.worker_id.is_(None)
+        if worker_ids:
+            orphaned = or_(orphaned, messages.c.worker_id.in_(worker_ids))
+        statement = (
+            select(messages, conversations.c.user_id.label("owner_id"))
+            .join(conversations, conversations.c.id == messages.c.conversation_id)
+            .where(messages.c.status == MessageStatus.STREAMING.value, orphaned)
+            .order_by(messages.c.id)
+        )
+        rows = (await self._connection.execute(statement)).mappings().all()
+        return [(_message_from_row(row), int(row["owner_id"])) for row in rows]
+
+    async def finish_stranded(self, message: Message) -> bool:
+        values = _message_values(message)
+        del values["conversation_id"], values["created_at"]
+        statement = (update(messages)
+                     .where(messages.c.id == message.id, messages.c.status == MessageStatus.STREAMING.value)
+                     .values(**values))
+        return bool((await self._connection.execute(statement)).rowcount)

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, String, case, func, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, String, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
-from switchboard.adapters.storage.tables import api_keys, quotas, usage_ledger
+from switchboard.adapters.storage.tables import api_keys, holds, quotas, usage_ledger
 from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
 
 
@@ -47,6 +47,11 @@ def _entry_values(entry: UsageEntry) -> dict[str, Any]:
 def _tokens(value: int) -> Any:
     # Typed literal: asyncpg must know a parameter's type even when it only appears inside CASE.
     return literal(value, BigInteger())
+
+
+def _at_most(tokens: Any, left: Any) -> Any:
+    """`tokens`, but no more than `left` and never below zero."""
+    return case((left <= _tokens(0), _tokens(0)), (left < tokens, left), else_=tokens)
 
 
 class SqlQuotaRepo:
@@ -98,12 +103,43 @@ class SqlQuotaRepo:
             (quotas.c.reserved > _tokens(reserved), quotas.c.reserved - _tokens(reserved)),
             else_=_tokens(0),
         )
+        # A limited allowance is never overdrawn: a call that spent more than it held is charged
+        # what is left beside the other calls' reservations (SET reads the row as it was).
+        charged = case((quotas.c.unlimited, _tokens(spent)),
+                       else_=_at_most(_tokens(spent), quotas.c.allowance - quotas.c.used - released))
         statement = (
             update(quotas)
             .where(quotas.c.user_id == user_id)
-            .values(reserved=released, used=quotas.c.used + _tokens(spent))
+            .values(reserved=released, used=quotas.c.used + charged)
         )
         await self._connection.execute(statement)
+
+    async def reserve_key(self, key_id: str, want: int, minimum: int) -> int:
+        """The same single conditional UPDATE as `reserve`, on the key's own quota."""
+        if want <= 0:
+            return 0
+        minimum = max(1, min(minimum, want))
+        keys = api_keys.c
+        remaining = keys.token_quota - keys.tokens_used - keys.tokens_reserved
+        grant = case(
+            (keys.token_quota.is_(None), _tokens(want)),
+            (remaining < _tokens(want), remaining),
+            else_=_tokens(want),
+        )
+        statement = (
+            update(api_keys)
+            .where(keys.id == key_id, or_(keys.token_quota.is_(None), remaining >= _tokens(minimum)))
+            .values(tokens_reserved=keys.tokens_reserved + grant, last_grant=grant)
+            .returning(keys.last_grant)
+        )
+        granted = (await self._connection.execute(statement)).scalar()
+        return int(granted or 0)
+
+    async def settle_key(self, key_id: str, reserved: int) -> None:
+        keys = api_keys.c
+        released = case((keys.tokens_reserved > _tokens(reserved), keys.tokens_reserved - _tokens(reserved)),
+                        else_=_tokens(0))
+        await self._connection.execute(update(api_keys).where(keys.id == key_id).values(tokens_reserved=released))
 
     async def add_allowance(self, user_id: int, tokens: int) -> None:
         """Top up (or with a negative number, take back); creates the row for a user without one."""
@@ -132,10 +168,14 @@ class SqlQuotaRepo:
     async def release_reserved(self, user_id: int | None) -> int:
         held = select(func.coalesce(func.sum(quotas.c.reserved), 0))
         statement = update(quotas).values(reserved=_tokens(0))
+        keyed = update(api_keys).values(tokens_reserved=_tokens(0))
+        forget = delete(holds)
         if user_id is not None:
             held, statement = held.where(quotas.c.user_id == user_id), statement.where(quotas.c.user_id == user_id)
+            keyed, forget = keyed.where(api_keys.c.user_id == user_id), forget.where(holds.c.user_id == user_id)
         released = int(await self._connection.scalar(held) or 0)
-        await self._connection.execute(statement)
+        for change in (statement, keyed, forget):
+            await self._connection.execute(change)
         return released
 
     async def record(self, entry: UsageEntry) -> None:
@@ -153,11 +193,13 @@ class SqlQuotaRepo:
         for entry in entries:
             if entry.key_id is not None:
                 spent[entry.key_id] = spent.get(entry.key_id, 0) + entry.tokens_prompt + entry.tokens_completion
+        keys = api_keys.c
         for key_id, tokens in spent.items():
-            if tokens:
+            if tokens:  # a key with a quota of its own is never overdrawn either (see settle)
+                left = keys.token_quota - keys.tokens_used - keys.tokens_reserved
+                charged = case((keys.token_quota.is_(None), _tokens(tokens)), else_=_at_most(_tokens(tokens), left))
                 await self._connection.execute(
-                    update(api_keys).where(api_keys.c.id == key_id)
-                    .values(tokens_used=api_keys.c.tokens_used + _tokens(tokens)))
+                    update(api_keys).where(keys.id == key_id).values(tokens_used=keys.tokens_used + charged))
 
     async def summary(self, user_id: int, now: datetime) -> UsageSummary:
         """Tokens (prompt + completion) in all, since 00:00 UTC today, and over the last 7 and 30 days."""

@@ -96,8 +96,10 @@ api_keys = Table(
     Column("rpm_limit", Integer, nullable=True),
     Column("tpm_limit", Integer, nullable=True),
     Column("token_quota", BigInteger, nullable=True),
-    # only ever incremented in SQL (QuotaRepo.record*), never written back from an ApiKey
+    # only ever changed in SQL (QuotaRepo), never written back from an ApiKey
     Column("tokens_used", BigInteger, nullable=False, server_default="0"),
+    Column("tokens_reserved", BigInteger, nullable=False, server_default="0"),
+    Column("last_grant", BigInteger, nullable=False, server_default="0"),  # as quotas.last_grant
 )
 
 revoked_tokens = Table(
@@ -150,7 +152,10 @@ messages = Table(
     Column("is_deleted", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("worker_id", String(64), nullable=True),  # the process streaming it (crash recovery)
     Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+    # crash recovery finds `streaming` messages by worker without reading the whole table
+    Index("ix_messages_status_worker_id", "status", "worker_id"),
 )
 
 quotas = Table(
@@ -164,6 +169,31 @@ quotas = Table(
     # What the latest reservation granted. RETURNING only sees post-update values, and the grant
     # cannot be recovered from them, so the single UPDATE also writes it here to return it.
     Column("last_grant", BigInteger, nullable=False),
+)
+
+# Worker processes and what they hold (services.quotas.recovery). Each worker writes last_seen every
+# few seconds; one silent for longer than the configured timeout is dead, and another releases its
+# holds. No foreign keys: a hold outlives nothing it names, and recovery deletes both together.
+workers = Table(
+    "workers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("worker_id", String(64), nullable=False, index=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("key_id", String(64), nullable=True),
+    Column("tokens", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
 )
 
 # The ledger has no foreign keys on purpose: usage history outlives conversations and keys.

@@ -16,6 +16,7 @@ from switchboard.adapters.storage.misc import SqlFileRepo, SqlSettingsRepo
 from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRepo, SqlShareRepo
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
 from switchboard.adapters.storage.users import SqlApiKeyRepo, SqlRevokedTokenRepo, SqlUserRepo
+from switchboard.adapters.storage.workers import SqlHoldRepo, SqlWorkerRepo
 
 # A readiness probe must answer quickly even when the database hangs.
 PING_TIMEOUT_SECONDS = 5.0
@@ -31,6 +32,8 @@ class SqlTx:
         self.conversations = SqlConversationRepo(connection)
         self.messages = SqlMessageRepo(connection)
         self.quotas = SqlQuotaRepo(connection)
+        self.holds = SqlHoldRepo(connection)
+        self.workers = SqlWorkerRepo(connection)
         self.files = SqlFileRepo(connection)
         self.settings = SqlSettingsRepo(connection)
         self.identities = SqlIdentityRepo(connection)

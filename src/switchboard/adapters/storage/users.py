@@ -134,6 +134,7 @@ def _key_from_row(row: RowMapping) -> ApiKey:
         tpm_limit=row["tpm_limit"],
         token_quota=row["token_quota"],
         tokens_used=int(row["tokens_used"] or 0),
+        tokens_reserved=int(row["tokens_reserved"] or 0),
     )
 
 

@@ -89,6 +89,9 @@ class Message:
     usage: TokenUsage | None = None
     error: str | None = None
     is_deleted: bool = False
+    # the worker process streaming it (see quotas.recovery): a `streaming` message whose worker
+    # died is finished as `interrupted` by whoever notices
+    worker_id: str | None = None
 
     @property
     def text(self) -> str:

@@ -31,10 +31,18 @@ class Grant:
 
 
 @dataclass(frozen=True, slots=True)
-class Reservation:
+class StoredHold:
+    """Tokens one worker process holds in the database: for a user and, with a metered API key, for
+    that key too (the same tokens count in both `reserved`s). A chat turn's hold names the message
+    it pays for; a gateway lease's or call's names none. A dead worker's holds are released by
+    another (services.quotas.recovery); a live worker's are never touched."""
+
     id: str
+    worker_id: str
     user_id: int
     tokens: int
+    key_id: str | None = None
+    message_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

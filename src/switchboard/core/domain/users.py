@@ -60,10 +60,13 @@ class ApiKey:
     tpm_limit: int | None = None
     token_quota: int | None = None
     tokens_used: int = 0
+    tokens_reserved: int = 0  # held by calls in flight (a metered key), as a user's `reserved`
 
     @property
     def tokens_left(self) -> int | None:
-        return None if self.token_quota is None else max(self.token_quota - self.tokens_used, 0)
+        if self.token_quota is None:
+            return None
+        return max(self.token_quota - self.tokens_used - self.tokens_reserved, 0)
 
 
 @dataclass(frozen=True, slots=True)

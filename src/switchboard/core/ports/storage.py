@@ -17,7 +17,15 @@ from typing import Any, Protocol
 from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.platforms import PlatformIdentity, Profile, Share
-from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
+from switchboard.core.domain.quotas import (
+    Grant,
+    Quota,
+    StoredHold,
+    UsageEntry,
+    UsageGroup,
+    UsageRow,
+    UsageSummary,
+)
 from switchboard.core.domain.users import ApiKey, Role, User
 
 
@@ -93,6 +101,16 @@ class MessageRepo(Protocol):
         the next user message, oldest first, deleted ones included (a record's answers)."""
         ...
 
+    async def stranded(self, worker_ids: builtins.list[str]) -> builtins.list[tuple[Message, int]]:
+        """`streaming` messages of these workers, or of no worker (written before workers were
+        recorded), each with its conversation's owner."""
+        ...
+
+    async def finish_stranded(self, message: Message) -> bool:
+        """Write a stranded message's end state if it is still `streaming`; False when another
+        worker finished it first (so only one of them charges it)."""
+        ...
+
 
 class QuotaRepo(Protocol):
     async def get(self, user_id: int) -> Quota: ...
@@ -104,17 +122,32 @@ class QuotaRepo(Protocol):
         ...
 
     async def settle(self, user_id: int, reserved: int, spent: int) -> None:
-        """Release a reservation and charge what was really spent, in one UPDATE."""
+        """Release a reservation and charge what was really spent, in one UPDATE; a limited
+        allowance is charged at most what it has left beside the other reservations (never
+        overdrawn: the ledger still records the whole spend)."""
+        ...
+
+    async def reserve_key(self, key_id: str, want: int, minimum: int) -> int:
+        """As `reserve`, against an API key's own token quota (a key without one grants `want`);
+        returns what was held on the key, 0 when refused."""
+        ...
+
+    async def settle_key(self, key_id: str, reserved: int) -> None:
+        """Release what a call held on a key; what it spent is counted by `record`."""
         ...
 
     async def release_reserved(self, user_id: int | None) -> int:
-        """Drop one user's (None: everyone's) reservations, e.g. a crashed worker's; returns the
-        tokens released."""
+        """Drop one user's (None: everyone's) reservations and their keys', and forget the holds
+        that named them; returns the user tokens released."""
         ...
 
     async def add_allowance(self, user_id: int, tokens: int) -> None: ...
     async def set_allowance(self, user_id: int, allowance: int, unlimited: bool) -> None: ...
-    async def record(self, entry: UsageEntry) -> None: ...
+    async def record(self, entry: UsageEntry) -> None:
+        """A ledger entry; its tokens count towards its key's total (a key with a token quota: at
+        most what the quota has left beside the key's reservations)."""
+        ...
+
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:
         """Several ledger entries in one statement (a batch of settlements)."""
         ...
@@ -122,6 +155,43 @@ class QuotaRepo(Protocol):
     async def summary(self, user_id: int, now: datetime) -> UsageSummary: ...
     async def usage(self, by: UsageGroup, since: datetime, user_id: int | None) -> list[UsageRow]:
         """The ledger since `since`, summed per group, largest first; one user's or everyone's."""
+        ...
+
+
+class HoldRepo(Protocol):
+    """Which worker holds which reserved tokens (domain.quotas.StoredHold), kept in the transaction
+    that changes `reserved`, so a dead worker's can be given back and a live one's left alone."""
+
+    async def add(self, hold: StoredHold) -> None:
+        """Store a hold, or add its tokens to the stored one with its id (a lease's top-up)."""
+        ...
+
+    async def release(self, hold_id: str, tokens: int) -> None:
+        """Take tokens off a hold; one left with none is deleted."""
+        ...
+
+    async def attach(self, hold_id: str, message_id: int) -> None:
+        """Name the message a chat turn's hold pays for (a new one each tool round)."""
+        ...
+
+    async def of_workers(self, worker_ids: builtins.list[str]) -> builtins.list[StoredHold]: ...
+    async def drop(self, worker_ids: builtins.list[str]) -> None: ...
+
+
+class WorkerRepo(Protocol):
+    """Worker processes' heartbeats (services.quotas.recovery)."""
+
+    async def beat(self, worker_id: str, host: str, pid: int, at: datetime) -> None:
+        """Record that the worker is alive at `at` (registers it the first time)."""
+        ...
+
+    async def silent_since(self, before: datetime) -> builtins.list[str]:
+        """Workers last seen before `before` (read only)."""
+        ...
+
+    async def claim(self, worker_ids: builtins.list[str], before: datetime) -> builtins.list[str]:
+        """Delete those of the workers still last seen before `before` and return them: of two
+        workers recovering at once, each gets a dead worker only once."""
         ...
 
 
@@ -175,6 +245,8 @@ class Tx(Protocol):
     conversations: ConversationRepo
     messages: MessageRepo
     quotas: QuotaRepo
+    holds: HoldRepo
+    workers: WorkerRepo
     files: FileRepo
     settings: SettingsRepo
     identities: IdentityRepo
