@@ -9,6 +9,7 @@ import httpx
 
 from switchboard.app.asgi import create_app
 from switchboard.config.settings import Settings
+from switchboard.core.services.quotas.allowances import QuotaPolicy, QuotaService
 
 SWITCHBOARD = str(Path(sys.executable).with_name("switchboard"))
 
@@ -49,7 +50,8 @@ async def test_releasing_what_a_crashed_worker_left_reserved(tmp_path: Path) -> 
         services = app.state.runtime.services
         carol = await services.accounts.principal_from_token(metered)
         assert carol.key_tokens_left == 1000
-        await services.quotas.reserve(carol.user_id, 20, 40)
+        # held by a worker that never beat (no row to find): only the manual release frees it
+        await QuotaService(app.state.runtime.uow, QuotaPolicy(), "wrk_gone").reserve(carol, 20, 40)
 
     released = run(tmp_path, "users", "release", "carol")
     assert released.returncode == 0 and "carol: released 60 reserved tokens" in released.stdout

@@ -35,6 +35,7 @@ import struct
 import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -80,6 +81,9 @@ class ScriptedUpstream:
         self.disconnects = 0  # streams the client abandoned before they ended
         self.disconnected = asyncio.Event()
         self.video_steps = 2  # status polls before a video job completes
+        # answer at most max_completion_tokens / max_tokens chunks (a token each), finish "length",
+        # as real providers do; off by default: a scripted reply is answered as scripted
+        self.obey_max_tokens = False
         self.videos: dict[str, dict[str, Any]] = {}
         self._queues: dict[str, deque[Reply]] = defaultdict(deque)
         self._routes: dict[tuple[str, str], Handler] = {}
@@ -181,6 +185,7 @@ class ScriptedUpstream:
 
     async def _chat(self, request: web.Request, reply: Reply) -> web.StreamResponse:
         body = request[RECEIVED].json or {}
+        reply = self._capped(reply, body) if self.obey_max_tokens else reply
         completion_id = f"chatcmpl-{next(self._ids)}"
         model = reply.model or body.get("model") or "gpt-test"
         calls = [(c.id or f"call_{next(self._ids)}", c) for c in reply.tool_calls]
@@ -210,6 +215,15 @@ class ScriptedUpstream:
                 events.append(stream.usage(usage))
             events.append(b"data: [DONE]\n\n")
         return await self._write_stream(request, reply, events)
+
+    @staticmethod
+    def _capped(reply: Reply, body: dict[str, Any]) -> Reply:
+        limit = body.get("max_completion_tokens") or body.get("max_tokens")
+        texts = pieces(reply.text, reply.chunks)
+        if not isinstance(limit, int) or len(texts) <= limit:
+            return reply
+        usage = (reply.usage[0], min(reply.usage[1], limit)) if isinstance(reply.usage, tuple) else reply.usage
+        return replace(reply, text="".join(texts[:limit]), chunks=texts[:limit], finish_reason="length", usage=usage)
 
     async def _write_stream(
         self, request: web.Request, reply: Reply, events: list[bytes]

@@ -6,6 +6,8 @@ database and starts long-lived parts; `Runtime.close()` stops them."""
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +32,7 @@ from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.app.accounts_wiring import build_account_services
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
+from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Role
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
@@ -50,6 +53,7 @@ from switchboard.core.services.gateway.relay import GatewayPolicy, GatewayServic
 from switchboard.core.services.media.files import FileService
 from switchboard.core.services.media.generation import MediaDefaults, MediaService
 from switchboard.core.services.quotas.allowances import QuotaPolicy, QuotaService
+from switchboard.core.services.quotas.recovery import CrashRecovery, WorkerIdentity, WorkerPolicy
 from switchboard.core.services.tools.catalog import McpAdminService, ToolService
 from switchboard.core.services.tools.runner import ToolPolicy, ToolRunner
 from switchboard.faces._shared.detach import Detacher
@@ -63,12 +67,14 @@ class Runtime:
     services: Services
     uow: SqlUnitOfWork
     catalog: ProviderCatalog
+    recovery: CrashRecovery
     builtin_tools: BuiltinToolHost | None = None
     mcp: McpToolHost | None = None
     detacher: Detacher = field(default_factory=Detacher)
 
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
+        await self.recovery.start()  # what crashed workers left: interrupted, charged, released
         await self._ensure_admin()
         await self.services.runtime_config.load()  # settings changed at runtime, saved earlier
         await self.services.profiles.ensure_default()
@@ -95,6 +101,7 @@ class Runtime:
         await self.catalog.close()
         if self.services.accounts.throttle is not None:
             await self.services.accounts.throttle.close()
+        await self.recovery.close()
         await self.uow.close()
 
     async def _ensure_admin(self) -> None:
@@ -206,7 +213,9 @@ def build_runtime(settings: Settings) -> Runtime:
     accounts.throttle = build_throttle(settings)  # the server's logins only (the command line has none)
     counter = HeuristicTokenCounter()
     catalog = build_catalog(settings)
-    quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion))
+    worker = WorkerIdentity(new_id("wrk"), socket.gethostname(), os.getpid())
+    quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion),
+                          worker.id)
     files = FileService(uow, LocalBlobStore(settings.data_dir / "files"), clock, settings.limits.max_upload_bytes)
     builtin_tools, mcp = build_tool_hosts(settings, files)
     tool_host = CompositeToolHost(builtin_tools, mcp)
@@ -236,4 +245,5 @@ def build_runtime(settings: Settings) -> Runtime:
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
     attach_commands(services, settings, counter)
-    return Runtime(settings, services, uow, catalog, builtin_tools, mcp)
+    recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(**settings.workers.model_dump()))
+    return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp)

@@ -52,6 +52,14 @@ class QuotaSettings(Section):
     min_completion: int = 16  # refuse when less than this is left for the answer
 
 
+class WorkerSettings(Section):
+    """Worker heartbeats: a worker process not seen for `dead_after_seconds` is dead, and another
+    (or the next to start) interrupts its streaming answers and releases its reserved tokens."""
+
+    heartbeat_seconds: float = Field(default=10.0, gt=0)
+    dead_after_seconds: float = Field(default=60.0, gt=0)
+
+
 class StreamingSettings(Section):
     heartbeat_seconds: float = 15.0
     flush_seconds: float = 2.0  # how often a streaming answer is written to the database
@@ -174,6 +182,7 @@ class Settings(BaseSettings):
     # worker (logout, key revoked, user deactivated) take effect within this many seconds
     auth_cache_seconds: float = 5.0
     quota: QuotaSettings = Field(default_factory=QuotaSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
     passwords: PasswordSettings = Field(default_factory=PasswordSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     limits: LimitSettings = Field(default_factory=LimitSettings)

@@ -13,6 +13,7 @@ import httpx
 import orjson
 import pytest_asyncio
 
+from switchboard.app.container import Runtime
 from switchboard.config.settings import Settings
 from tests.contract.native.conftest import fast_app
 from tests.support.app_settings import ADMIN, app_settings
@@ -30,6 +31,7 @@ class Api:
 
     client: httpx.AsyncClient
     tokens: dict[str, str] = field(default_factory=dict)
+    runtime: Runtime | None = None  # the app's services and database, for what no API shows
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -69,7 +71,8 @@ async def start_native(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncItera
         async def start(**overrides: Any) -> Api:
             app = fast_app(native_settings(tmp_path / f"app{next(apps)}", upstream, **overrides))
             base_url = await stack.enter_async_context(LiveServer(app))
-            api = Api(await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30)))
+            api = Api(await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30)),
+                      runtime=app.state.runtime)
             await api.login(ADMIN.username, ADMIN.password)
             return api
 

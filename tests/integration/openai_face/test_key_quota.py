@@ -1,6 +1,7 @@
 """An API key with a token quota of its own (One API's per-key quota): every call made with a key
-counts towards its total, in the ledger's transaction; a key whose quota is spent is refused with
-OpenAI's insufficient_quota, while the user's other keys go on."""
+counts towards its total, in the ledger's transaction; a metered key's calls are held against its
+quota, which is never overdrawn; a key whose quota is spent is refused with OpenAI's
+insufficient_quota, while the user's other keys go on."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ async def test_a_key_is_refused_once_its_own_quota_is_spent(start_gateway: Start
         stream = await client.chat.completions.create(model=MODEL, messages=ASK, stream=True)
         async for _ in stream:
             pass
-        await gw.runtime.services.gateway.flush()  # 1,000: the call in flight could not be cut short
+        await gw.runtime.services.gateway.flush()  # 600: charged what the quota had left, never overdrawn
         with pytest.raises(openai.RateLimitError, match="own token quota") as refused:
             await client.chat.completions.create(model=MODEL, messages=ASK)
         assert refused.value.body["type"] == "insufficient_quota"  # type: ignore[index]
@@ -36,7 +37,7 @@ async def test_a_key_is_refused_once_its_own_quota_is_spent(start_gateway: Start
     await gw.runtime.services.gateway.flush()
     async with gw.runtime.uow() as tx:
         keys = {k.prefix: k for k in await tx.keys.list_for_user(gw.user_id)}
-    assert (keys[metered[:10]].tokens_used, keys[metered[:10]].tokens_left) == (1000, 0)
+    assert (keys[metered[:10]].tokens_used, keys[metered[:10]].tokens_left) == (600, 0)
     assert (keys[other[:10]].tokens_used, keys[other[:10]].tokens_left) == (500, None)
     assert len(upstream.requests) == 3  # the refused calls never reached the provider
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from switchboard.core.domain.chat import ChatRequest
-from switchboard.core.domain.conversations import Conversation, Message, MessageStatus
+from switchboard.core.domain.conversations import Conversation, Message, MessageStatus, TokenUsage
 from switchboard.core.domain.errors import DomainError, Forbidden, InvalidInput
 from switchboard.core.domain.events import ChatEvent, Failed
 from switchboard.core.domain.network import refuse_private_url
@@ -26,7 +26,7 @@ from switchboard.core.services.chat.context import provider_messages
 from switchboard.core.services.chat.turn import Turn, TurnDeps
 from switchboard.core.services.conversations.history import owned_conversation
 from switchboard.core.services.media.files import FileService
-from switchboard.core.services.quotas.allowances import QuotaService, refuse_spent_key
+from switchboard.core.services.quotas.allowances import QuotaService
 from switchboard.core.services.tools.runner import ToolRunner
 
 DEFAULT_TITLE_PREFIXES = ("New conversation", "新会话", "New chat")
@@ -110,18 +110,21 @@ class ChatEngine:
         max_tokens = request.max_tokens or settings.max_tokens
         if request.temperature is None and settings.temperature is None and profile and profile.temperature is not None:
             request = request.model_copy(update={"temperature": profile.temperature})
-        refuse_spent_key(principal)
         # one write transaction: the hold, the user's message and the answer's row stand or fall together
         async with self._uow() as tx:
-            hold = await self._quotas.reserve_in(tx, principal.user_id, prompt_estimate, max_tokens)
+            hold = await self._quotas.reserve_in(tx, principal, prompt_estimate, max_tokens)
             if superseded:
                 await tx.messages.mark_deleted([m.id for m in superseded])
             if not request.regenerate:
                 user_message = await tx.messages.add(user_message)
+            # streaming, by this worker, with the prompt's estimate: what crash recovery charges
+            # (plus the text streamed so far) if this worker dies before the turn ends
             assistant = await tx.messages.add(Message(
                 id=0, conversation_id=conversation.id, role="assistant", parts=[],
                 status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
+                usage=TokenUsage(prompt_tokens=prompt_estimate, estimated=True), worker_id=self._quotas.worker_id,
             ))
+            await tx.holds.attach(hold.id, assistant.id)
             if not stored:
                 _retitle(conversation, user_message)
             conversation.updated_at = now

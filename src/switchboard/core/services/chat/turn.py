@@ -45,7 +45,7 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ChatProvider
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
-from switchboard.core.services.quotas.allowances import Hold, QuotaService
+from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, Hold, QuotaService
 from switchboard.core.services.tools.runner import ToolCallAssembler, ToolRunner
 
 log = logging.getLogger(__name__)
@@ -132,23 +132,37 @@ class Turn:
         call = ProviderCall(self._upstream_model, self._messages, options, [t.to_openai() for t in tools])
         reported: Usage | None = None
         text, reasoning = self._text, self._reasoning
-        # the hot loop: append to lists, mark dirty, pass the event on; no awaits on storage here
-        async for event in self._provider.stream(call):
-            if isinstance(event, TextDelta):
-                text.append(event.text)
-                self._dirty = True
-                yield event
-            elif isinstance(event, ReasoningDelta):
-                reasoning.append(event.text)
-                self._dirty = True
-                yield event
-            elif isinstance(event, ToolCallDelta):
-                for started_or_args in assembler.feed(event):
-                    yield started_or_args
-            elif isinstance(event, Usage):
-                reported = event
-            else:
-                yield event  # Finish
+        # a limited turn's answer is capped (max_tokens); a provider that ignores the cap is stopped
+        # about there, counting a delta as a token
+        limit = options["max_tokens"] + STREAM_SLACK_EVENTS if self._hold.completion_budget is not None else None
+        deltas = 0
+        stream = self._provider.stream(call)
+        try:
+            # the hot loop: append to lists, mark dirty, pass the event on; no awaits on storage here
+            async for event in stream:
+                deltas += 1
+                if limit is not None and deltas > limit and reported is None:
+                    yield Finish("length")
+                    break
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                    self._dirty = True
+                    yield event
+                elif isinstance(event, ReasoningDelta):
+                    reasoning.append(event.text)
+                    self._dirty = True
+                    yield event
+                elif isinstance(event, ToolCallDelta):
+                    for started_or_args in assembler.feed(event):
+                        yield started_or_args
+                elif isinstance(event, Usage):
+                    reported = event
+                else:
+                    yield event  # Finish
+        finally:
+            close = getattr(stream, "aclose", None)
+            if close is not None:  # stops the upstream request when the loop ended early
+                await close()
         self._count_round(reported, assembler)
 
     def _options(self) -> dict[str, Any]:
@@ -193,6 +207,7 @@ class Turn:
         deps, now = self._deps, self._deps.clock.now()
         self.assistant.tool_calls = calls
         self._fill(self.assistant, MessageStatus.COMPLETED, None)
+        self.assistant.usage = None  # the turn's usage goes on its last message
         for call in calls:
             yield ToolCallRunning(call.id, call.name, call.arguments)
         ctx = ToolContext(self.principal.user_id, self.conversation.id, deps.tools.policy.allow_private_network)
@@ -200,6 +215,18 @@ class Turn:
         async for result in deps.tools.run_all(calls, self._offered, ctx):
             results[result.call_id] = result
             yield result
+        self._messages = [
+            *self._messages,
+            {"role": "assistant", "content": "".join(self._text) or None, "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments or "{}"}}
+                for c in calls
+            ]},
+            *({"role": "tool", "tool_call_id": c.id, "content": results[c.id].content} for c in calls),
+        ]
+        # what crash recovery charges if this worker dies in the next round: the rounds so far and
+        # the next prompt's estimate, plus the text streamed by then
+        so_far = TokenUsage(prompt_tokens=self._spent.prompt_tokens + deps.counter.count_messages(self._messages),
+                            completion_tokens=self._spent.completion_tokens, estimated=True)
         async with deps.uow() as tx:
             await tx.messages.update(self.assistant)
             for call in calls:
@@ -212,15 +239,10 @@ class Turn:
             self.assistant = await tx.messages.add(Message(
                 id=0, conversation_id=self.conversation.id, role="assistant", parts=[],
                 status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=self.model,
+                usage=so_far, worker_id=self.assistant.worker_id,
             ))
-        self._messages = [
-            *self._messages,
-            {"role": "assistant", "content": "".join(self._text) or None, "tool_calls": [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments or "{}"}}
-                for c in calls
-            ]},
-            *({"role": "tool", "tool_call_id": c.id, "content": results[c.id].content} for c in calls),
-        ]
+            if self._hold.id:
+                await tx.holds.attach(self._hold.id, self.assistant.id)
         self._text, self._reasoning = [], []
         self._flusher = asyncio.create_task(self._flush_periodically())
 

@@ -6,11 +6,15 @@
 Rules, in order (the face has checked the `chat` scope its routes declare): a key's allowed models, then its requests-
 and tokens-per-minute limits; the user's quota is held (limited users: one atomic conditional
 UPDATE for a block of their allowance, a quota lease, from which many calls' holds are cut in
-memory (quotas.leases); unlimited users are metered without one); providers are tried in the router's order, the
+memory (quotas.leases); unlimited users are metered without one; a key with a token quota of its
+own is held per call against the key and the user); providers are tried in the router's order, the
 next one when an attempt fails before its first byte. The client's JSON goes upstream as sent,
-with only `model` rewritten and `stream_options.include_usage` switched on; the provider's bytes
-come back unchanged (see stream). Usage is settled once, after the answer, off the
-request path (usage); with `log_content` the exchange is stored as a conversation.
+with only `model` rewritten, `stream_options.include_usage` switched on and, when the call holds a
+limited number of tokens, the answer's length capped to the hold (body.answer_cap); the
+provider's bytes come back unchanged (see stream), except that a stream running past the cap is
+ended with finish_reason "length". Usage is settled once, after the answer, off the request path
+(usage), never overdrawing an allowance or a key's quota; with `log_content` the exchange is
+stored as a conversation.
 """
 
 from __future__ import annotations
@@ -37,11 +41,11 @@ from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.gateway import legacy
-from switchboard.core.services.gateway.body import answer_text, prompt_estimate, upstream_body
+from switchboard.core.services.gateway.body import answer_cap, answer_text, prompt_estimate, upstream_body
 from switchboard.core.services.gateway.content_log import exchange_of
-from switchboard.core.services.gateway.stream import StreamScanner, usage_numbers
+from switchboard.core.services.gateway.stream import StreamScanner, length_stop, usage_numbers
 from switchboard.core.services.gateway.usage import Settlement, UsageSettler
-from switchboard.core.services.quotas.allowances import Hold, QuotaService, refuse_spent_key
+from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, Hold, QuotaService, metered_key
 from switchboard.core.services.quotas.leases import QuotaLeases
 
 
@@ -124,7 +128,6 @@ class GatewayService:
             raise InvalidInput("you must provide a model parameter", param="model")
         if principal.allowed_models and model not in principal.allowed_models:
             raise Forbidden(f"this API key may not use the model '{model}'", param="model")
-        refuse_spent_key(principal)
         rpm, tpm = principal.rpm_limit, principal.tpm_limit
         if self._limiter is not None and (rpm or tpm):
             wait = await self._limiter.acquire(_rate_key(principal), rpm=rpm, tpm=tpm)
@@ -138,7 +141,7 @@ class GatewayService:
             return await self._answer(flight, raw, stream)
         except BaseException:
             if hold.tokens:
-                await (self.leases or self._quotas).release(hold)
+                await (self.leases if hold.leased and self.leases else self._quotas).release(hold)
             raise
 
     async def flush(self) -> None:
@@ -156,33 +159,37 @@ class GatewayService:
 
     # -- the call -----------------------------------------------------------------------------
     async def _answer(self, flight: _Flight, raw: bytes | Multipart, stream: bool) -> Answer:
-        endpoint = flight.endpoint
+        endpoint, budget = flight.endpoint, flight.hold.completion_budget
         try:
-            reply, provider = await self._open(flight.model, endpoint, flight.body, raw, stream)
+            reply, provider = await self._open(flight.model, endpoint, flight.body, raw, stream, budget)
         except UpstreamError as exc:
             if endpoint is not COMPLETIONS or exc.status not in (404, 405):
                 raise
             # the provider has no legacy completions API: ask its chat API instead
             chat = legacy.chat_body(flight.body)
-            reply, provider = await self._open(flight.model, CHAT, chat, b"", stream)
+            reply, provider = await self._open(flight.model, CHAT, chat, b"", stream, budget)
             if stream:
-                relayed = self._relay(flight, reply, bool(legacy.wants_usage(flight.body)))
+                relayed = self._relay(flight, reply, bool(legacy.wants_usage(flight.body)), chat_shaped=True)
                 return Answer("text/event-stream", stream=legacy.completion_chunks(relayed), provider=provider)
             answer = await self._whole(flight, reply, provider)
             answer.body = legacy.completion_from_chat(answer.body)
             return answer
         if stream:
             asked = bool((flight.body.get("stream_options") or {}).get("include_usage"))
-            return Answer("text/event-stream", stream=self._relay(flight, reply, asked), provider=provider)
+            relayed = self._relay(flight, reply, asked, chat_shaped=endpoint is CHAT)
+            return Answer("text/event-stream", stream=relayed, provider=provider)
         return await self._whole(flight, reply, provider)
 
     async def _open(
-        self, model: str, endpoint: Endpoint, body: dict[str, Any], raw: bytes | Multipart, stream: bool
+        self, model: str, endpoint: Endpoint, body: dict[str, Any], raw: bytes | Multipart, stream: bool,
+        budget: int | None,
     ) -> tuple[RelayReply, str]:
         last: UpstreamError | None = None
         media = endpoint.source not in ("chat", "completion")
+        field = "max_completion_tokens" if endpoint is CHAT else "max_tokens"
+        cap = None if media else answer_cap(body, budget, field)
         for provider, upstream_model in await self._router.candidates(model, media=media):
-            payload = upstream_body(body, raw, upstream_model, stream)
+            payload = upstream_body(body, raw, upstream_model, stream, cap)
             try:
                 reply = await provider.relay(endpoint.path, payload, model=upstream_model, stream=stream)
             except UpstreamError as exc:
@@ -212,8 +219,12 @@ class GatewayService:
         self._settle(flight, usage, 0, None)
         return Answer(reply.content_type, body, provider=provider)
 
-    async def _relay(self, flight: _Flight, reply: RelayReply, client_asked_usage: bool) -> AsyncIterator[bytes]:
+    async def _relay(
+        self, flight: _Flight, reply: RelayReply, client_asked_usage: bool, *, chat_shaped: bool
+    ) -> AsyncIterator[bytes]:
         scanner = StreamScanner(strip_usage=not client_asked_usage, collect_text=self.policy.log_content)
+        budget = flight.hold.completion_budget
+        cut = None if budget is None else budget + STREAM_SLACK_EVENTS
         try:
             async for chunk in reply.chunks():
                 ready = scanner.feed(chunk)
@@ -223,6 +234,9 @@ class GatewayService:
                     raise UpstreamError(f"the provider failed mid-stream: {scanner.error}")
                 if ready:
                     yield ready
+                if cut is not None and scanner.events > cut and scanner.usage is None:
+                    yield length_stop(chat_shaped)  # the provider ignored the cap: end it here
+                    return
             tail = scanner.flush()
             if tail:
                 yield tail
@@ -236,11 +250,12 @@ class GatewayService:
         estimate = prompt_estimate(self._counter, body)
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         limit = limit if isinstance(limit, int) and limit > 0 else None
-        if principal.unlimited:  # metered, never refused: no reservation to make
-            return Hold(principal.user_id, 0, estimate, None)
-        if self.leases is not None:
-            return await self.leases.hold(principal.user_id, estimate, limit)
-        return await self._quotas.reserve(principal.user_id, estimate, limit)
+        if metered_key(principal) is None:
+            if principal.unlimited:  # metered, never refused: no reservation to make
+                return Hold(principal.user_id, 0, estimate, None)
+            if self.leases is not None:
+                return await self.leases.hold(principal, estimate, limit)
+        return await self._quotas.reserve(principal, estimate, limit)  # a key's own quota: held per call
 
     def _settle(self, flight: _Flight, usage: tuple[int, int] | None, events: int, text: str | None) -> None:
         """Never awaits: runs in a stream's `finally`, possibly while the task is being cancelled."""
@@ -256,7 +271,7 @@ class GatewayService:
             text is not None) else None
         rate_key = _rate_key(principal) if principal.tpm_limit else None
         hold = flight.hold
-        reserved = self.leases.finish(hold, prompt + completion) if self.leases is not None and hold.tokens else None
+        reserved = self.leases.finish(hold, prompt + completion) if self.leases is not None and hold.leased else None
         self.settler.settle(Settlement(hold, entry, rate_key, exchange, reserved))
 
 

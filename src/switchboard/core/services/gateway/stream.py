@@ -128,3 +128,15 @@ def _error_text(error: Any) -> str:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("type") or "the provider failed mid-stream")
     return str(error)[:300]
+
+_CHAT_STOP = (b'data: {"id":"chatcmpl-capped","object":"chat.completion.chunk","created":0,'
+              b'"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}\n\ndata: [DONE]\n\n')
+_COMPLETION_STOP = (b'data: {"id":"cmpl-capped","object":"text_completion","created":0,'
+                    b'"choices":[{"text":"","index":0,"logprobs":null,"finish_reason":"length"}]}\n\n'
+                    b'data: [DONE]\n\n')
+
+
+def length_stop(chat: bool) -> bytes:
+    """The end the gateway gives a stream it cut at the hold: finish_reason "length", as a
+    provider ends an answer that reached max_tokens."""
+    return _CHAT_STOP if chat else _COMPLETION_STOP

@@ -17,7 +17,7 @@ from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.quotas import UsageEntry
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.ports.storage import Tx, UnitOfWork
-from switchboard.core.services.quotas.allowances import Hold
+from switchboard.core.services.quotas.allowances import Hold, QuotaService
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +100,10 @@ class UsageSettler:
             async with self._uow() as tx:
                 for user, (frees, spent) in _per_user(batch).items():  # one UPDATE per user
                     await tx.quotas.settle(user, frees, spent)
+                for key_id, frees in _freed(batch, "key_id").items():  # metered keys' holds
+                    await tx.quotas.settle_key(key_id, frees)
+                for hold_id, frees in _freed(batch, "id").items():  # the stored holds (leases, calls)
+                    await tx.holds.release(hold_id, frees)
                 await tx.quotas.record_many([item.entry for item in batch])
                 for item in batch:
                     if item.exchange is not None:
@@ -135,9 +139,19 @@ def _per_user(batch: list[Settlement]) -> dict[int, tuple[int, int]]:
     return sums
 
 
+def _freed(batch: list[Settlement], field: str) -> dict[str, int]:
+    """Tokens freed per metered key ("key_id") or per stored hold ("id")."""
+    sums: dict[str, int] = defaultdict(int)
+    for item in batch:
+        name = getattr(item.hold, field)
+        if name and item.frees:
+            sums[name] += item.frees
+    return sums
+
+
 async def _settle_in(tx: Tx, item: Settlement) -> None:
     entry = item.entry
-    await tx.quotas.settle(item.hold.user_id, item.frees, entry.tokens_prompt + entry.tokens_completion)
+    await QuotaService.free_in(tx, item.hold, item.frees, entry.tokens_prompt + entry.tokens_completion)
     await tx.quotas.record(entry)
 
 

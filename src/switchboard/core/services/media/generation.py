@@ -28,7 +28,7 @@ from switchboard.core.ports.media import MediaCatalog, MediaProvider
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
 from switchboard.core.services.media.files import FileService
-from switchboard.core.services.quotas.allowances import Hold, QuotaService, refuse_spent_key
+from switchboard.core.services.quotas.allowances import Hold, QuotaService
 
 T = TypeVar("T")
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif",
@@ -118,8 +118,7 @@ class MediaService:
             raise InvalidInput("input must hold at least one text", param="input")
         provider, name, wanted = await self._resolve(model, self.defaults.embedding_model)
         estimate = sum(self._counter.count_text(text) for text in inputs)
-        refuse_spent_key(principal)
-        hold = await self._quotas.reserve(principal.user_id, estimate, 1)
+        hold = await self._quotas.reserve(principal, estimate, 1)
         try:
             vectors, usage = await provider.embed(name, inputs)
         except BaseException:
@@ -181,8 +180,7 @@ class MediaService:
     ) -> T:
         """Holds the prompt's estimate (and refuses an exhausted allowance) around one call."""
         estimate = self._counter.count_text(prompt) if prompt else 0
-        refuse_spent_key(principal)
-        hold = await self._quotas.reserve(principal.user_id, estimate, 1)
+        hold = await self._quotas.reserve(principal, estimate, 1)
         try:
             result = await call()
         except BaseException:

@@ -1,5 +1,8 @@
-"""Token allowances: reserve before a call (one atomic conditional UPDATE), settle after it with
-what the provider reports, in the transaction that finishes the message. Never check-then-act."""
+"""Token allowances: reserve before a call (one atomic conditional UPDATE on the user's quota, and
+one on a metered API key's own), settle after it with what the provider reports, in the
+transaction that finishes the message. Never check-then-act. Each hold is also stored with the
+worker that made it (domain.quotas.StoredHold), so a crashed worker's can be given back
+(quotas.recovery)."""
 
 from __future__ import annotations
 
@@ -7,9 +10,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from switchboard.core.domain.errors import Forbidden, QuotaExceeded
-from switchboard.core.domain.quotas import Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
+from switchboard.core.domain.ids import new_id
+from switchboard.core.domain.quotas import Quota, StoredHold, UsageEntry, UsageGroup, UsageRow, UsageSummary
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import Tx, UnitOfWork
+
+# Stream events past a hold's answer budget that an answer may send before it is stopped: one
+# the provider capped as asked ends within the budget plus its role, finish and usage events and
+# [DONE]. One that runs on ignored the cap, and is cut.
+STREAM_SLACK_EVENTS = 8
+
+_USER_SPENT = "your token allowance is used up (or too low for this request); ask an administrator for more"
+_KEY_SPENT = "this API key has used up its own token quota; ask for a new key or a larger quota"
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +32,17 @@ class QuotaPolicy:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """Tokens held for one call. `completion_budget` is what the answer may use; None = no cap."""
+    """Tokens held for one call. `completion_budget` is what the answer may use; None = no cap.
+    `key_id`: the metered API key that holds the same tokens; `id`: the stored hold ("": none, an
+    unlimited user's metered gateway call); `leased`: cut from a gateway quota lease."""
 
     user_id: int
     tokens: int
     prompt_estimate: int
     completion_budget: int | None
+    key_id: str | None = None
+    id: str = ""
+    leased: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,43 +53,64 @@ class UsageReport:
     key_names: dict[str, str]  # grouped by key: each key id's name
 
 
-def refuse_spent_key(principal: Principal) -> None:
-    """An API key with a token quota of its own is refused once that is used up, whatever the
-    user has left. Read when the credential was resolved: calls in flight may overrun it a little."""
-    if principal.key_tokens_left is not None and principal.key_tokens_left <= 0:
-        raise QuotaExceeded("this API key has used up its own token quota; ask for a new key or a larger quota")
+def metered_key(principal: Principal) -> str | None:
+    """The API key whose own token quota a call is held against too (None: no key, or no quota)."""
+    return principal.key_id if principal.key_tokens_left is not None else None
 
 
 class QuotaService:
-    def __init__(self, uow: UnitOfWork, policy: QuotaPolicy) -> None:
+    def __init__(self, uow: UnitOfWork, policy: QuotaPolicy, worker_id: str = "") -> None:
         self._uow = uow
         self.policy = policy
+        self.worker_id = worker_id or new_id("wrk")  # whose holds these are (quotas.recovery)
 
-    async def reserve(self, user_id: int, prompt_estimate: int, max_completion: int | None) -> Hold:
+    async def reserve(self, principal: Principal, prompt_estimate: int, max_completion: int | None) -> Hold:
         async with self._uow() as tx:
-            return await self.reserve_in(tx, user_id, prompt_estimate, max_completion)
+            return await self.reserve_in(tx, principal, prompt_estimate, max_completion)
 
-    async def reserve_in(self, tx: Tx, user_id: int, prompt_estimate: int, max_completion: int | None) -> Hold:
-        """Hold tokens inside the caller's transaction (so a failed insert also drops the hold)."""
+    async def reserve_in(
+        self, tx: Tx, principal: Principal, prompt_estimate: int, max_completion: int | None
+    ) -> Hold:
+        """Hold tokens against the user and a metered key, inside the caller's transaction (a
+        refusal, or a failed insert after it, drops the whole hold)."""
         completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
         want = prompt_estimate + completion
         minimum = prompt_estimate + min(self.policy.min_completion, completion)
-        grant = await tx.quotas.reserve(user_id, want, minimum)
+        grant = await tx.quotas.reserve(principal.user_id, want, minimum)
         if grant.tokens == 0:
-            raise QuotaExceeded(
-                "your token allowance is used up (or too low for this request); ask an administrator for more"
-            )
-        budget = None if grant.unlimited else grant.tokens - prompt_estimate
-        return Hold(user_id, grant.tokens, prompt_estimate, budget)
+            raise QuotaExceeded(_USER_SPENT)
+        tokens, key_id = grant.tokens, metered_key(principal)
+        if key_id is not None:  # the key grants at most what the user did: one amount held on both
+            held = await tx.quotas.reserve_key(key_id, tokens, minimum)
+            if held == 0:
+                raise QuotaExceeded(_KEY_SPENT)  # the caller's transaction rolls the user's part back
+            if held < tokens:
+                await tx.quotas.settle(principal.user_id, tokens - held, 0)
+                tokens = held
+        budget = None if grant.unlimited and key_id is None else tokens - prompt_estimate
+        hold = Hold(principal.user_id, tokens, prompt_estimate, budget, key_id, new_id("hold"))
+        await tx.holds.add(StoredHold(hold.id, self.worker_id, hold.user_id, tokens, key_id))
+        return hold
 
     async def release(self, hold: Hold) -> None:
         async with self._uow() as tx:
-            await tx.quotas.settle(hold.user_id, hold.tokens, 0)
+            await self.free_in(tx, hold, hold.tokens, 0)
 
     @staticmethod
-    async def settle_in(tx: Tx, hold: Hold, entry: UsageEntry) -> None:
-        """Charge what was spent and free the hold, inside the caller's transaction."""
-        await tx.quotas.settle(hold.user_id, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
+    async def free_in(tx: Tx, hold: Hold, tokens: int, spent: int) -> None:
+        """Give `tokens` of a hold back (user, key and stored hold alike) and charge `spent`."""
+        await tx.quotas.settle(hold.user_id, tokens, spent)
+        if hold.key_id is not None:
+            await tx.quotas.settle_key(hold.key_id, tokens)
+        if hold.id and tokens:
+            await tx.holds.release(hold.id, tokens)
+
+    @classmethod
+    async def settle_in(cls, tx: Tx, hold: Hold, entry: UsageEntry) -> None:
+        """Charge what was spent and free the hold, inside the caller's transaction. A call that
+        used more than it held (the provider counted the prompt higher than the estimate) is
+        charged as far as the allowance and the key's quota go, never beyond (QuotaRepo.settle)."""
+        await cls.free_in(tx, hold, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
         await tx.quotas.record(entry)
 
     async def quota(self, user_id: int) -> Quota:

@@ -1,7 +1,7 @@
 """Quota leases: a block of a user's allowance reserved once, many calls' holds served from memory.
 
     leases = QuotaLeases(uow, quotas, block=20_000, idle_seconds=5.0)
-    hold = await leases.hold(user_id, prompt_estimate, max_completion)   # usually no database
+    hold = await leases.hold(principal, prompt_estimate, max_completion)  # usually no database
     reserved = leases.finish(hold, spent)    # settle(user, reserved, spent) later, batched
     await leases.release(hold)               # a call that failed: nothing spent
 
@@ -23,9 +23,13 @@ as it goes). A lease untouched for `idle_seconds` gives its free part back to th
 give back every lease. When every call has finished and its settlement is written, `reserved` is
 back to 0 and `used` is the ledger's total.
 
+Each lease is stored as one hold of this worker (domain.quotas.StoredHold, id `lease_...`) whose
+tokens follow the database's reservation: top-ups add to it, settlements and give-backs take off.
+
 Trade-offs:
-- A crash of this process leaves its leases reserved in the database (as a crash in the middle of
-  a call leaves that call's hold today) until an administrator resets the user's reservation.
+- A crash of this process leaves its leases reserved until another worker (or this one restarted)
+  sees its heartbeat stop and releases its holds (quotas.recovery). Calls in flight at the crash
+  are not charged: the gateway stores no message to estimate them from.
 - While this worker holds a lease, other workers see less of the user's allowance: a user with a
   small allowance may be refused on another worker for up to `idle_seconds` after their last call
   here. A lease never exceeds what the user had left (the UPDATE grants min(block, remaining));
@@ -42,6 +46,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from switchboard.core.domain.errors import QuotaExceeded
+from switchboard.core.domain.ids import new_id
+from switchboard.core.domain.quotas import StoredHold
+from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.services.quotas.allowances import Hold, QuotaService
 
@@ -59,6 +66,7 @@ class _Lease:
     short: bool = False  # the last top-up got less than asked: no refills ahead of need
     refilling: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    hold_id: str = field(default_factory=lambda: new_id("lease"))  # its stored hold
 
 
 class QuotaLeases:
@@ -82,9 +90,11 @@ class QuotaLeases:
         lease = self._leases.get(user_id)
         return lease.free if lease is not None else 0
 
-    async def hold(self, user_id: int, prompt_estimate: int, max_completion: int | None) -> Hold:
+    async def hold(self, principal: Principal, prompt_estimate: int, max_completion: int | None) -> Hold:
+        """For a call without a metered key (a key's own quota is held per call: QuotaService)."""
+        user_id = principal.user_id
         if self._closed:
-            return await self._quotas.reserve(user_id, prompt_estimate, max_completion)
+            return await self._quotas.reserve(principal, prompt_estimate, max_completion)
         policy = self._quotas.policy
         completion = min(max_completion or policy.completion_reserve, policy.completion_reserve)
         want = prompt_estimate + completion
@@ -98,7 +108,7 @@ class QuotaLeases:
                 return self._cut(user_id, lease, want, prompt_estimate)
             async with lease.lock:
                 if self._closed:
-                    return await self._quotas.reserve(user_id, prompt_estimate, max_completion)
+                    return await self._quotas.reserve(principal, prompt_estimate, max_completion)
                 if self._leases.get(user_id) is not lease:
                     continue  # the lease was given back while this call waited: take a new one
                 if lease.free < want:  # nobody topped it up while this call waited
@@ -111,7 +121,7 @@ class QuotaLeases:
         """Give back what the call did not spend; returns how many tokens its settlement frees from
         the database's reservation (to charge as `spent`). Never awaits."""
         lease = None if self._closed else self._leases.get(hold.user_id)
-        if lease is None:  # given back while the call ran: its hold is a plain reservation now
+        if lease is None or lease.hold_id != hold.id:  # given back while the call ran: a plain reservation now
             return hold.tokens
         lease.calls = max(lease.calls - 1, 0)
         lease.touched = self._monotonic()
@@ -127,7 +137,7 @@ class QuotaLeases:
         reserved = self.finish(hold, 0)
         if reserved:
             async with self._writing, self._uow() as tx:
-                await tx.quotas.settle(hold.user_id, reserved, 0)
+                await QuotaService.free_in(tx, hold, reserved, 0)
 
     async def return_idle(self) -> int:
         """Give the free part of leases untouched for `idle_seconds` back to the database; a lease
@@ -164,12 +174,15 @@ class QuotaLeases:
             task = asyncio.get_running_loop().create_task(self._refill(user_id, lease))
             self._refills.add(task)
             task.add_done_callback(self._refills.discard)
-        return Hold(user_id, tokens, prompt_estimate, None if lease.unlimited else tokens - prompt_estimate)
+        budget = None if lease.unlimited else tokens - prompt_estimate
+        return Hold(user_id, tokens, prompt_estimate, budget, id=lease.hold_id, leased=True)
 
     async def _top_up(self, user_id: int, lease: _Lease, want: int, minimum: int) -> None:
         asked = max(want, self.block)
         async with self._writing, self._uow() as tx:
             grant = await tx.quotas.reserve(user_id, asked, max(minimum - lease.free, 1))
+            if grant.tokens:
+                await tx.holds.add(StoredHold(lease.hold_id, self._quotas.worker_id, user_id, grant.tokens))
         lease.free += grant.tokens
         lease.unlimited = grant.unlimited
         lease.short = grant.tokens < asked
@@ -185,13 +198,13 @@ class QuotaLeases:
             lease.refilling = False
 
     async def _give_back(self, users: list[int]) -> int:
-        returns: list[tuple[int, int]] = []
+        returns: list[tuple[int, str, int]] = []
         for user in users:
             lease = self._leases.get(user)
             if lease is None:
                 continue
             if lease.free:
-                returns.append((user, lease.free))
+                returns.append((user, lease.hold_id, lease.free))
                 lease.free = 0
             if lease.calls == 0 and not lease.lock.locked():  # a top-up in flight keeps its lease
                 del self._leases[user]
@@ -199,14 +212,15 @@ class QuotaLeases:
             return 0
         try:
             async with self._writing, self._uow() as tx:
-                for user, tokens in returns:
+                for user, hold_id, tokens in returns:
                     await tx.quotas.settle(user, tokens, 0)
+                    await tx.holds.release(hold_id, tokens)
         except Exception:
             log.exception("could not return quota leases; keeping them for the next try")
-            for user, tokens in returns:
-                self._leases.setdefault(user, _Lease(self._monotonic())).free += tokens
+            for user, hold_id, tokens in returns:
+                self._leases.setdefault(user, _Lease(self._monotonic(), hold_id=hold_id)).free += tokens
             return 0
-        return sum(tokens for _, tokens in returns)
+        return sum(tokens for _, _, tokens in returns)
 
     def _start_reaper(self) -> None:
         if self._reaper is None or self._reaper.done():

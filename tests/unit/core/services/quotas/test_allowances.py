@@ -8,9 +8,12 @@ import pytest
 
 from switchboard.core.domain.errors import QuotaExceeded
 from switchboard.core.domain.quotas import Quota, UsageEntry
+from switchboard.core.domain.users import Principal, Role, Scope
 from switchboard.core.services.quotas.allowances import Hold, QuotaPolicy, QuotaService
 from tests.support.fake_storage import InMemoryUnitOfWork
 from tests.support.fakes import T0
+
+ALICE = Principal(1, "alice", Role.USER, frozenset({Scope.CHAT}), via="jwt")
 
 
 def service(allowance: int, *, unlimited: bool = False, reserve: int = 100, minimum: int = 10) -> QuotaService:
@@ -25,36 +28,36 @@ def stored(quotas: QuotaService) -> Quota:
 
 async def test_a_hold_covers_the_prompt_and_the_completion_reserve() -> None:
     quotas = service(1000)
-    hold = await quotas.reserve(1, prompt_estimate=20, max_completion=None)
-    assert hold == Hold(1, 120, 20, 100)
+    hold = await quotas.reserve(ALICE, prompt_estimate=20, max_completion=None)
+    assert hold == Hold(1, 120, 20, 100, id=hold.id) and hold.id.startswith("hold_")
     assert stored(quotas).reserved == 120
 
 
 async def test_max_completion_below_the_reserve_holds_less() -> None:
-    hold = await service(1000).reserve(1, 20, max_completion=30)
+    hold = await service(1000).reserve(ALICE, 20, max_completion=30)
     assert (hold.tokens, hold.completion_budget) == (50, 30)
 
 
 async def test_a_short_balance_grants_what_is_left_if_the_minimum_fits() -> None:
-    hold = await service(50).reserve(1, 20, None)
+    hold = await service(50).reserve(ALICE, 20, None)
     assert (hold.tokens, hold.completion_budget) == (50, 30)
 
 
 async def test_less_than_the_minimum_left_is_refused_and_nothing_is_held() -> None:
     quotas = service(25)
     with pytest.raises(QuotaExceeded):
-        await quotas.reserve(1, 20, None)
+        await quotas.reserve(ALICE, 20, None)
     assert stored(quotas).reserved == 0
 
 
 async def test_unlimited_users_hold_without_a_completion_budget() -> None:
-    hold = await service(0, unlimited=True).reserve(1, 20, None)
+    hold = await service(0, unlimited=True).reserve(ALICE, 20, None)
     assert (hold.tokens, hold.completion_budget) == (120, None)
 
 
 async def test_settle_charges_what_was_spent_and_frees_the_hold() -> None:
     quotas = service(1000)
-    hold = await quotas.reserve(1, 20, None)
+    hold = await quotas.reserve(ALICE, 20, None)
     entry = UsageEntry(user_id=1, tokens_prompt=18, tokens_completion=7, model="m", created_at=T0)
     async with quotas._uow() as tx:  # type: ignore[attr-defined]
         await QuotaService.settle_in(tx, hold, entry)
@@ -65,7 +68,7 @@ async def test_settle_charges_what_was_spent_and_frees_the_hold() -> None:
 
 async def test_release_gives_the_whole_hold_back() -> None:
     quotas = service(1000)
-    await quotas.release(await quotas.reserve(1, 20, None))
+    await quotas.release(await quotas.reserve(ALICE, 20, None))
     assert (stored(quotas).used, stored(quotas).reserved) == (0, 0)
 
 
@@ -74,7 +77,7 @@ async def test_fifty_concurrent_holds_against_an_allowance_for_five_never_oversp
 
     async def one() -> Hold | None:
         try:
-            return await quotas.reserve(1, 20, None)
+            return await quotas.reserve(ALICE, 20, None)
         except QuotaExceeded:
             return None
 

@@ -11,9 +11,12 @@ import pytest
 
 from switchboard.core.domain.errors import QuotaExceeded
 from switchboard.core.domain.quotas import Quota
+from switchboard.core.domain.users import Principal, Role, Scope
 from switchboard.core.services.quotas.allowances import Hold, QuotaPolicy, QuotaService
 from switchboard.core.services.quotas.leases import QuotaLeases
 from tests.support.fake_storage import InMemoryTx, InMemoryUnitOfWork
+
+ALICE = Principal(1, "alice", Role.USER, frozenset({Scope.CHAT}), via="api_key", key_id="key_1")
 
 
 class Ticks:
@@ -61,10 +64,10 @@ async def spend(uow: InMemoryUnitOfWork, lease: QuotaLeases, hold: Hold, spent: 
 async def test_holds_are_cut_from_one_reservation() -> None:
     uow = store(10_000)
     lease = leases(uow)
-    first = await lease.hold(1, prompt_estimate=20, max_completion=None)
+    first = await lease.hold(ALICE, prompt_estimate=20, max_completion=None)
     writes = uow.transactions
-    holds = [await lease.hold(1, 20, None) for _ in range(5)]
-    assert first == Hold(1, 120, 20, 100) and all(h == first for h in holds)
+    holds = [await lease.hold(ALICE, 20, None) for _ in range(5)]
+    assert first == Hold(1, 120, 20, 100, id=first.id, leased=True) and all(h == first for h in holds)
     assert uow.transactions == writes  # no database for the five after the first
     assert stored(uow).reserved == 1000 and lease.free(1) == 1000 - 6 * 120
     await lease.close()
@@ -73,7 +76,7 @@ async def test_holds_are_cut_from_one_reservation() -> None:
 async def test_a_lease_that_runs_short_is_topped_up_by_one_reservation() -> None:
     uow = store(10_000)
     lease = leases(uow, block=300)
-    holds = [await lease.hold(1, 20, None) for _ in range(3)]  # 300, then 300 more for the third
+    holds = [await lease.hold(ALICE, 20, None) for _ in range(3)]  # 300, then 300 more for the third
     assert [h.tokens for h in holds] == [120, 120, 120]
     assert stored(uow).reserved == 600 and lease.free(1) == 240
     await lease.close()
@@ -82,7 +85,7 @@ async def test_a_lease_that_runs_short_is_topped_up_by_one_reservation() -> None
 async def test_concurrent_calls_on_an_empty_lease_top_it_up_once() -> None:
     uow = store(10_000)
     lease = leases(uow, block=1000)
-    holds = await asyncio.gather(*(lease.hold(1, 20, None) for _ in range(8)))
+    holds = await asyncio.gather(*(lease.hold(ALICE, 20, None) for _ in range(8)))
     assert [h.tokens for h in holds] == [120] * 8
     assert uow.transactions == 1 and stored(uow).reserved == 1000
     await lease.close()
@@ -97,12 +100,12 @@ async def test_a_lease_running_low_is_refilled_before_a_call_must_wait() -> None
     uow = store(10_000)
     lease = leases(uow, block=1000)
     for _ in range(5):  # 400 left: under half a block
-        await lease.hold(1, 20, None)
+        await lease.hold(ALICE, 20, None)
     await settled_tasks()
     assert stored(uow).reserved == 2000 and lease.free(1) == 1400
     writes = uow.transactions
     for _ in range(4):
-        await lease.hold(1, 20, None)
+        await lease.hold(ALICE, 20, None)
     assert uow.transactions == writes and lease.free(1) == 920
     await lease.close()
 
@@ -111,12 +114,12 @@ async def test_no_refill_ahead_of_need_near_the_end_of_the_allowance() -> None:
     uow = store(1100)
     lease = leases(uow, block=1000)
     for _ in range(5):
-        await lease.hold(1, 20, None)
+        await lease.hold(ALICE, 20, None)
     await settled_tasks()  # the refill asked 1000 and got the last 100
     assert stored(uow).reserved == 1100 and lease.free(1) == 500
     writes = uow.transactions
     for _ in range(2):  # 260 left: no background refill now, whose every try would write
-        await lease.hold(1, 20, None)
+        await lease.hold(ALICE, 20, None)
     await settled_tasks()
     assert uow.transactions == writes
     await lease.close()
@@ -125,7 +128,7 @@ async def test_no_refill_ahead_of_need_near_the_end_of_the_allowance() -> None:
 async def test_a_call_wanting_more_than_a_block_gets_a_block_its_size() -> None:
     uow = store(10_000)
     lease = leases(uow, block=50)
-    hold = await lease.hold(1, 400, None)
+    hold = await lease.hold(ALICE, 400, None)
     assert hold.tokens == 500 and stored(uow).reserved == 500
     await lease.close()
 
@@ -133,13 +136,13 @@ async def test_a_call_wanting_more_than_a_block_gets_a_block_its_size() -> None:
 async def test_refused_when_the_allowance_is_used_up_and_a_short_balance_grants_what_is_left() -> None:
     uow = store(250)
     lease = leases(uow)
-    first = await lease.hold(1, 20, None)
-    second = await lease.hold(1, 20, None)
+    first = await lease.hold(ALICE, 20, None)
+    second = await lease.hold(ALICE, 20, None)
     assert (first.tokens, second.tokens) == (120, 120)
     with pytest.raises(QuotaExceeded):  # 10 left: less than prompt + min_completion
-        await lease.hold(1, 20, None)
+        await lease.hold(ALICE, 20, None)
     await spend(uow, lease, first, 60)  # 60 unused tokens return to the lease
-    short = await lease.hold(1, 20, None)
+    short = await lease.hold(ALICE, 20, None)
     assert (short.tokens, short.completion_budget) == (70, 50)
     await lease.close()
 
@@ -149,10 +152,10 @@ async def test_accounting_is_exact_after_the_leases_go_back() -> None:
     lease = leases(uow, block=500)
     spent_in_all = 0
     for spent in (0, 50, 120, 300, 7):  # 300 is more than the hold: the lease pays the excess
-        hold = await lease.hold(1, 20, None)
+        hold = await lease.hold(ALICE, 20, None)
         await spend(uow, lease, hold, spent)
         spent_in_all += spent
-    failed = await lease.hold(1, 20, None)
+    failed = await lease.hold(ALICE, 20, None)
     await lease.release(failed)
     await lease.close()
     quota = stored(uow)
@@ -163,7 +166,7 @@ async def test_an_idle_lease_goes_back_to_the_database() -> None:
     uow = store(10_000)
     clock = Ticks()
     lease = leases(uow, idle=5.0, clock=clock)
-    hold = await lease.hold(1, 20, None)
+    hold = await lease.hold(ALICE, 20, None)
     await spend(uow, lease, hold, 30)
     clock.now = 4.0
     assert await lease.return_idle() == 0  # not idle yet
@@ -176,7 +179,7 @@ async def test_an_idle_lease_goes_back_to_the_database() -> None:
 async def test_the_background_task_returns_idle_leases() -> None:
     uow = store(10_000)
     lease = leases(uow, idle=0.02, clock=asyncio.get_running_loop().time)
-    hold = await lease.hold(1, 20, None)
+    hold = await lease.hold(ALICE, 20, None)
     await spend(uow, lease, hold, 20)
     for _ in range(100):
         if stored(uow).reserved == 0:
@@ -190,7 +193,7 @@ async def test_a_call_in_flight_keeps_its_hold_when_the_lease_goes_back() -> Non
     uow = store(10_000)
     clock = Ticks()
     lease = leases(uow, clock=clock)
-    running = await lease.hold(1, 20, None)
+    running = await lease.hold(ALICE, 20, None)
     clock.now = 60.0
     await lease.return_idle()
     assert stored(uow).reserved == running.tokens  # only the free part went back
@@ -202,7 +205,7 @@ async def test_a_call_in_flight_keeps_its_hold_when_the_lease_goes_back() -> Non
 async def test_a_call_finishing_after_close_settles_its_whole_hold() -> None:
     uow = store(10_000)
     lease = leases(uow)
-    running = await lease.hold(1, 20, None)
+    running = await lease.hold(ALICE, 20, None)
     await lease.close()
     assert stored(uow).reserved == running.tokens
     await spend(uow, lease, running, 40)
@@ -218,7 +221,7 @@ async def test_concurrent_calls_never_hold_more_than_the_allowance() -> None:
     async def one() -> None:
         nonlocal refused
         try:
-            hold = await lease.hold(1, 20, None)
+            hold = await lease.hold(ALICE, 20, None)
         except QuotaExceeded:
             refused += 1
             return
@@ -241,7 +244,7 @@ async def test_two_workers_sharing_one_store_never_overspend_together() -> None:
     async def one(worker: QuotaLeases) -> None:
         nonlocal spent_in_all, refused
         try:
-            hold = await worker.hold(1, 20, None)
+            hold = await worker.hold(ALICE, 20, None)
         except QuotaExceeded:
             refused += 1
             return
