@@ -43,7 +43,7 @@ from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.gateway import legacy
 from switchboard.core.services.gateway.body import answer_cap, answer_text, prompt_estimate, upstream_body
 from switchboard.core.services.gateway.content_log import exchange_of
-from switchboard.core.services.gateway.stream import StreamScanner, length_stop, usage_numbers
+from switchboard.core.services.gateway.stream import StreamScanner, first_events, length_stop, usage_numbers
 from switchboard.core.services.gateway.usage import Settlement, UsageSettler
 from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, Hold, QuotaService, metered_key
 from switchboard.core.services.quotas.leases import QuotaLeases
@@ -227,16 +227,18 @@ class GatewayService:
         cut = None if budget is None else budget + STREAM_SLACK_EVENTS
         try:
             async for chunk in reply.chunks():
+                before = scanner.events
                 ready = scanner.feed(chunk)
                 if scanner.error is not None:
                     if ready:
                         yield ready
                     raise UpstreamError(f"the provider failed mid-stream: {scanner.error}")
+                if cut is not None and scanner.events > cut and scanner.usage is None:
+                    # the provider ignored the cap: pass on what fits and end the answer here
+                    yield first_events(ready, cut - before) + length_stop(chat_shaped)
+                    return
                 if ready:
                     yield ready
-                if cut is not None and scanner.events > cut and scanner.usage is None:
-                    yield length_stop(chat_shaped)  # the provider ignored the cap: end it here
-                    return
             tail = scanner.flush()
             if tail:
                 yield tail

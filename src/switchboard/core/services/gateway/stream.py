@@ -136,6 +136,18 @@ _COMPLETION_STOP = (b'data: {"id":"cmpl-capped","object":"text_completion","crea
                     b'data: [DONE]\n\n')
 
 
+def first_events(ready: bytes, count: int) -> bytes:
+    """The first `count` data events of complete events (comments between them kept)."""
+    kept: list[bytes] = []
+    for event in ready.replace(b"\r\n", b"\n").split(b"\n\n"):
+        if count <= 0:
+            break
+        if event.strip():
+            kept.append(event + b"\n\n")
+            count -= event.count(b"data:")
+    return b"".join(kept)
+
+
 def length_stop(chat: bool) -> bytes:
     """The end the gateway gives a stream it cut at the hold: finish_reason "length", as a
     provider ends an answer that reached max_tokens."""

@@ -89,9 +89,12 @@ class CrashRecovery:
                 await self._task
             self._task = None
         # normally nothing is left: every turn and lease has finished before this runs
-        async with self._uow() as tx:
-            await tx.workers.claim([self.worker.id], self._clock.now() + timedelta(days=1))
-            await self._recover_in(tx, [self.worker.id])
+        try:
+            async with self._uow() as tx:
+                await tx.workers.claim([self.worker.id], self._clock.now() + timedelta(days=1))
+                await self._recover_in(tx, [self.worker.id])
+        except Exception:  # the database is gone: another worker recovers this one once it is back
+            log.exception("could not leave the workers table on shutdown")
 
     async def beat(self) -> None:
         async with self._uow() as tx:
