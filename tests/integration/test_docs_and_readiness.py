@@ -46,3 +46,19 @@ async def test_readiness_with_redis_up(tmp_path: Path) -> None:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sb") as client:
             ready = await client.get("/readyz")
             assert ready.status_code == 200 and ready.json()["redis"] is True
+
+
+async def test_the_document_says_which_operations_need_a_credential_and_how(tmp_path: Path) -> None:
+    """Checked against the route table that the scope tests prove on the running server."""
+    from tests.integration.scopes.test_route_table import PUBLIC, TABLE
+
+    document = create_app(Settings(data_dir=tmp_path)).openapi()
+    assert {"bearer", "apiKeyHeader", "apiKeyQuery"} <= set(document["components"]["securitySchemes"])
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            name = f"{method.upper()} {path}"
+            if name not in TABLE:
+                continue
+            assert (operation["security"] == []) == (TABLE[name] == PUBLIC), name
+            if TABLE[name] != PUBLIC:
+                assert {"bearer": []} in operation["security"], name

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.app.openapi_security import declare_security
 from switchboard.core.domain.errors import DomainError
 from switchboard.faces._shared.plain_asgi import PlainFace, openapi_paths
 
@@ -99,4 +100,7 @@ class SwitchboardApp(FastAPI):
             for face in self._plain_faces:
                 assert face.plain is not None
                 document["paths"].update(openapi_paths(face.plain.routes, schemas, face.errors))
+            if self._table is not None:
+                table = self._table
+                declare_security(document, lambda path: (face := table.face_for(path)) and face.name)
         return super().openapi()
