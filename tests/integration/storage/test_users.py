@@ -198,3 +198,16 @@ async def test_datetimes_in_other_zones_come_back_as_the_same_instant_in_utc(uow
     assert stored is not None and stored.last_used_at is not None
     assert stored.last_used_at == local
     assert stored.last_used_at.tzinfo is UTC and stored.last_used_at.hour == 0
+
+
+async def test_a_key_gives_away_only_quota_that_no_call_holds(uow: SqlUnitOfWork) -> None:
+    """Minting a child key takes its quota from the maker's; what calls in flight hold is not free."""
+    async with uow() as tx:
+        user = await tx.users.add("maker", None, None, Role.USER)
+        await tx.keys.add(_key(user.id))  # 50,000 tokens
+    async with uow() as tx:
+        assert await tx.quotas.reserve_key("key_1", 30_000, 1) == 30_000  # a call in flight
+        assert not await tx.keys.take_quota("key_1", 30_000)
+        assert await tx.keys.take_quota("key_1", 20_000)
+        stored = await tx.keys.get("key_1")
+    assert stored is not None and stored.tokens_left == 0

@@ -182,9 +182,9 @@ class SqlApiKeyRepo:
         await self._connection.execute(update(api_keys).where(api_keys.c.id == key_id).values(last_used_at=at))
 
     async def take_quota(self, key_id: str, tokens: int) -> bool:
-        quota, used = api_keys.c.token_quota, api_keys.c.tokens_used
-        statement = update(api_keys).where(
-            api_keys.c.id == key_id, quota.is_not(None), quota - used >= tokens,
+        quota, used, held = api_keys.c.token_quota, api_keys.c.tokens_used, api_keys.c.tokens_reserved
+        statement = update(api_keys).where(  # what calls in flight hold is not the maker's to give
+            api_keys.c.id == key_id, quota.is_not(None), quota - used - held >= tokens,
         ).values(tokens_used=used + tokens)
         return bool((await self._connection.execute(statement)).rowcount == 1)
 
