@@ -31,9 +31,9 @@ NPM_DIR = SUPPORT_DIR / "mcp"
 EVERYTHING_BIN = NPM_DIR / "node_modules" / ".bin" / "mcp-server-everything"
 
 # Small enough that crash/reconnect tests take well under a second of waiting.
-FAST_TIMINGS = {
-    "call_timeout_s": 5.0,
-    "connect_timeout_s": 10.0,
+FAST_TIMINGS = {  # fast to notice and retry; generous to wait, since a busy 2-core machine
+    "call_timeout_s": 20.0,  # needs seconds to start a Python MCP server again (a reconnect waits this)
+    "connect_timeout_s": 20.0,
     "backoff_initial_s": 0.3,
     "backoff_max_s": 1.0,
     "health_interval_s": 0.2,
