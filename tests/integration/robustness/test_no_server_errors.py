@@ -39,6 +39,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
         yield test_client, headers
 
 
+@pytest.mark.timeout(480)  # ~1 minute alone; several times that beside other tests on two busy cores
 def test_every_operation_answers_without_a_server_error(client: tuple[TestClient, dict[str, str]]) -> None:
     test_client, headers = client
     document = test_client.app.openapi()  # type: ignore[attr-defined]
