@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from switchboard.adapters.storage import SqlUnitOfWork
+import pytest
+
+from switchboard.adapters.storage import SqlUnitOfWork, engine, upgrade_database
+from switchboard.core.domain.errors import StorageBusy
 from switchboard.core.domain.files import StoredFile
 
 
@@ -60,3 +64,21 @@ async def test_sqlite_file_gets_its_directory_and_wal_journal(sqlite_url: str) -
 
     assert await asyncio.to_thread(Path(sqlite_url.split("///", 1)[1]).is_file)
     assert (journal, foreign_keys) == ("wal", 1)
+
+
+async def test_a_database_locked_past_its_wait_is_storage_busy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's "database is locked" becomes StorageBusy (a 503 with Retry-After), not a 500."""
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    await upgrade_database(url)
+    holder = sqlite3.connect(tmp_path / "busy.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    uow = SqlUnitOfWork(url)
+    try:
+        with pytest.raises(StorageBusy):
+            async with uow() as tx:
+                await tx.settings.put("motd", "hello")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        await uow.close()

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlMessageRepo
@@ -17,6 +18,7 @@ from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRe
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
 from switchboard.adapters.storage.users import SqlApiKeyRepo, SqlRevokedTokenRepo, SqlUserRepo
 from switchboard.adapters.storage.workers import SqlHoldRepo, SqlWorkerRepo
+from switchboard.core.domain.errors import StorageBusy
 
 # A readiness probe must answer quickly even when the database hangs.
 PING_TIMEOUT_SECONDS = 5.0
@@ -61,8 +63,14 @@ class SqlUnitOfWork:
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[SqlTx]:
-        async with self._engine.begin() as connection:
-            yield SqlTx(connection)
+        try:
+            async with self._engine.begin() as connection:
+                yield SqlTx(connection)
+        except OperationalError as exc:
+            # SQLite's "database is locked" after busy_timeout: say so (503, retry) instead of a 500
+            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
+                raise StorageBusy("the database is busy; try again in a moment") from exc
+            raise
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqlTx]:

@@ -63,6 +63,13 @@ class QuotaExceeded(DomainError):
     code = "quota_exceeded"
 
 
+class StorageBusy(DomainError):
+    """The database stayed locked by other writers past its wait (SQLite under heavy load): a
+    passing condition the client may retry, not a fault."""
+
+    code = "storage_busy"
+
+
 class UnknownModel(DomainError):
     code = "unknown_model"
 

@@ -19,6 +19,7 @@ STATUS_BY_ERROR: dict[type[e.DomainError], int] = {
     e.UpstreamTimeout: 504,
     e.UpstreamUnavailable: 503,
     e.UpstreamError: 502,
+    e.StorageBusy: 503,
 }
 
 
@@ -40,6 +41,8 @@ def retry_after_header(error: e.DomainError) -> dict[str, str]:
     """When to try again: our own rate limits, or a provider's 429 passed on with its hint."""
     if isinstance(error, e.RateLimited):
         return {"Retry-After": str(max(1, round(error.retry_after)))}
+    if isinstance(error, e.StorageBusy):
+        return {"Retry-After": "1"}
     if isinstance(error, e.UpstreamError) and error.retry_after is not None:
         return {"Retry-After": str(max(1, round(error.retry_after)))}
     return {}
@@ -50,7 +53,7 @@ _MEANING = {400: "the request is malformed or out of range", 401: "no, bad, expi
             405: "method not allowed", 409: "conflicts with what exists", 413: "body or upload too large",
             422: "the body or a parameter failed validation", 429: "rate limited, or the quota is spent",
             500: "internal error (logged; no details)", 502: "the provider failed",
-            503: "no provider available", 504: "the provider took too long"}
+            503: "no provider available, or the database is busy", 504: "the provider took too long"}
 COMMON_ERRORS = (400, 401, 403, 404, 409, 413, 422, 429, 502, 503, 504)
 
 
