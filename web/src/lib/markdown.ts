@@ -1,0 +1,123 @@
+/**
+ * THE place where untrusted text (model answers) becomes HTML: marked -> DOMPurify -> DOM nodes.
+ * A reviewer checking for XSS reads this file and components/Markdown.svelte, nothing else; every
+ * other piece of text (titles, user names, tool results) is rendered by Svelte as text.
+ *
+ * - raw HTML in the markdown passes through marked and is then sanitised: scripts, event handlers,
+ *   styles, frames, forms and `javascript:` URLs are removed;
+ * - links open in a new tab with rel="noopener noreferrer";
+ * - images load only from https: or data:image/ URLs (the CSP allows the same);
+ * - code blocks are highlighted by highlight.js (a few common languages, registered explicitly so the
+ *   bundle stays small) and get a real "Copy code" button added with DOM calls after sanitising.
+ */
+import DOMPurify from 'dompurify';
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import c from 'highlight.js/lib/languages/c';
+import cpp from 'highlight.js/lib/languages/cpp';
+import css from 'highlight.js/lib/languages/css';
+import diff from 'highlight.js/lib/languages/diff';
+import go from 'highlight.js/lib/languages/go';
+import java from 'highlight.js/lib/languages/java';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import markdown from 'highlight.js/lib/languages/markdown';
+import python from 'highlight.js/lib/languages/python';
+import rust from 'highlight.js/lib/languages/rust';
+import sql from 'highlight.js/lib/languages/sql';
+import typescript from 'highlight.js/lib/languages/typescript';
+import xml from 'highlight.js/lib/languages/xml';
+import yaml from 'highlight.js/lib/languages/yaml';
+import { Marked, type Tokens } from 'marked';
+
+const LANGUAGES = { bash, c, cpp, css, diff, go, java, javascript, json, markdown, python, rust, sql, typescript, xml, yaml };
+for (const [name, language] of Object.entries(LANGUAGES)) hljs.registerLanguage(name, language);
+hljs.registerAliases(['sh', 'shell', 'zsh', 'console'], { languageName: 'bash' });
+hljs.registerAliases(['html', 'svg'], { languageName: 'xml' });
+
+const FORBID_TAGS = [
+  'style', 'script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'form', 'input', 'button', 'textarea',
+  'select', 'option', 'link', 'meta', 'base', 'svg', 'math', 'video', 'audio', 'source', 'track', 'dialog',
+  'template', 'noscript',
+];
+// `style` could dress an answer up as the app's own controls; `id`/`name` could clobber globals
+const FORBID_ATTR = ['style', 'id', 'name', 'form', 'formaction', 'srcset', 'autofocus', 'tabindex'];
+const SAFE_IMAGE = /^(https:|data:image\/(png|jpe?g|gif|webp|avif);base64,)/i;
+const SAFE_LANGUAGE = /^[\w+#.-]{1,32}$/;
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+const marked = new Marked({
+  gfm: true,
+  renderer: {
+    code({ text, lang }: Tokens.Code): string {
+      const language = (lang ?? '').trim().split(/\s+/)[0].toLowerCase();
+      const known = SAFE_LANGUAGE.test(language) && hljs.getLanguage(language) !== undefined;
+      const body = known ? hljs.highlight(text, { language, ignoreIllegals: true }).value : escapeHtml(text);
+      const tag = SAFE_LANGUAGE.test(language) ? ` language-${language}` : '';
+      return `<pre><code class="hljs${tag}">${body}</code></pre>\n`;
+    },
+  },
+});
+
+let purifier: ReturnType<typeof DOMPurify> | null = null;
+
+function sanitizer(): ReturnType<typeof DOMPurify> {
+  if (purifier) return purifier;
+  purifier = DOMPurify(window);
+  purifier.addHook('afterSanitizeAttributes', (node) => {
+    if (node.tagName === 'A') {
+      if (node.hasAttribute('href')) {
+        node.setAttribute('target', '_blank');
+        node.setAttribute('rel', 'noopener noreferrer');
+      }
+    } else if (node.tagName === 'IMG') {
+      const src = node.getAttribute('src') ?? '';
+      if (!SAFE_IMAGE.test(src)) node.removeAttribute('src');
+      node.setAttribute('loading', 'lazy');
+      node.setAttribute('referrerpolicy', 'no-referrer');
+    }
+  });
+  return purifier;
+}
+
+/** Markdown (untrusted) -> a sanitised DOM fragment, ready to be inserted. */
+export function renderMarkdown(source: string, copyLabel = 'Copy code'): DocumentFragment {
+  const html = marked.parse(source, { async: false });
+  const fragment = sanitizer().sanitize(html, {
+    FORBID_TAGS,
+    FORBID_ATTR,
+    ALLOW_DATA_ATTR: false,
+    ADD_ATTR: ['target'],
+    RETURN_DOM_FRAGMENT: true,
+  });
+  addCopyButtons(fragment, copyLabel);
+  return fragment;
+}
+
+/** Wraps each <pre> in a block with a header: the language and a Copy button (built here, not parsed). */
+function addCopyButtons(fragment: DocumentFragment, copyLabel: string): void {
+  for (const pre of Array.from(fragment.querySelectorAll('pre'))) {
+    const block = document.createElement('div');
+    block.className = 'code-block';
+    const header = document.createElement('div');
+    header.className = 'code-header';
+    const language = document.createElement('span');
+    language.textContent = /(?:^|\s)language-(\S+)/.exec(pre.querySelector('code')?.className ?? '')?.[1] ?? '';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'copy-code';
+    button.setAttribute('aria-label', copyLabel);
+    button.textContent = copyLabel;
+    header.append(language, button);
+    pre.replaceWith(block);
+    block.append(header, pre);
+  }
+}
+
+/** The code of the block a Copy button belongs to. */
+export function codeOfCopyButton(button: Element): string | null {
+  return button.closest('.code-block')?.querySelector('pre code')?.textContent ?? null;
+}
