@@ -39,6 +39,7 @@ from switchboard.core.services.accounts.identities import IdentityService
 from switchboard.core.services.accounts.throttle import LoginThrottle, ThrottlePolicy
 from switchboard.core.services.admin import runtime_config as rc
 from switchboard.core.services.admin.models import ModelService
+from switchboard.core.services.admin.providers import ProviderAdminService
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat.engine import ChatEngine, EngineSettings
 from switchboard.core.services.commands.agents import AgentRunner
@@ -162,11 +163,15 @@ def build_tool_hosts(settings: Settings, files: FileService) -> tuple[BuiltinToo
     return builtin, mcp
 
 
-def build_gateway(settings: Settings, catalog: ProviderCatalog, accounts: AccountService, uow: SqlUnitOfWork,
+def build_router(settings: Settings, catalog: ProviderCatalog) -> WeightedRouter:
+    g = settings.gateway
+    return WeightedRouter(catalog, cooldown_seconds=g.cooldown_seconds, failures_to_cool=g.failures_to_cool,
+                          builtin={ECHO_MODEL: EchoRelay(EchoProvider())})
+
+
+def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountService, uow: SqlUnitOfWork,
                   quotas: QuotaService, counter: HeuristicTokenCounter, clock: SystemClock) -> GatewayService:
     g = settings.gateway
-    router = WeightedRouter(catalog, cooldown_seconds=g.cooldown_seconds, failures_to_cool=g.failures_to_cool,
-                            builtin={ECHO_MODEL: EchoRelay(EchoProvider())})
     limiter = RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
     return GatewayService(accounts, uow, router, limiter, quotas, counter, clock,
                           GatewayPolicy(log_content=g.log_content, lease_tokens=g.lease_tokens,
@@ -230,6 +235,7 @@ def build_runtime(settings: Settings) -> Runtime:
         EngineSettings(settings.streaming.flush_seconds, settings.limits.history_messages,
                        settings.limits.max_message_chars, settings.tools.allow_private_network),
     )
+    router = build_router(settings, catalog)  # its health is what the admin's provider list shows
     push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
     services = Services(
         uow=uow, clock=clock,
@@ -241,7 +247,8 @@ def build_runtime(settings: Settings) -> Runtime:
         push=push, profiles=ProfileService(uow, clock), proactive=ProactiveService(uow, clock, push),
         shares=ShareService(uow, clock),
         media=build_media(settings, catalog, files, quotas, uow, counter, clock),
-        gateway=build_gateway(settings, catalog, accounts, uow, quotas, counter, clock),
+        gateway=build_gateway(settings, router, accounts, uow, quotas, counter, clock),
+        providers=ProviderAdminService(router),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
     attach_commands(services, settings, counter)

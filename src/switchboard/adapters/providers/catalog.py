@@ -41,6 +41,7 @@ class _Slot:
     served: frozenset[str] = frozenset()
     expires_at: float = float("-inf")
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    listing_error: str | None = None  # why the last listing failed (cleared by one that works)
 
 
 class ProviderCatalog:
@@ -125,6 +126,11 @@ class ProviderCatalog:
     def entries(self) -> list[CatalogEntry]:
         return [slot.entry for slot in self._slots]
 
+    def listings(self) -> list[tuple[ChatProvider, list[str], str | None]]:
+        """Each configured provider with the models it is known to serve so far and why its last
+        listing failed; lists nothing anew."""
+        return [(slot.entry.provider, list(slot.models), slot.listing_error) for slot in self._slots]
+
     def known_names(self) -> str:
         return self._known_names()
 
@@ -164,7 +170,9 @@ class ProviderCatalog:
             except Exception as exc:  # any failure: this provider sits out, the others still serve
                 log.warning("could not list the models of provider %r: %s", provider.name, exc)
                 slot.expires_at = self._clock() + self._retry  # keeps a stale list if it had one
+                slot.listing_error = f"listing its models failed: {str(exc) or type(exc).__name__}"
             else:
+                slot.listing_error = None
                 slot.models = list(dict.fromkeys(listed))
                 slot.served = frozenset(slot.models)
                 slot.expires_at = self._clock() + self._ttl

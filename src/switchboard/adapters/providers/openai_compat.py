@@ -14,6 +14,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import orjson
@@ -73,7 +74,22 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         self._total_message = f"{who}: the answer took longer than {timeout:g} s (total timeout)"
 
     def __repr__(self) -> str:  # never shows the key
-        return f"OpenAICompatProvider(name={self.name!r}, base_url={self._base_url!r})"
+        return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The base URL as an administrator may see it: user info and query string left out, since
+        some deployments put a key there."""
+        parts = urlsplit(self._base_url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address
+        try:
+            port = parts.port
+        except ValueError:  # a malformed port: the host alone says enough
+            port = None
+        netloc = host + (f":{port}" if port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
         body = orjson.dumps(self._request_body(call))
@@ -193,7 +209,7 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
                 error = UpstreamTimeout(self._connect_message, retryable=True)
             except aiohttp.ClientConnectionError as exc:
                 error = UpstreamUnavailable(
-                    f"{self._who} is unreachable at {self._base_url} ({type(exc).__name__})",
+                    f"{self._who} is unreachable at {self.base_url} ({type(exc).__name__})",
                     retryable=True,
                 )
             except aiohttp.ClientError as exc:

@@ -13,16 +13,21 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
+from switchboard.core.domain.chat import ProviderStatus
 from switchboard.core.domain.errors import UnknownModel, UpstreamUnavailable
 from switchboard.core.ports.gateway import RelayProvider
+
+MAX_ERROR_CHARS = 500
 
 
 @dataclass(slots=True)
 class Health:
     failures: int = 0  # in a row
     cool_until: float = 0.0
+    last_error: str | None = None  # of the latest failure in the current run of them
 
 
 class WeightedRouter:
@@ -60,17 +65,34 @@ class WeightedRouter:
             )
         return [(e.provider, name) for e in self._order(ready)]  # type: ignore[misc]
 
-    def report(self, provider: str, ok: bool) -> None:
+    def report(self, provider: str, ok: bool, error: str | None = None) -> None:
         health = self.health(provider)
         if ok:
-            health.failures, health.cool_until = 0, 0.0
+            health.failures, health.cool_until, health.last_error = 0, 0.0, None
             return
         health.failures += 1
+        health.last_error = (error or "failed")[:MAX_ERROR_CHARS]
         if health.failures >= self._threshold:
             health.cool_until = self._clock() + self._cooldown
 
     def health(self, provider: str) -> Health:
         return self._health.setdefault(provider, Health())
+
+    def statuses(self) -> list[ProviderStatus]:
+        """Each configured provider as routing last saw it (the cool-downs run on the monotonic
+        clock; they are shown on the wall clock)."""
+        now, wall = self._clock(), datetime.now(UTC)
+        statuses = []
+        for provider, models, listing_error in self._catalog.listings():
+            health = self._health.get(provider.name, Health())
+            cooling = health.cool_until > now
+            statuses.append(ProviderStatus(
+                name=provider.name, base_url=str(getattr(provider, "base_url", "")), models=tuple(models),
+                healthy=health.failures == 0 and listing_error is None,
+                cooling_down_until=wall + timedelta(seconds=health.cool_until - now) if cooling else None,
+                last_error=health.last_error or listing_error,
+            ))
+        return statuses
 
     def _order(self, entries: list[CatalogEntry]) -> list[CatalogEntry]:
         if len(entries) == 1:

@@ -1,8 +1,9 @@
-"""A turn asked of the engine, and a call handed to a provider."""
+"""A turn asked of the engine, a call handed to a provider, and what is known of models and providers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -54,3 +55,15 @@ class ModelInfo:
     owned_by: str
     builtin: bool = False  # the offline `echo` model and the like
     description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    """How a configured provider is doing, for administrators: never its credentials."""
+
+    name: str
+    base_url: str  # without user info or query string (either may carry a key)
+    models: tuple[str, ...]  # configured, or as last listed
+    healthy: bool  # no failure since its last success, and its last model listing worked
+    cooling_down_until: datetime | None  # left out of routing until then, after repeated failures
+    last_error: str | None

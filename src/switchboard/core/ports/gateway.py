@@ -67,8 +67,9 @@ class ProviderRouter(Protocol):
         serves it when there is just one); UpstreamUnavailable when every candidate is cooling down."""
         ...
 
-    def report(self, provider: str, ok: bool) -> None:
-        """How an attempt went before its first byte; enough failures in a row start a cool-down."""
+    def report(self, provider: str, ok: bool, error: str | None = None) -> None:
+        """How an attempt went before its first byte (`error`: what went wrong, for administrators);
+        enough failures in a row start a cool-down."""
         ...
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from switchboard.core.domain.chat import ModelInfo, ProviderCall
+from switchboard.core.domain.chat import ModelInfo, ProviderCall, ProviderStatus
 from switchboard.core.domain.events import ProviderEvent
 
 
@@ -30,4 +30,11 @@ class ModelCatalog(Protocol):
 
     async def resolve(self, model: str) -> tuple[ChatProvider, str]:
         """The provider serving `model` and the model's name upstream; UnknownModel otherwise."""
+        ...
+
+
+class ProviderMonitor(Protocol):
+    def statuses(self) -> list[ProviderStatus]:
+        """Every configured provider as routing last saw it; no I/O (an unreachable provider must
+        not make the administrator wait)."""
         ...

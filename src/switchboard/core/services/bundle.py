@@ -11,6 +11,7 @@ from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
 from switchboard.core.services.accounts.keys import KeyService
 from switchboard.core.services.admin.models import ModelService
+from switchboard.core.services.admin.providers import ProviderAdminService
 from switchboard.core.services.admin.runtime_config import RuntimeConfigService
 from switchboard.core.services.admin.users import AdminService
 from switchboard.core.services.chat.engine import ChatEngine
@@ -50,6 +51,7 @@ class Services:
     profiles: ProfileService  # named chat profiles (AstrBot config files)
     proactive: ProactiveService  # the bot speaks first into a platform session
     shares: ShareService  # read-only links to a conversation (Mio-Chat's share)
+    providers: ProviderAdminService  # the providers' health, for administrators
     # slash commands, platform users' records and live settings (MuseBot); the composition root sets
     # them right after building the rest, because they are made from the services above
     commands: CommandService = field(init=False)

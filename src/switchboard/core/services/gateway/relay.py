@@ -195,7 +195,7 @@ class GatewayService:
             except UpstreamError as exc:
                 if not _worth_another(exc):
                     raise  # the request itself is wrong: another provider would refuse it too
-                self._router.report(provider.name, False)
+                self._router.report(provider.name, False, exc.message)
                 last = exc
                 continue
             self._router.report(provider.name, True)
