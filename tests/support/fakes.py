@@ -66,7 +66,8 @@ class FakeTokenIssuer:
 
     def issue(self, user_id: int) -> AccessToken:
         n = next(self._ids)
-        token = AccessToken(f"tok-{n}", f"jti-{n}", user_id, self._clock.now() + self._ttl)
+        now = self._clock.now()
+        token = AccessToken(f"tok-{n}", f"jti-{n}", user_id, now + self._ttl, now)
         self._issued[token.token] = token
         return token
 

@@ -44,10 +44,10 @@ def build_account_services(settings: Settings) -> AccountServices:
         settings.passwords.time_cost, settings.passwords.memory_cost_kib, settings.passwords.parallelism
     )
     principals = PrincipalCache(settings.auth_cache_seconds)
+    accounts = AccountService(uow, hasher, issuer, clock, policy, principals)
     return AccountServices(
-        uow=uow, clock=clock, principals=principals,
-        accounts=AccountService(uow, hasher, issuer, clock, policy, principals),
-        keys=KeyService(uow, clock, principals), admin=AdminService(uow, principals),
+        uow=uow, clock=clock, principals=principals, accounts=accounts,
+        keys=KeyService(uow, clock, principals), admin=AdminService(uow, accounts, principals),
     )
 
 

@@ -26,6 +26,8 @@ from switchboard.app.asgi import create_app
 from switchboard.app.container import build_runtime
 from switchboard.config.settings import AdminSettings, LimitSettings, Settings
 from switchboard.core.services.accounts.auth import AccountService
+from switchboard.core.services.admin.runtime_config import live_applier
+from switchboard.core.services.admin.users import AdminService
 
 ADMIN = AdminSettings(username="admin", password="admin-password")
 MAX_BODY = 64 * 1024
@@ -34,12 +36,15 @@ FAST_HASHER = Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 def fast_app(settings: Settings) -> FastAPI:
-    """The real app, its account service built with FAST_HASHER (same store, same token issuer)."""
+    """The real app, its account and admin services built with FAST_HASHER (same store, same token issuer)."""
     runtime = build_runtime(settings)
     issuer = JwtTokenIssuer(signing_secret(settings.data_dir), timedelta(minutes=settings.jwt_ttl_minutes))
     services = runtime.services
     services.accounts = AccountService(runtime.uow, FAST_HASHER, issuer, services.clock, services.accounts.policy,
                                        throttle=services.accounts.throttle)
+    services.admin = AdminService(runtime.uow, services.accounts)  # accounts it creates or resets hash fast too
+    # live settings (registration, default allowance) reach the account service in use
+    services.runtime_config.listen(live_applier(services.media, services.tools, services.accounts))
     return create_app(settings, runtime)
 
 

@@ -18,11 +18,11 @@ class JwtTokenIssuer:
         self._issuer = issuer
 
     def issue(self, user_id: int) -> AccessToken:
-        now = datetime.now(UTC)
+        now = datetime.now(UTC).replace(microsecond=0)  # `iat` holds whole seconds
         expires = now + self._ttl
         token_id = new_id("jti")
         claims = {"sub": str(user_id), "jti": token_id, "iat": now, "exp": expires, "iss": self._issuer}
-        return AccessToken(jwt.encode(claims, self._secret, algorithm="HS256"), token_id, user_id, expires)
+        return AccessToken(jwt.encode(claims, self._secret, algorithm="HS256"), token_id, user_id, expires, now)
 
     def read(self, token: str) -> AccessToken:
         try:
@@ -30,8 +30,9 @@ class JwtTokenIssuer:
                 token, self._secret, algorithms=["HS256"], issuer=self._issuer,
                 options={"require": ["sub", "jti", "exp"]},
             )
+            issued = datetime.fromtimestamp(claims["iat"], UTC) if "iat" in claims else None
             return AccessToken(
-                token, str(claims["jti"]), int(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC)
+                token, str(claims["jti"]), int(claims["sub"]), datetime.fromtimestamp(claims["exp"], UTC), issued
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("the access token has expired; log in again") from exc

@@ -29,6 +29,7 @@ class AccessToken:
     token_id: str
     user_id: int
     expires_at: datetime
+    issued_at: datetime | None = None  # whole seconds (a JWT's `iat`); None: not known
 
 
 class TokenIssuer(Protocol):

@@ -19,6 +19,9 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "sb-"
 LAST_USED_PRECISION = timedelta(seconds=60)
+# in User.settings: the UTC second (epoch) before which the user's access tokens are refused; kept
+# there rather than in a column of its own so a password reset needs no schema migration
+SESSIONS_SINCE = "sessions_since"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +76,7 @@ class AccountService:
             raise InvalidInput("username must be 2-64 letters, digits, '_', '-' or '.'", param="username")
         if email is not None and not EMAIL.match(email):
             raise InvalidInput("email is not a valid address", param="email")
-        password_hash = None
-        if password is not None:
-            if len(password) < self.policy.min_password_length:
-                raise InvalidInput(
-                    f"password must have at least {self.policy.min_password_length} characters", param="password"
-                )
-            password_hash = await self._hasher.hash(password)
+        password_hash = None if password is None else await self.password_hash(password)
         allowance = self.policy.default_token_allowance
         async with self._uow() as tx:
             if await tx.users.by_username(username):
@@ -87,6 +84,20 @@ class AccountService:
             user = await tx.users.add(username, email, password_hash, role)
             await tx.quotas.ensure(user.id, allowance, unlimited=allowance == 0)
         return user
+
+    async def password_hash(self, password: str) -> str:
+        """The hash to store for a new password, once it passes the rules registration applies."""
+        if len(password) < self.policy.min_password_length:
+            raise InvalidInput(
+                f"password must have at least {self.policy.min_password_length} characters", param="password"
+            )
+        return await self._hasher.hash(password)
+
+    def end_sessions(self, user: User) -> None:
+        """Marks every access token issued to `user` before now as no longer valid (a password
+        reset); the caller saves the user and forgets the user's cached principals. JWTs carry
+        whole seconds, so a token issued within the second of the reset still passes."""
+        user.settings = {**user.settings, SESSIONS_SINCE: int(self._clock.now().timestamp())}
 
     async def login(self, username: str, password: str, *, client: str | None = None) -> tuple[AccessToken, User]:
         """`client`: the caller's address, for the throttle of failed logins."""
@@ -145,6 +156,8 @@ class AccountService:
                 raise Unauthenticated("this token was revoked (logged out)")
             user = await _active_user(tx, access.user_id)
             quota = await tx.quotas.get(user.id)
+        if _issued_before_sessions_ended(access, user):
+            raise Unauthenticated("this token was issued before the password was changed; log in again")
         return Principal(
             user.id, user.username, user.role, scopes_for_role(user.role), via="jwt", token_id=access.token_id,
             unlimited=quota.unlimited,
@@ -185,6 +198,13 @@ async def _active_user(tx: Tx, user_id: int) -> User:
     if not user.is_active:
         raise Forbidden("this account is deactivated")
     return user
+
+
+def _issued_before_sessions_ended(access: AccessToken, user: User) -> bool:
+    since = user.settings.get(SESSIONS_SINCE)
+    if not isinstance(since, int):
+        return False
+    return access.issued_at is None or access.issued_at.timestamp() < since
 
 
 def _far_enough(now: datetime) -> datetime:

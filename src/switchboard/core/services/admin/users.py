@@ -1,4 +1,5 @@
-"""Administration of users: list, activate/deactivate, role, token allowance. Admin principals only."""
+"""Administration of users: list, create, activate/deactivate, role, token allowance, password
+reset. Admin principals only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from switchboard.core.domain.errors import Conflict, InvalidInput, NotFound
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.users import Principal, Role, User
 from switchboard.core.ports.storage import QuotaRepo, UnitOfWork
+from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.guards import require_admin
 from switchboard.core.services.accounts.principal_cache import PrincipalCache
 
@@ -22,12 +24,34 @@ class UserChange:
     release_reserved: bool = False  # drop tokens held by calls that will never settle (a crash)
     set_tools: bool = False  # with `tools`: replace the user's tool allow-list
     tools: tuple[str, ...] | None = None  # tool names or categories; None = every tool the admin allows
+    password: str | None = None  # a new password: the user's login sessions end (API keys stay)
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    username: str
+    password: str
+    email: str | None = None
+    role: Role = Role.USER
+    token_allowance: int | None = None  # None: the default allowance a registration gets
+    unlimited: bool | None = None
 
 
 class AdminService:
-    def __init__(self, uow: UnitOfWork, cache: PrincipalCache | None = None) -> None:
+    def __init__(self, uow: UnitOfWork, accounts: AccountService, cache: PrincipalCache | None = None) -> None:
         self._uow = uow
+        self._accounts = accounts  # the account rules (names, passwords) and how sessions end
         self._cache = cache or PrincipalCache(ttl=0)
+
+    async def create_user(self, principal: Principal, new: NewUser) -> tuple[User, Quota]:
+        """An account made by an administrator: the same rules as registration, which may be closed."""
+        require_admin(principal)
+        _check_allowance(new.token_allowance)
+        user = await self._accounts.create_user(new.username, new.password, email=new.email, role=new.role)
+        async with self._uow() as tx:
+            await _apply_allowance(tx.quotas, user.id, UserChange(token_allowance=new.token_allowance,
+                                                                  unlimited=new.unlimited))
+            return user, await tx.quotas.get(user.id)
 
     async def list_users(
         self, principal: Principal, page: int, page_size: int, query: str | None = None
@@ -47,8 +71,9 @@ class AdminService:
 
     async def change_user(self, principal: Principal, user_id: int, change: UserChange) -> tuple[User, Quota]:
         require_admin(principal)
-        if change.token_allowance is not None and change.token_allowance < 0:
-            raise InvalidInput("token_allowance cannot be negative", param="token_allowance")
+        _check_allowance(change.token_allowance)
+        # hashed before the transaction: argon2 takes a while and must not hold the write lock
+        password_hash = None if change.password is None else await self._accounts.password_hash(change.password)
         async with self._uow() as tx:
             user = await tx.users.get(user_id)
             if user is None:
@@ -62,10 +87,13 @@ class AdminService:
                 user.role = change.role
             if change.set_tools:
                 user.settings = _with_tools(user.settings, change.tools)
+            if password_hash is not None:
+                user.password_hash = password_hash
+                self._accounts.end_sessions(user)
             await tx.users.update(user)
             await _apply_allowance(tx.quotas, user_id, change)
             quota = await tx.quotas.get(user_id)
-        self._cache.forget(user_id=user_id)  # a deactivation or demotion takes effect at once
+        self._cache.forget(user_id=user_id)  # a deactivation, demotion or reset takes effect at once
         return user, quota
 
     async def release_reserved(self, user_id: int | None) -> int:
@@ -85,6 +113,11 @@ class AdminService:
                 raise NotFound("no such user")
             await tx.quotas.add_allowance(user_id, tokens)
             return await tx.quotas.get(user_id)
+
+
+def _check_allowance(token_allowance: int | None) -> None:
+    if token_allowance is not None and token_allowance < 0:
+        raise InvalidInput("token_allowance cannot be negative", param="token_allowance")
 
 
 async def _apply_allowance(repo: QuotaRepo, user_id: int, change: UserChange) -> None:
