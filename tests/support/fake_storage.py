@@ -112,6 +112,10 @@ class InMemoryApiKeyRepo(_Repo):
     async def list_for_user(self, user_id: int) -> list[ApiKey]:
         return copy.deepcopy([k for k in self.s.keys.values() if k.user_id == user_id])
 
+    async def list_with_owners(self, user_id: int | None) -> list[tuple[ApiKey, str]]:
+        keys = [k for k in self.s.keys.values() if user_id is None or k.user_id == user_id]
+        return [(copy.deepcopy(k), self.s.users[k.user_id].username) for k in keys]
+
     async def update(self, key: ApiKey) -> None:
         self.j.put(self.s.keys, key.id, key)
 

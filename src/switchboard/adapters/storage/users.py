@@ -175,6 +175,13 @@ class SqlApiKeyRepo:
         rows = (await self._connection.execute(statement)).mappings().all()
         return [_key_from_row(row) for row in rows]
 
+    async def list_with_owners(self, user_id: int | None) -> list[tuple[ApiKey, str]]:
+        statement = select(api_keys, users.c.username).join(users, users.c.id == api_keys.c.user_id)
+        if user_id is not None:
+            statement = statement.where(api_keys.c.user_id == user_id)
+        rows = (await self._connection.execute(statement.order_by(api_keys.c.created_at, api_keys.c.id))).mappings()
+        return [(_key_from_row(row), str(row["username"])) for row in rows.all()]
+
     async def update(self, key: ApiKey) -> None:
         await self._connection.execute(update(api_keys).where(api_keys.c.id == key.id).values(**_key_values(key)))
 

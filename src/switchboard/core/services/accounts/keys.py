@@ -1,7 +1,8 @@
 """API keys: random, shown once, stored hashed, scoped, optionally expiring, revocable.
 
 Who manages them (the route already asked for the `keys` scope, which every login has):
-- a login session (JWT): any key of its user, any limits, as an administrator anyone's keys;
+- a login session (JWT): any key of its user, any limits, as an administrator anyone's keys (and
+  the list of everyone's);
 - an API key with the `keys` scope, never broader than itself, so a leaked or delegated key cannot
   outgrow what it was given: the keys it makes have only scopes and models it has, expire no later,
   have rpm/tpm limits no higher, and their token quota is carved out of its own unspent quota (it
@@ -14,6 +15,7 @@ Who manages them (the route already asked for the `keys` scope, which every logi
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,6 +25,7 @@ from switchboard.core.domain.users import ApiKey, Principal, Role, Scope
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock
 from switchboard.core.services.accounts.auth import API_KEY_PREFIX, hash_api_key
+from switchboard.core.services.accounts.guards import require_admin
 from switchboard.core.services.accounts.principal_cache import PrincipalCache
 
 DEFAULT_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
@@ -108,6 +111,14 @@ class KeyService:
         _manager(principal)
         async with self._uow() as tx:
             return await tx.keys.list_for_user(principal.user_id)
+
+    async def list_everyone(
+        self, principal: Principal, user_id: int | None = None
+    ) -> builtins.list[tuple[ApiKey, str]]:
+        """Every user's keys (or one user's), each with its owner's username: administrators only."""
+        require_admin(principal)
+        async with self._uow.read() as tx:
+            return await tx.keys.list_with_owners(user_id)
 
     async def change(self, principal: Principal, key_id: str, change: KeyChange) -> ApiKey:
         """The owner (or an administrator) renames a key or changes its limits, e.g. raises the token

@@ -202,6 +202,21 @@ async def test_keys_are_listed_and_revoked_by_their_owner_only(a: Accounts) -> N
     assert first.revoked_at is not None and again.revoked_at == first.revoked_at
 
 
+async def test_only_an_admin_lists_everyones_keys_with_their_owners(a: Accounts) -> None:
+    alice, bob, admin = await alice_bob_and_admin(a)
+    alices = (await a.keys.create(alice, KeyOptions(name="alice's"))).key
+    bobs = (await a.keys.create(bob, KeyOptions(name="bob's"))).key
+
+    everyone = await a.keys.list_everyone(admin)
+    only_bob = await a.keys.list_everyone(admin, bob.user_id)
+
+    assert sorted((k.id, owner) for k, owner in everyone) == sorted([(alices.id, "alice"), (bobs.id, "bob")])
+    assert [(k.id, owner) for k, owner in only_bob] == [(bobs.id, "bob")]
+    for not_admin in (alice, bob):
+        with pytest.raises(Forbidden):
+            await a.keys.list_everyone(not_admin)
+
+
 async def test_keys_are_changed_by_their_owner_or_an_admin_and_only_what_was_given(a: Accounts) -> None:
     alice, bob, admin = await alice_bob_and_admin(a)
     key = (await a.keys.create(alice, KeyOptions(name="mine", rpm_limit=5, token_quota=100))).key
