@@ -2,6 +2,7 @@
 
     config.current.llm.temperature                     # services read the live values on every use
     await config.update(admin, "llm", "temperature", 0.3)   # validated, saved, applied at once
+    await config.update_many(admin, {"temperature": 0.3, "registration": "closed"})  # by key alone
 
 The config file gives the defaults; changes are kept in the settings table under `runtime` as
 `{section: {key: value}}` and applied again at every start. A wrong type or an unknown key is an
@@ -14,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -87,6 +88,10 @@ class RuntimeConfig(BaseModel):
 
 SECTIONS = tuple(RuntimeConfig.model_fields)
 READ_ONLY = frozenset({"rag"})
+# the settings an administrator may change, by key alone (keys are unique across sections, as
+# MuseBot's command-line flags are): the native API's flat view
+SECTION_OF_KEY = {key: section for section, values in RuntimeConfig().model_dump().items()
+                  if section not in READ_ONLY for key in values}
 Listener = Callable[[RuntimeConfig], None]
 
 
@@ -124,6 +129,11 @@ class RuntimeConfigService:
         require_admin(principal)
         return self._current.model_dump(mode="json")
 
+    def changeable(self, principal: Principal) -> dict[str, Any]:
+        """The settings `update_many` changes, by key, with their current values."""
+        require_admin(principal)
+        return _changeable(self._current)
+
     async def update(self, principal: Principal, section: str, key: str, value: Any) -> RuntimeConfig:
         require_admin(principal)
         if section in READ_ONLY:
@@ -131,14 +141,23 @@ class RuntimeConfigService:
                                param="type")
         async with self._lock:
             config = _with(self._current, section, key, value)
-            async with self._uow() as tx:
-                saved = await tx.settings.get(RUNTIME_SETTINGS_KEY)
-                saved = dict(saved) if isinstance(saved, dict) else {}
-                saved[section] = {**(saved.get(section) or {}), key: getattr(config, section).model_dump(
-                    mode="json")[key]}
-                await tx.settings.put(RUNTIME_SETTINGS_KEY, saved)
-            self._apply(config)
+            await self._save(config, [(section, key)])
         return config
+
+    async def update_many(self, principal: Principal, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Several settings by key alone, all or none: one unknown key or bad value changes nothing."""
+        require_admin(principal)
+        async with self._lock:
+            config, changed = self._current, []
+            for key, value in values.items():
+                section = SECTION_OF_KEY.get(key)
+                if section is None:
+                    raise InvalidInput(f"unknown setting '{key}'; known: {', '.join(SECTION_OF_KEY)}", param=key)
+                config = _with(config, section, key, value)
+                changed.append((section, key))
+            if changed:
+                await self._save(config, changed)
+        return _changeable(config)
 
     def changed_flags(self, principal: Principal) -> list[tuple[str, str]]:
         """The values that differ from the defaults (the config file), as MuseBot's command-line flags."""
@@ -149,6 +168,17 @@ class RuntimeConfigService:
             before = getattr(self.defaults, section).model_dump(mode="json")
             flags += [(key, _flag_text(value)) for key, value in now.items() if value != before[key]]
         return flags
+
+    async def _save(self, config: RuntimeConfig, changed: list[tuple[str, str]]) -> None:
+        """Keeps the changed values among the saved ones, then applies `config` (under the lock)."""
+        async with self._uow() as tx:
+            saved = await tx.settings.get(RUNTIME_SETTINGS_KEY)
+            saved = dict(saved) if isinstance(saved, dict) else {}
+            for section, key in changed:
+                value = getattr(config, section).model_dump(mode="json")[key]
+                saved[section] = {**(saved.get(section) or {}), key: value}
+            await tx.settings.put(RUNTIME_SETTINGS_KEY, saved)
+        self._apply(config)
 
     def _apply(self, config: RuntimeConfig) -> None:
         self._current = config
@@ -169,6 +199,11 @@ def _with(config: RuntimeConfig, section: str, key: str, value: Any) -> RuntimeC
         problem = exc.errors()[0]
         raise InvalidInput(f"{section}.{key}: {problem.get('msg', 'invalid value')}", param="value") from exc
     return config.model_copy(update={section: changed})
+
+
+def _changeable(config: RuntimeConfig) -> dict[str, Any]:
+    sections = config.model_dump(mode="json")
+    return {key: sections[section][key] for key, section in SECTION_OF_KEY.items()}
 
 
 def _flag_text(value: Any) -> str:
