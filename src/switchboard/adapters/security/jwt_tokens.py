@@ -18,10 +18,12 @@ class JwtTokenIssuer:
         self._issuer = issuer
 
     def issue(self, user_id: int) -> AccessToken:
-        now = datetime.now(UTC).replace(microsecond=0)  # `iat` holds whole seconds
+        now = datetime.now(UTC)
         expires = now + self._ttl
         token_id = new_id("jti")
-        claims = {"sub": str(user_id), "jti": token_id, "iat": now, "exp": expires, "iss": self._issuer}
+        # `iat` with its fraction (a NumericDate may have one), so a password reset can end every
+        # session opened before it and none opened after, even within the same second
+        claims = {"sub": str(user_id), "jti": token_id, "iat": now.timestamp(), "exp": expires, "iss": self._issuer}
         return AccessToken(jwt.encode(claims, self._secret, algorithm="HS256"), token_id, user_id, expires, now)
 
     def read(self, token: str) -> AccessToken:

@@ -29,7 +29,7 @@ class AccessToken:
     token_id: str
     user_id: int
     expires_at: datetime
-    issued_at: datetime | None = None  # whole seconds (a JWT's `iat`); None: not known
+    issued_at: datetime | None = None  # None: not known (a token from before it was recorded)
 
 
 class TokenIssuer(Protocol):

@@ -19,7 +19,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 API_KEY_PREFIX = "sb-"
 LAST_USED_PRECISION = timedelta(seconds=60)
-# in User.settings: the UTC second (epoch) before which the user's access tokens are refused; kept
+# in User.settings: the moment (epoch seconds) before which the user's access tokens are refused; kept
 # there rather than in a column of its own so a password reset needs no schema migration
 SESSIONS_SINCE = "sessions_since"
 
@@ -95,9 +95,8 @@ class AccountService:
 
     def end_sessions(self, user: User) -> None:
         """Marks every access token issued to `user` before now as no longer valid (a password
-        reset); the caller saves the user and forgets the user's cached principals. JWTs carry
-        whole seconds, so a token issued within the second of the reset still passes."""
-        user.settings = {**user.settings, SESSIONS_SINCE: int(self._clock.now().timestamp())}
+        reset); the caller saves the user and forgets the user's cached principals."""
+        user.settings = {**user.settings, SESSIONS_SINCE: self._clock.now().timestamp()}
 
     async def login(self, username: str, password: str, *, client: str | None = None) -> tuple[AccessToken, User]:
         """`client`: the caller's address, for the throttle of failed logins."""
@@ -202,7 +201,7 @@ async def _active_user(tx: Tx, user_id: int) -> User:
 
 def _issued_before_sessions_ended(access: AccessToken, user: User) -> bool:
     since = user.settings.get(SESSIONS_SINCE)
-    if not isinstance(since, int):
+    if not isinstance(since, int | float):
         return False
     return access.issued_at is None or access.issued_at.timestamp() < since
 
