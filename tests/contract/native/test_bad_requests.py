@@ -24,7 +24,8 @@ BODY_ROUTES = [
     ("PATCH", "/api/keys/key_x"), ("PATCH", "/api/admin/users/{user}"), ("POST", "/api/conversations"),
     ("POST", "/api/conversations/"),
     ("PUT", "/api/conversations/{conv}"), ("PATCH", "/api/conversations/{conv}"), ("POST", "/api/messages"),
-    ("POST", "/api/messages/"), ("POST", "/api/messages/stream"),
+    ("POST", "/api/messages/"), ("POST", "/api/messages/stream"), ("POST", "/api/admin/users"),
+    ("PUT", "/api/admin/settings"),
 ]
 AUTHENTICATED_ROUTES = [
     ("POST", "/api/auth/logout"), ("GET", "/api/auth/me"), ("GET", "/api/keys"), ("POST", "/api/keys"),
@@ -34,7 +35,8 @@ AUTHENTICATED_ROUTES = [
     ("POST", "/api/conversations"), ("GET", "/api/conversations/c"), ("PUT", "/api/conversations/c"),
     ("DELETE", "/api/conversations/c"), ("GET", "/api/messages/c"), ("POST", "/api/messages/"),
     ("POST", "/api/messages/stream"), ("DELETE", "/api/messages/1"), ("GET", "/api/usage"),
-    ("GET", "/api/admin/usage"),
+    ("GET", "/api/admin/usage"), ("POST", "/api/admin/users"), ("GET", "/api/admin/keys"),
+    ("GET", "/api/admin/providers"), ("GET", "/api/admin/settings"), ("PUT", "/api/admin/settings"),
 ]
 
 
@@ -170,6 +172,10 @@ async def test_wrong_passwords_and_taken_usernames(native: Native) -> None:
     ("GET", "/api/admin/users", None), ("GET", "/api/admin/users/{me}", None),
     ("PATCH", "/api/admin/users/{me}", {"token_allowance": 1000000, "role": "admin"}),
     ("GET", "/api/admin/usage", None), ("GET", "/api/admin/usage?user_id={bob}&by=key", None),
+    ("POST", "/api/admin/users", {"username": "mallory", "password": "password1", "role": "admin"}),
+    ("PATCH", "/api/admin/users/{bob}", {"password": "taken over"}), ("GET", "/api/admin/keys", None),
+    ("GET", "/api/admin/keys?user_id={bob}", None), ("GET", "/api/admin/providers", None),
+    ("GET", "/api/admin/settings", None), ("PUT", "/api/admin/settings", {"registration": "closed"}),
 ])
 async def test_non_admins_are_forbidden_on_admin_routes(native: Native, method: str, path: str,
                                                         body: dict[str, Any] | None) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from switchboard.core.domain.chat import ProviderStatus
 from switchboard.core.domain.conversations import Conversation, ConversationSettings, Message, Part
 from switchboard.core.domain.mcp import McpServerStatus
 from switchboard.core.domain.quotas import Quota
@@ -39,6 +40,17 @@ def admin_user_out(user: User, quota: Quota) -> dict[str, Any]:
         "tokens_remaining": None if quota.unlimited else quota.remaining,
         "tools": user.settings.get("tools"),
     }
+
+
+def admin_key_out(key: ApiKey, username: str) -> dict[str, Any]:
+    return {**key_out(key), "user_id": key.user_id, "username": username}
+
+
+def provider_status_out(status: ProviderStatus) -> dict[str, Any]:
+    until = status.cooling_down_until
+    return {"name": status.name, "base_url": status.base_url, "models": list(status.models),
+            "healthy": status.healthy, "cooling_down_until": until.isoformat() if until else None,
+            "last_error": status.last_error}
 
 
 TOOL_CATEGORIES = ("crawler", "code", "data", "weather", "mcp")

@@ -97,6 +97,7 @@ def accounts_router(services: Services) -> APIRouter:
             token_allowance=body.token_allowance, unlimited=body.unlimited, add_tokens=body.add_tokens,
             release_reserved=body.release_reserved,
             set_tools="tools" in body.model_fields_set, tools=tuple(body.tools) if body.tools is not None else None,
+            password=body.password,
         )
         return ok(admin_user_out(*await services.admin.change_user(principal, user_id, change)))
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from switchboard.core.domain.users import Scope
 from switchboard.faces._shared.bounds import PositiveCount, TokenCount
@@ -81,7 +81,19 @@ class KeyPatchBody(_Body):
     token_quota: PositiveCount | None = None
 
 
+class UserCreateBody(_Body):
+    """An account made by an administrator (registration's rules, even while registration is closed)."""
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    email: str | None = Field(default=None, max_length=254)
+    role: Literal["user", "admin"] = "user"
+    token_allowance: TokenCount | None = None  # None: what a registration gets
+    unlimited: bool | None = None
+
+
 class UserPatchBody(_Body):
+    password: str | None = Field(default=None, min_length=1, max_length=256)  # a reset: sessions end
     is_active: bool | None = None
     role: Literal["user", "admin"] | None = None
     token_allowance: TokenCount | None = None
@@ -89,6 +101,15 @@ class UserPatchBody(_Body):
     add_tokens: PositiveCount | None = None
     release_reserved: bool = False  # free tokens held by calls that will never settle (a crashed worker)
     tools: list[str] | None = Field(default=None, max_length=500)  # names or categories; null = no limit
+
+
+SettingValue = Annotated[str, Field(max_length=2000)] | int | float | bool | None
+
+
+class SettingsBody(RootModel[dict[str, SettingValue]]):
+    """`{key: value, ...}`: the runtime settings to change (GET /api/admin/settings lists them)."""
+
+    root: dict[str, SettingValue] = Field(max_length=100)
 
 
 class McpServerBody(_Body):
