@@ -242,7 +242,7 @@ def build_runtime(settings: Settings) -> Runtime:
         accounts=accounts,
         keys=wiring.keys, admin=wiring.admin,
         conversations=ConversationService(uow, clock), quotas=quotas, files=files,
-        models=ModelService(catalog), tools=tools, chat=engine,
+        models=ModelService(catalog, router), tools=tools, chat=engine,
         identities=IdentityService(uow, clock, settings.default_token_allowance),
         push=push, profiles=ProfileService(uow, clock), proactive=ProactiveService(uow, clock, push),
         shares=ShareService(uow, clock),

@@ -24,7 +24,7 @@ BY_FACE: dict[str, tuple[str, ...]] = {
     "miochat": ("bearer", "mioChatToken"),
 }
 PUBLIC_OPERATIONS = frozenset({
-    "POST /api/auth/register", "POST /api/auth/login", "GET /healthz", "GET /readyz",
+    "POST /api/auth/register", "POST /api/auth/login", "GET /api/auth/options", "GET /healthz", "GET /readyz",
     "GET /share/{token}", "GET /share/{token}/preview.png", "GET /openai/image/file/{owner}/{file_id}",
 })
 

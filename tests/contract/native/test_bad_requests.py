@@ -37,6 +37,7 @@ AUTHENTICATED_ROUTES = [
     ("POST", "/api/messages/stream"), ("DELETE", "/api/messages/1"), ("GET", "/api/usage"),
     ("GET", "/api/admin/usage"), ("POST", "/api/admin/users"), ("GET", "/api/admin/keys"),
     ("GET", "/api/admin/providers"), ("GET", "/api/admin/settings"), ("PUT", "/api/admin/settings"),
+    ("GET", "/api/models"),
 ]
 
 

@@ -13,6 +13,7 @@ from switchboard.core.domain.mcp import McpServerStatus
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.tools import ToolOutcome, ToolSpec
 from switchboard.core.domain.users import ApiKey, User
+from switchboard.core.services.admin.models import ModelChoice
 from switchboard.core.services.conversations.history import ConversationPatch, NewConversation
 from switchboard.core.services.quotas.allowances import UsageReport
 from switchboard.faces.native.schemas import (
@@ -147,6 +148,16 @@ def key_out(key: ApiKey, secret: str | None = None) -> dict[str, Any]:
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
+
+
+def allowance_out(quota: Quota) -> dict[str, Any]:
+    """The caller's own token allowance, as the web app shows it next to the usage."""
+    return {"token_allowance": None if quota.unlimited else quota.allowance,
+            "tokens_remaining": None if quota.unlimited else quota.remaining, "unlimited": quota.unlimited}
+
+
+def model_out(choice: ModelChoice) -> dict[str, Any]:
+    return {"id": choice.id, "provider": choice.provider, "vision": choice.vision, "available": choice.available}
 
 
 def usage_out(report: UsageReport) -> dict[str, Any]:

@@ -9,11 +9,13 @@ from switchboard.faces._shared.detach import Detacher
 from switchboard.faces.native.routes_accounts import accounts_router
 from switchboard.faces.native.routes_admin import admin_router
 from switchboard.faces.native.routes_chat import chat_router
+from switchboard.faces.native.routes_models import models_router
 from switchboard.faces.native.routes_profiles import profiles_router
 from switchboard.faces.native.routes_tools import tools_router
 from switchboard.faces.native.routes_usage import usage_router
 
-PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/api/keys", "/api/admin", "/api/usage")
+PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/api/keys", "/api/admin", "/api/usage",
+            "/api/models", "/api/files")
 
 
 def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
@@ -23,5 +25,6 @@ def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect:
     router.include_router(tools_router(services))
     router.include_router(profiles_router(services))
     router.include_router(usage_router(services))
+    router.include_router(models_router(services))
     router.include_router(admin_router(services))
     return router

@@ -1,6 +1,7 @@
 """/api/auth, /api/keys and /api/admin/users.
 
-Scopes: /api/auth/me and /logout any credential; /api/keys* `keys`; /api/admin/users* `admin`."""
+Scopes: /api/auth/options none (public); /api/auth/me and /logout any credential; /api/keys* `keys`;
+/api/admin/users* `admin`."""
 
 
 from typing import Annotated
@@ -32,6 +33,11 @@ def accounts_router(services: Services) -> APIRouter:
         client = client_address(request)
         user = await services.accounts.register(body.username, body.password, body.email, client=client)
         return ok({"id": user.id, "username": user.username}, "注册成功", status=201)
+
+    @router.get("/api/auth/options", tags=["auth"])
+    async def options() -> Response:
+        # public: the sign-in page shows or hides its registration form before anyone signs in
+        return ok({"registration_open": services.accounts.policy.registration_open})
 
     @router.post("/api/auth/login", tags=["auth"])
     async def login(request: Request, body: LoginBody) -> Response:
