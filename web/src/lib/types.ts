@@ -20,6 +20,7 @@ export type ImageRef = Schemas['ImageRef'];
 export type MessageBody = Schemas['MessageBody'] & {
   files?: { file_id: string }[]; // TODO regenerate: being added
   regenerate?: boolean; // TODO regenerate: being added
+  edit_message_id?: number; // TODO regenerate: edit-and-resend, being added (name to confirm)
 };
 
 export type Role = 'user' | 'admin';

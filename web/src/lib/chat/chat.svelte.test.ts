@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { Api } from '../api';
+import { translate } from '../i18n/index.svelte';
+import type { MessageKey } from '../i18n/en';
+import type { ConversationOut, MessageOut } from '../types';
+import { Chat } from './chat.svelte';
+import { FrameBatcher } from './frame';
+
+const t = (key: MessageKey, params?: Record<string, string | number>) => translate('en', key, params);
+const encoder = new TextEncoder();
+
+const conversation = { id: 'c1', title: 'Test', origin: 'native' } as ConversationOut;
+
+function stored(id: number, role: string, content: string, status = 'completed'): MessageOut {
+  return {
+    id, conversation_id: 'c1', role, content, parts: [], reasoning: '', tool_calls: [], tool_call_id: null, name: null,
+    status, model: null, usage: role === 'assistant' ? { prompt_tokens: 4, completion_tokens: 2 } : null, error: null,
+    created_at: '', updated_at: '',
+  };
+}
+
+function frame(event: string, data: unknown): Uint8Array {
+  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+}
+
+/** The native face as far as the chat page talks to it; each stream is driven by the test. */
+class FakeServer {
+  messages: MessageOut[] = [];
+  bodies: unknown[] = [];
+  stream!: ReadableStreamDefaultController<Uint8Array>;
+  refuse: { status: number; code: string } | null = null;
+
+  fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const path = new URL(String(input), 'http://test').pathname;
+    if (path === '/api/messages/stream') {
+      this.bodies.push(JSON.parse(String(init?.body)));
+      if (this.refuse) return Response.json({ success: false, message: 'no', code: this.refuse.code }, { status: this.refuse.status });
+      const body = new ReadableStream<Uint8Array>({ start: (controller) => void (this.stream = controller) });
+      init?.signal?.addEventListener('abort', () => this.stream.error(new DOMException('aborted', 'AbortError')));
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    }
+    if (path.startsWith('/api/messages/')) return Response.json({ success: true, data: this.messages });
+    return Response.json({ success: true, data: conversation });
+  };
+}
+
+async function openChat(server: FakeServer): Promise<Chat> {
+  const api = new Api({ token: () => 'token', onUnauthorized: () => {}, fetch: server.fetch });
+  const frames = { request: (callback: () => void) => (queueMicrotask(callback), 1), cancel: () => {} };
+  const chat = new Chat(api, t, (flush) => new FrameBatcher(flush, frames));
+  await chat.open('c1');
+  return chat;
+}
+
+const until = async (check: () => boolean): Promise<void> => {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 0));
+};
+
+describe('Chat', () => {
+  it('streams an answer, then shows the conversation as stored, with its usage', async () => {
+    const server = new FakeServer();
+    const chat = await openChat(server);
+    const sent = chat.send('hi');
+    await until(() => chat.streaming && server.stream !== undefined);
+    server.stream.enqueue(frame('start', { conversation_id: 'c1', message_id: 2, user_message_id: 1, model: 'm' }));
+    server.stream.enqueue(frame('text', { delta: 'Hel' }));
+    await until(() => chat.live.at(-1)?.text === 'Hel');
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+    server.messages = [stored(1, 'user', 'hi'), stored(2, 'assistant', 'Hello')];
+    server.stream.enqueue(frame('done', { message_id: 2, content: 'Hello', usage: { prompt_tokens: 4, completion_tokens: 2 } }));
+    server.stream.close();
+    expect(await sent).toBeNull();
+    expect(chat.streaming).toBe(false);
+    expect(chat.messages.map((m) => [m.key, m.text])).toEqual([['m1', 'hi'], ['m2', 'Hello']]);
+    expect(chat.usage).toEqual({ prompt: 4, completion: 2 });
+    expect(server.bodies).toEqual([{ conversation_id: 'c1', content: 'hi' }]);
+  });
+
+  it('Stop keeps the partial answer, marked interrupted, without an error', async () => {
+    const server = new FakeServer();
+    const chat = await openChat(server);
+    const sent = chat.send('hi');
+    await until(() => server.stream !== undefined);
+    server.stream.enqueue(frame('start', { conversation_id: 'c1', message_id: 2, user_message_id: 1, model: 'm' }));
+    server.stream.enqueue(frame('text', { delta: 'partial' }));
+    await until(() => chat.live.at(-1)?.text === 'partial');
+    chat.stop();
+    expect(await sent).toBeNull();
+    expect(chat.failure).toBeNull();
+    expect(chat.messages.at(-1)).toMatchObject({ text: 'partial', status: 'interrupted' });
+  });
+
+  it('a connection lost mid-stream says so and reloads what the server kept', async () => {
+    const server = new FakeServer();
+    const chat = await openChat(server);
+    const sent = chat.send('hi');
+    await until(() => server.stream !== undefined);
+    server.stream.enqueue(frame('start', { conversation_id: 'c1', message_id: 2, user_message_id: 1, model: 'm' }));
+    await until(() => chat.live.at(-1)?.id === 2);
+    server.messages = [stored(1, 'user', 'hi'), stored(2, 'assistant', 'kept', 'interrupted')];
+    server.stream.error(new TypeError('network error'));
+    expect((await sent)?.reload).toBe(true);
+    expect(chat.failure).toBe(t('error.network'));
+    expect(chat.messages.map((m) => [m.text, m.status])).toEqual([['hi', 'completed'], ['kept', 'interrupted']]);
+  });
+
+  it('a quota refusal before the answer shows the message and gives the draft back', async () => {
+    const server = new FakeServer();
+    server.refuse = { status: 429, code: 'quota_exceeded' };
+    const chat = await openChat(server);
+    const failure = await chat.send('hi');
+    expect(failure?.restoreDraft).toBe(true);
+    expect(chat.failure).toBe(t('error.quota_exceeded'));
+    expect(chat.messages).toEqual([]);
+  });
+
+  it('regenerate asks for a new last answer and hides the old one meanwhile', async () => {
+    const server = new FakeServer();
+    server.messages = [stored(1, 'user', 'hi'), stored(2, 'assistant', 'old')];
+    const chat = await openChat(server);
+    const again = chat.regenerate();
+    await until(() => server.stream !== undefined);
+    expect(chat.messages.map((m) => m.text)).toEqual(['hi']);
+    expect(server.bodies).toEqual([{ conversation_id: 'c1', content: '', regenerate: true }]);
+    server.stream.enqueue(frame('error', { code: 'upstream_error', message: 'down' }));
+    server.stream.close();
+    expect((await again)?.message).toBe('The model provider failed to answer: down');
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * The open conversation: its stored messages, the turn streaming now, and the actions on it (send,
+ * Stop, Regenerate, edit-and-resend).
+ *
+ * The server's copy is the truth. A turn streams into a plain TurnState (turn.ts) copied into
+ * reactive state once per animation frame (frame.ts); when the turn ends the conversation is read
+ * back from the server, so ids, statuses and attachments are exactly what was stored. After Stop the
+ * partial answer stays on screen marked interrupted (the server stores it so, on its own schedule).
+ */
+import { isAbort, type Api } from '../api';
+import type { MessageKey } from '../i18n/en';
+import type { ConversationOut, FileOut, MessageBody } from '../types';
+import { failureOf, streamFailureOf, type TurnFailure } from './failure';
+import { FrameBatcher } from './frame';
+import { fromServer } from './history';
+import { applyEvent, endTurn, newTurn, turnMessages, type TurnState } from './turn';
+import { sumUsage } from './usage';
+import type { Attachment, ChatMessage } from './view';
+
+type Translate = (key: MessageKey, params?: Record<string, string | number>) => string;
+
+/** What the server should do with the turn besides the new words. */
+export type TurnKind = { kind: 'send' } | { kind: 'regenerate' } | { kind: 'edit'; messageId: number };
+
+export const HISTORY_LIMIT = 1000;
+
+export class Chat {
+  conversation = $state<ConversationOut | null>(null);
+  history = $state.raw<ChatMessage[]>([]);
+  live = $state.raw<ChatMessage[]>([]);
+  streaming = $state(false);
+  loading = $state(false);
+  /** the sentence of the last failure, shown as an alert until dismissed or the next turn */
+  failure = $state<string | null>(null);
+
+  messages = $derived([...this.history, ...this.live]);
+  usage = $derived(sumUsage(this.messages));
+
+  private controller: AbortController | null = null;
+  private turn: TurnState | null = null;
+  private opened = 0;
+  private readonly batcher: FrameBatcher;
+
+  constructor(
+    private readonly api: Api,
+    private readonly t: Translate,
+    batcher?: (flush: () => void) => FrameBatcher,
+  ) {
+    const flush = () => {
+      if (this.turn) this.live = turnMessages(this.turn);
+    };
+    this.batcher = batcher ? batcher(flush) : new FrameBatcher(flush);
+  }
+
+  /** The last user message and whether the last answer can be regenerated. */
+  get lastUser(): ChatMessage | null {
+    for (let i = this.history.length - 1; i >= 0; i--) if (this.history[i].role === 'user') return this.history[i];
+    return null;
+  }
+
+  /** Show conversation `id` (null: a new one). Opening the one already shown does nothing. */
+  async open(id: string | null): Promise<void> {
+    if (id !== null && id === this.conversation?.id) return;
+    this.stop();
+    const opened = ++this.opened;
+    this.conversation = null;
+    this.history = [];
+    this.live = [];
+    this.failure = null;
+    if (id === null) return;
+    this.loading = true;
+    try {
+      const [conversation, messages] = await Promise.all([this.api.conversation(id), this.api.messages(id, HISTORY_LIMIT)]);
+      if (opened !== this.opened) return;
+      this.conversation = conversation;
+      this.history = fromServer(messages);
+    } catch (error) {
+      if (opened === this.opened) this.failure = failureOf(error, false, this.t).message;
+    } finally {
+      if (opened === this.opened) this.loading = false;
+    }
+  }
+
+  /** A conversation just created here (before its first message): no need to read it back. */
+  adopt(conversation: ConversationOut): void {
+    this.opened++;
+    this.conversation = conversation;
+    this.history = [];
+    this.live = [];
+  }
+
+  /** Read the stored messages again (after a turn, a lost connection, the browser coming back online). */
+  async reload(): Promise<boolean> {
+    const id = this.conversation?.id;
+    if (!id || this.streaming) return false;
+    try {
+      const messages = await this.api.messages(id, HISTORY_LIMIT);
+      if (id !== this.conversation?.id || this.streaming) return false;
+      this.history = fromServer(messages);
+      this.live = [];
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Send the person's words (and uploaded files). Returns the failure, if any, for the composer. */
+  send(text: string, files: FileOut[] = [], how: TurnKind = { kind: 'send' }): Promise<TurnFailure | null> {
+    const conversation = this.conversation;
+    if (!conversation || this.streaming) return Promise.resolve(null);
+    const body: MessageBody = { conversation_id: conversation.id, content: text };
+    const images = files.filter((file) => file.mime.startsWith('image/'));
+    const others = files.filter((file) => !file.mime.startsWith('image/'));
+    if (images.length) body.images = images.map((file) => ({ file_id: file.id }));
+    if (others.length) body.files = others.map((file) => ({ file_id: file.id }));
+    if (how.kind === 'edit') {
+      body.edit_message_id = how.messageId;
+      this.history = this.history.slice(0, this.history.findIndex((message) => message.id === how.messageId));
+    }
+    return this.run(body, newTurn(text, files.map(attachmentOf), conversation.id));
+  }
+
+  /** Answer the last user message again: the last answer is replaced. */
+  regenerate(): Promise<TurnFailure | null> {
+    const conversation = this.conversation;
+    const last = this.lastUser;
+    if (!conversation || !last || this.streaming) return Promise.resolve(null);
+    this.history = this.history.slice(0, this.history.indexOf(last) + 1);
+    return this.run({ conversation_id: conversation.id, content: '', regenerate: true }, newTurn(null, [], conversation.id));
+  }
+
+  /** Stop the answer: the fetch is aborted, the server keeps the partial answer as interrupted. */
+  stop(): void {
+    this.controller?.abort();
+  }
+
+  private async run(body: MessageBody, turn: TurnState): Promise<TurnFailure | null> {
+    const controller = new AbortController();
+    this.controller = controller;
+    this.turn = turn;
+    this.streaming = true;
+    this.failure = null;
+    this.live = turnMessages(turn);
+    let started = false;
+    let stopped = false;
+    let failure: TurnFailure | null = null;
+    try {
+      for await (const event of this.api.stream(body, controller.signal)) {
+        if (event.type === 'start') started = true;
+        if (event.type === 'error') failure = streamFailureOf(event.code, event.message, this.t);
+        applyEvent(turn, event);
+        this.batcher.schedule();
+      }
+      if (!turn.finished) {
+        // the stream closed without `done` or `error`: the connection broke under it
+        failure = { message: this.t('error.network'), reload: true, restoreDraft: false };
+        endTurn(turn, 'failed');
+      }
+    } catch (error) {
+      stopped = isAbort(error);
+      if (!stopped) failure = failureOf(error, started, this.t);
+      endTurn(turn, stopped ? 'interrupted' : 'failed', failure?.message ?? null);
+    } finally {
+      this.batcher.flushNow();
+      this.turn = null;
+      this.controller = null;
+      this.streaming = false;
+    }
+    if (failure) this.failure = failure.message;
+    if (stopped || (failure && !failure.reload)) {
+      // keep what was seen; a refused turn shows nothing new (the draft goes back to the composer)
+      this.history = failure?.restoreDraft ? this.history : [...this.history, ...this.live];
+      this.live = [];
+      if (failure?.restoreDraft) await this.reload();
+      return failure;
+    }
+    if (!(await this.reload())) {
+      this.history = [...this.history, ...this.live];
+      this.live = [];
+    }
+    return failure;
+  }
+}
+
+function attachmentOf(file: FileOut): Attachment {
+  return { fileId: file.id, url: null, name: file.name, mime: file.mime, image: file.mime.startsWith('image/') };
+}
