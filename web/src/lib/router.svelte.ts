@@ -7,6 +7,7 @@ export type Route =
   | { name: 'register' }
   | { name: 'chat'; conversationId: string | null }
   | { name: 'admin'; section: string | null }
+  | { name: 'keys' }
   | { name: 'not-found'; path: string };
 
 export function parseRoute(pathname: string): Route {
@@ -15,6 +16,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/login') return { name: 'login' };
   if (path === '/register') return { name: 'register' };
   if (path === '/admin') return { name: 'admin', section: null };
+  if (path === '/keys') return { name: 'keys' };
   const conversation = /^\/c\/([^/]+)$/.exec(path);
   if (conversation) return { name: 'chat', conversationId: decodeURIComponent(conversation[1]) };
   const admin = /^\/admin\/([^/]+)$/.exec(path);

@@ -32,10 +32,12 @@ export function translate(
   params: Record<string, string | number> = {},
   dictionaries: Record<Locale, Partial<Dictionary>> = DICTIONARIES,
 ): string {
-  const template = dictionaries[locale][key] ?? dictionaries.en[key] ?? key;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+  return fill(dictionaries[locale][key] ?? dictionaries.en[key] ?? key, params);
+}
+
+/** `{name}` placeholders -> params; unknown ones stay visible. Also used by the lazily loaded dictionaries. */
+export function fill(template: string, params: Record<string, string | number> = {}): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
 export class I18n {
