@@ -85,6 +85,12 @@ describe('the stream reducer', () => {
     const snapshot = turnMessages(turn);
     applyEvent(turn, { type: 'text', delta: 'b' });
     expect(snapshot[1].text).toBe('a');
-    expect(new Set(turnMessages(turn).map((m) => m.key)).size).toBe(2);
+    expect(turnMessages(turn).map((m) => m.key)).toEqual(['m10', 'm11']);
+  });
+
+  it('keys stay unique even if the server repeats an id', () => {
+    const turn = run([start, { type: 'tool_call', id: 't', name: 'x', arguments: {} }, { type: 'done', message_id: 11, content: 'again' }]);
+    const keys = turnMessages(turn).map((m) => m.key);
+    expect(new Set(keys).size).toBe(keys.length);
   });
 });

@@ -9,7 +9,7 @@
  * per animation frame (see frame.ts), so a burst of deltas costs one render.
  */
 import type { StreamEvent, TokenUsage } from '../types';
-import { displayValue, type Attachment, type ChatMessage } from './view';
+import { displayValue, messageKey, type Attachment, type ChatMessage } from './view';
 
 export interface TurnState {
   conversationId: string | null;
@@ -139,8 +139,17 @@ export function endTurn(turn: TurnState, status: 'failed' | 'interrupted', error
   return turn;
 }
 
-/** The messages of the turn as the page shows them, with stable keys (see view.ts). */
+/**
+ * The messages of the turn as the page shows them. A message known by its stored id is keyed as the
+ * stored one will be (view.ts), so reading the conversation back after the turn re-renders nothing.
+ */
 export function turnMessages(turn: TurnState): ChatMessage[] {
   const shown = turn.user ? [turn.user, ...turn.answers] : [...turn.answers];
-  return shown.map((message) => ({ ...message, tools: message.tools.map((tool) => ({ ...tool })) }));
+  const used = new Set<string>();
+  return shown.map((message) => {
+    let key = messageKey(message.id, message.key);
+    if (used.has(key)) key = message.key; // never two alike, whatever ids the server sends
+    used.add(key);
+    return { ...message, key, tools: message.tools.map((tool) => ({ ...tool })) };
+  });
 }
