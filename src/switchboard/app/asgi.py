@@ -45,6 +45,7 @@ from switchboard.faces.openai import envelope as openai_envelope
 from switchboard.faces.openai.envelope import render_error as openai_error
 from switchboard.faces.openai.routes import PREFIXES as OPENAI_PREFIXES
 from switchboard.faces.openai.routes import openai_face
+from switchboard.webui.site import BUILD_COMMAND, WebSite
 
 log = logging.getLogger("switchboard")
 
@@ -114,6 +115,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if not site.built:
+            log.warning("the web app is not built (no %s): every API works; run %s to serve it at /",
+                        site.dist / "index.html", BUILD_COMMAND)
         await runtime.start()
         if freeze_heap:
             gc.collect()
@@ -136,11 +140,27 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
         if face.router is not None:
             app.include_router(face.router, responses=face.errors)
     _install_error_handlers(app, table)
+    # the web app answers what no route took; paths under the faces' and the app's own API roots
+    # keep the router's 404 (the face's JSON envelope)
+    api_paths = [prefix for face in faces for prefix in face.prefixes] + _route_paths(app.routes)
+    site = WebSite(settings.web.dist_dir, api_prefixes=api_paths, fallback=app.router.default)
+    app.router.default = site
     limits = {"max_bytes": settings.limits.max_body_bytes, "max_upload_bytes": settings.limits.max_upload_bytes,
               "faces": table}
     app.add_middleware(BodyLimit, **limits)
     app.serve_plain(table, lambda plain: BodyLimit(plain, **limits))
     return app
+
+
+def _route_paths(routes: list[Any]) -> list[str]:
+    """Every route's path, through the routers FastAPI includes (they keep their own route list)."""
+    paths = []
+    for route in routes:
+        if isinstance(getattr(route, "path", None), str):
+            paths.append(route.path)
+        elif (inner := getattr(route, "original_router", None)) is not None:
+            paths += _route_paths(inner.routes)
+    return paths
 
 
 def _install_error_handlers(app: FastAPI, table: FaceTable) -> None:

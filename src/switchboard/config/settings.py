@@ -165,6 +165,17 @@ class MiochatSettings(Section):
     share_base_url: str | None = None  # public origin of share links; default: the request's own
 
 
+def _repo_web_build() -> Path:
+    """`web/dist` of the source checkout this package runs from (src/switchboard -> the repo)."""
+    return Path(__file__).resolve().parents[3] / "web" / "dist"
+
+
+class WebSettings(Section):
+    """The web app at `/`: the folder of its Vite build (`./scripts/build-web` makes it)."""
+
+    dist_dir: Path = Field(default_factory=_repo_web_build)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="forbid", populate_by_name=True)
 
@@ -191,6 +202,7 @@ class Settings(BaseSettings):
     tools: ToolSettings = Field(default_factory=ToolSettings)
     chatgpt_proxy: ChatgptProxySettings = Field(default_factory=ChatgptProxySettings)
     miochat: MiochatSettings = Field(default_factory=MiochatSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
