@@ -105,6 +105,14 @@ class ScriptedUpstream:
     def push(self, *replies: Reply, path: str = CHAT_PATH) -> None:
         self._queues[path].extend(replies)
 
+    def reset(self) -> None:
+        """Forget the script and what was received (a server shared by several tests)."""
+        self._queues.clear()
+        self.requests.clear()
+        self.disconnects = 0
+        self.disconnected.clear()
+        self.obey_max_tokens = False
+
     def route(self, method: str, path: str, handler: Handler) -> None:
         self._routes[(method.upper(), path)] = handler
 
