@@ -59,7 +59,8 @@ class Native:
 
 
 def contract_settings(data_dir: Path, **overrides: Any) -> Settings:
-    return Settings(data_dir=data_dir, admin=ADMIN, limits=LimitSettings(max_body_bytes=MAX_BODY), **overrides)
+    return Settings(**{"data_dir": data_dir, "admin": ADMIN, "limits": LimitSettings(max_body_bytes=MAX_BODY),
+                       **overrides})
 
 
 async def login(client: httpx.AsyncClient, saved: dict[str, Any], username: str, password: str) -> None:

@@ -37,7 +37,7 @@ AUTHENTICATED_ROUTES = [
     ("POST", "/api/messages/stream"), ("DELETE", "/api/messages/1"), ("GET", "/api/usage"),
     ("GET", "/api/admin/usage"), ("POST", "/api/admin/users"), ("GET", "/api/admin/keys"),
     ("GET", "/api/admin/providers"), ("GET", "/api/admin/settings"), ("PUT", "/api/admin/settings"),
-    ("GET", "/api/models"),
+    ("GET", "/api/models"), ("POST", "/api/files"), ("GET", "/api/files/file_x"),
 ]
 
 
@@ -92,7 +92,9 @@ async def test_bad_json_is_a_422_envelope(native: Native, method: str, path: str
     ("PUT", "/api/conversations/{conv}", {"temperature": 3}),
     ("PUT", "/api/conversations/{conv}", {"thinking_enabled": "yes please"}),
     ("POST", "/api/messages/", {"content": "no conversation"}),
-    ("POST", "/api/messages/", {"conversation_id": "{conv}"}),
+    ("POST", "/api/messages/", {"conversation_id": "{conv}", "files": "nope"}),  # content may be left out (regenerate)
+    ("POST", "/api/messages/", {"conversation_id": "{conv}", "files": [{"file": "x"}]}),
+    ("POST", "/api/messages/", {"conversation_id": "{conv}", "regenerate": "please"}),
     ("POST", "/api/messages/", {"conversation_id": 12, "content": "x"}),
     ("POST", "/api/messages/stream", {"conversation_id": "{conv}", "content": ["x"]}),
     ("POST", "/api/messages/stream", {"conversation_id": "{conv}", "content": "x", "images": "nope"}),

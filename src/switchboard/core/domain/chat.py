@@ -31,6 +31,8 @@ class ChatRequest(BaseModel):
     tools_enabled: bool | None = None
     # re-answer the last user message instead of adding a new one (MuseBot /retry, regenerate)
     regenerate: bool = False
+    # edit-and-resend: `parts` supersede this message, which must be the last user message
+    edit_message_id: int | None = None
     # extra OpenAI request fields passed through to the provider (presence_penalty, seed ...)
     extra: dict[str, Any] = Field(default_factory=dict)
     # the client's own history, shown to the model before the stored one; not stored itself

@@ -26,6 +26,7 @@ class Part(BaseModel):
     url: str | None = None
     mime: str | None = None
     name: str | None = None
+    size: int | None = None  # bytes of an attached file, so a client can show it without fetching it
 
 
 class ToolCall(BaseModel):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
 from switchboard.core.domain.chat import ProviderStatus
 from switchboard.core.domain.conversations import Conversation, ConversationSettings, Message, Part
+from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.mcp import McpServerStatus
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.tools import ToolOutcome, ToolSpec
@@ -20,6 +22,7 @@ from switchboard.faces.native.schemas import (
     ConversationBody,
     ConversationOut,
     ConversationPatchBody,
+    FileOut,
     MessageBody,
     MessageOut,
     UserOut,
@@ -115,10 +118,29 @@ def conversation_out(c: Conversation) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def message_parts(body: MessageBody) -> list[Part]:
+# a stored file's kind (AstrBot's names) -> the part that carries it and the kind the web app shows
+_PART_TYPES: dict[str, Literal["image", "audio", "video", "file"]] = {
+    "image": "image", "record": "audio", "video": "video"}
+
+
+def file_out(stored: StoredFile) -> dict[str, Any]:
+    return FileOut(id=stored.id, name=stored.name, mime=stored.mime, size=stored.size,
+                   kind=_PART_TYPES.get(stored.kind, "file")).model_dump()
+
+
+def message_parts(body: MessageBody, files: Sequence[StoredFile] = ()) -> list[Part]:
+    """`files`: the body's `files`, as the caller's own stored files (FileService.owned)."""
     parts = [Part(type="text", text=body.content)] if body.content else []
     parts += [Part(type="image", file_id=i.file_id, url=i.url) for i in body.images if i.file_id or i.url]
+    parts += [Part(type=_PART_TYPES.get(f.kind, "file"), file_id=f.id, name=f.name, mime=f.mime, size=f.size)
+              for f in files]
     return parts
+
+
+def _files_out(parts: list[Part]) -> list[FileOut]:
+    return [FileOut(id=p.file_id, name=p.name or "file", mime=p.mime or "application/octet-stream",
+                    size=p.size or 0, kind=p.type if p.type != "text" else "file")
+            for p in parts if p.file_id]
 
 
 def message_out(m: Message) -> dict[str, Any]:
@@ -129,7 +151,7 @@ def message_out(m: Message) -> dict[str, Any]:
         status=m.status.value, model=m.model,
         usage={"prompt_tokens": m.usage.prompt_tokens, "completion_tokens": m.usage.completion_tokens}
         if m.usage else None,
-        error=m.error, created_at=m.created_at, updated_at=m.updated_at,
+        error=m.error, created_at=m.created_at, updated_at=m.updated_at, files=_files_out(m.parts),
     ).model_dump(mode="json")
 
 

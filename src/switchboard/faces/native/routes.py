@@ -9,6 +9,7 @@ from switchboard.faces._shared.detach import Detacher
 from switchboard.faces.native.routes_accounts import accounts_router
 from switchboard.faces.native.routes_admin import admin_router
 from switchboard.faces.native.routes_chat import chat_router
+from switchboard.faces.native.routes_files import files_router
 from switchboard.faces.native.routes_models import models_router
 from switchboard.faces.native.routes_profiles import profiles_router
 from switchboard.faces.native.routes_tools import tools_router
@@ -26,5 +27,6 @@ def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect:
     router.include_router(profiles_router(services))
     router.include_router(usage_router(services))
     router.include_router(models_router(services))
+    router.include_router(files_router(services))
     router.include_router(admin_router(services))
     return router

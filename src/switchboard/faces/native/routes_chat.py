@@ -34,6 +34,14 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
     Caller = Annotated[Principal, Depends(principal_dependency(services, Scope.CHAT))]
     conversations = services.conversations
 
+    async def chat_request(principal: Principal, body: MessageBody) -> ChatRequest:
+        # unknown or someone else's file ids end here (404), before any quota hold or provider call
+        files = await services.files.owned(principal.user_id, body.file_ids)
+        return ChatRequest(
+            conversation_id=body.conversation_id, parts=message_parts(body, files), tools_enabled=body.tools_enabled,
+            model=body.model, regenerate=body.regenerate, edit_message_id=body.edit_message_id,
+        )
+
     @router.get("/api/conversations", tags=["conversations"])
     @router.get("/api/conversations/", include_in_schema=False)
     async def list_conversations(
@@ -73,7 +81,7 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
     @router.post("/api/messages", tags=["messages"])
     @router.post("/api/messages/", include_in_schema=False)
     async def send_message(principal: Caller, body: MessageBody) -> Response:
-        turn = await services.chat.start(_chat_request(body), principal)
+        turn = await services.chat.start(await chat_request(principal, body), principal)
         failed: ev.Failed | None = None
         async for event in turn.events():
             if isinstance(event, ev.Failed):
@@ -86,7 +94,7 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
 
     @router.post("/api/messages/stream", tags=["messages"])
     async def stream_message(principal: Caller, body: MessageBody) -> Response:
-        turn = await services.chat.start(_chat_request(body), principal)
+        turn = await services.chat.start(await chat_request(principal, body), principal)
         events = turn.events() if cancel_on_disconnect else detacher.detach(turn.events())
         return EventStream(native_sse(events), heartbeat=heartbeat)
 
@@ -96,10 +104,3 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
         return ok(message="消息删除成功")
 
     return router
-
-
-def _chat_request(body: MessageBody) -> ChatRequest:
-    return ChatRequest(
-        conversation_id=body.conversation_id, parts=message_parts(body), tools_enabled=body.tools_enabled,
-        model=body.model,
-    )

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from switchboard.core.domain.users import Scope
-from switchboard.faces._shared.bounds import PositiveCount, TokenCount
+from switchboard.faces._shared.bounds import PositiveCount, RowId, TokenCount
 
 
 class _Body(BaseModel):
@@ -53,12 +53,31 @@ class ImageRef(_Body):
     url: str | None = Field(default=None, max_length=2_000_000)
 
 
+class FileRef(_Body):
+    file_id: str = Field(min_length=1, max_length=100)
+
+
+FileId = Annotated[str, Field(min_length=1, max_length=100)]
+
+
 class MessageBody(_Body):
+    """A new user message; or, with `regenerate`, a new answer to the last one (see routes_chat)."""
+
     conversation_id: str = Field(min_length=1, max_length=100)
-    content: str = Field(max_length=1_000_000)
+    content: str = Field(default="", max_length=1_000_000)
     tools_enabled: bool | None = None
     model: str | None = Field(default=None, max_length=200)
     images: list[ImageRef] = Field(default_factory=list, max_length=16)
+    # files from POST /api/files, by id or as {file_id} (both spellings are in use by clients)
+    files: list[FileId | FileRef] = Field(default_factory=list, max_length=16)
+    # a new answer to the last user message (its old answer is superseded); no new user message
+    regenerate: bool = False
+    # edit-and-resend: the last user message (this id) is superseded by `content`/`files`, then answered
+    edit_message_id: RowId | None = None
+
+    @property
+    def file_ids(self) -> list[str]:
+        return [f if isinstance(f, str) else f.file_id for f in self.files]
 
 
 class KeyBody(_Body):
@@ -150,6 +169,14 @@ class ConversationOut(BaseModel):
     updated_at: datetime
 
 
+class FileOut(BaseModel):
+    id: str
+    name: str
+    mime: str
+    size: int
+    kind: Literal["image", "audio", "video", "file"]
+
+
 class MessageOut(BaseModel):
     id: int
     conversation_id: str
@@ -166,3 +193,4 @@ class MessageOut(BaseModel):
     error: str | None
     created_at: datetime
     updated_at: datetime
+    files: list[FileOut] = Field(default_factory=list)  # its attachments, to show after a reload

@@ -83,10 +83,18 @@ class ChatEngine:
         stored = history
         if request.prior:
             history = [*_prior_messages(request, conversation.id, now), *history]
-        if request.regenerate:
-            history, user_message, superseded = _split_for_retry(history)
+        retry = request.regenerate and request.edit_message_id is None
+        superseded: list[Message] = []
+        if retry or request.edit_message_id is not None:
+            history, last_question, superseded = _split_for_retry(history)
+        if retry:
+            user_message = last_question
         else:
-            superseded = []
+            if request.edit_message_id is not None:
+                if last_question.id != request.edit_message_id:
+                    raise InvalidInput("only the last user message can be edited and sent again",
+                                       param="edit_message_id")
+                superseded = [last_question, *superseded]
             user_message = Message(
                 id=0, conversation_id=conversation.id, role="user", parts=request.parts,
                 status=MessageStatus.COMPLETED, created_at=now, updated_at=now,
@@ -115,7 +123,7 @@ class ChatEngine:
             hold = await self._quotas.reserve_in(tx, principal, prompt_estimate, max_tokens)
             if superseded:
                 await tx.messages.mark_deleted([m.id for m in superseded])
-            if not request.regenerate:
+            if not retry:
                 user_message = await tx.messages.add(user_message)
             # streaming, by this worker, with the prompt's estimate: what crash recovery charges
             # (plus the text streamed so far) if this worker dies before the turn ends
@@ -140,7 +148,7 @@ class ChatEngine:
             for part in [*request.parts, *(p for turn in request.prior for p in turn.parts)]:
                 if part.url:
                     refuse_private_url(part.url, what=f"{part.type} url")
-        if request.regenerate:
+        if request.regenerate and request.edit_message_id is None:
             return
         if not request.parts or not any((p.text or "").strip() or p.type != "text" for p in request.parts):
             raise InvalidInput("the message is empty", param="content")
@@ -154,7 +162,10 @@ class ChatEngine:
 
 def _split_for_retry(history: list[Message]) -> tuple[list[Message], Message, list[Message]]:
     """For a retry: the history before the last user message, that message, and what followed it
-    (the old answer, which is marked deleted so it leaves the context but is not lost)."""
+    (the old answer, which is marked deleted so it leaves the context but is not lost). An edit
+    supersedes the question too, the same way: as in Open WebUI and LibreChat, where a regenerated
+    answer or an edited question is a new sibling and the old one stays, nothing is overwritten;
+    here the old one is kept marked deleted (out of lists and context, still in the database)."""
     for index in range(len(history) - 1, -1, -1):
         if history[index].role == "user":
             return history[:index], history[index], history[index + 1:]

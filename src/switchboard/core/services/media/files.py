@@ -46,6 +46,17 @@ class FileService:
             raise NotFound("file not found")
         return stored
 
+    async def owned(self, user_id: int, file_ids: list[str]) -> list[StoredFile]:
+        """The user's files by id, in order; NotFound names the first that is missing or someone else's."""
+        found = []
+        async with self._uow.read() as tx:
+            for file_id in file_ids:
+                stored = await tx.files.get(file_id)
+                if stored is None or stored.user_id != user_id:
+                    raise NotFound(f"file '{file_id}' not found", param="files")
+                found.append(stored)
+        return found
+
     async def read(self, user_id: int, file_id: str) -> tuple[StoredFile, bytes]:
         stored = await self.describe(user_id, file_id)
         return stored, await self._blobs.get(stored.id)
