@@ -143,6 +143,7 @@ export const adminEn = {
   'mcp.description': 'Description',
   'mcp.state': 'State',
   'mcp.tools': 'Tools',
+  'mcp.toolCount': '{n} tools',
   'mcp.toolsOf': 'Tools of {name}',
   'mcp.reconnect': 'Reconnect all',
   'mcp.disable': 'Disable {name}',

@@ -143,6 +143,7 @@ export const adminZhCN: Partial<Record<AdminKey, string>> = {
   'mcp.description': '描述',
   'mcp.state': '状态',
   'mcp.tools': '工具',
+  'mcp.toolCount': '{n} 个工具',
   'mcp.toolsOf': '{name} 的工具',
   'mcp.reconnect': '全部重连',
   'mcp.disable': '停用 {name}',
