@@ -18,9 +18,9 @@ export type ImageRef = Schemas['ImageRef'];
 
 /** POST /api/messages and /api/messages/stream. */
 export type MessageBody = Schemas['MessageBody'] & {
-  files?: { file_id: string }[]; // TODO regenerate: being added
-  regenerate?: boolean; // TODO regenerate: being added
-  edit_message_id?: number; // TODO regenerate: edit-and-resend, being added (name to confirm)
+  files?: { file_id: string }[]; // TODO regenerate: landed, not yet in openapi.d.ts
+  regenerate?: boolean; // TODO regenerate: landed, not yet in openapi.d.ts
+  edit_message_id?: number; // TODO regenerate: edit-and-resend, landed, not yet in openapi.d.ts
 };
 
 export type Role = 'user' | 'admin';

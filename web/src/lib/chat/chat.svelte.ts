@@ -109,10 +109,8 @@ export class Chat {
     const conversation = this.conversation;
     if (!conversation || this.streaming) return Promise.resolve(null);
     const body: MessageBody = { conversation_id: conversation.id, content: text };
-    const images = files.filter((file) => file.mime.startsWith('image/'));
-    const others = files.filter((file) => !file.mime.startsWith('image/'));
-    if (images.length) body.images = images.map((file) => ({ file_id: file.id }));
-    if (others.length) body.files = others.map((file) => ({ file_id: file.id }));
+    // images among them reach the provider as image parts (the server decides by the stored type)
+    if (files.length) body.files = files.map((file) => ({ file_id: file.id }));
     if (how.kind === 'edit') {
       body.edit_message_id = how.messageId;
       this.history = this.history.slice(0, this.history.findIndex((message) => message.id === how.messageId));
