@@ -149,8 +149,10 @@ class InMemoryConversationRepo(_Repo):
     async def list(
         self, user_id: int, page: int, page_size: int, *,
         project_id: str | None = None, origin: str | None = None, external_key: str | None = None,
+        title_contains: str | None = None,
     ) -> tuple[list[Conversation], int]:
         found = [c for c in self.s.conversations.values() if c.user_id == user_id
+                 and (title_contains is None or title_contains.lower() in c.title.lower())
                  and (project_id is None or c.project_id == project_id)
                  and (origin is None or c.origin == origin)
                  and (external_key is None or c.external_key == external_key)]

@@ -62,3 +62,32 @@ async def test_usage_carries_the_callers_allowance(native: Native) -> None:
     assert (usage["token_allowance"], usage["tokens_remaining"]) == (5000, 5000 - spent)
     # the answer's own usage is on the stored message, so the page can sum a conversation's
     assert sent.json()["data"]["assistant_message"]["usage"]["completion_tokens"] > 0
+
+
+async def test_conversations_are_searched_by_title_and_say_where_they_started(native: Native) -> None:
+    for title in ("Trip to Paris", "paris budget", "50% off", "groceries"):
+        await native.client.post("/api/conversations", json={"title": title}, headers=native.auth("alice"))
+    await native.client.post("/api/conversations", json={"title": "Paris"}, headers=native.auth("bob"))
+    created = await native.client.post("/api/keys", json={"scopes": ["chat"]}, headers=native.auth("alice"))
+    key = {"Authorization": f"Bearer {created.json()['data']['key']}"}
+    astrbot = await native.client.post("/api/v1/chat", json={"message": "hi from astrbot", "username": "al"},
+                                       headers=key)
+    assert astrbot.status_code == 200, astrbot.text
+
+    async def search(q: str, **params: object) -> dict[str, object]:
+        listed = await native.client.get("/api/conversations", params={"q": q, **params},
+                                         headers=native.auth("alice"))
+        assert listed.status_code == 200, listed.text
+        return dict(listed.json()["data"])
+
+    found = await search("PARIS")
+    assert [c["title"] for c in found["items"]] == ["paris budget", "Trip to Paris"] and found["total"] == 2
+    assert [c["title"] for c in (await search("paris", page=2, page_size=1))["items"]] == ["Trip to Paris"]
+    assert [c["title"] for c in (await search("0%"))["items"]] == ["50% off"]
+    assert (await search("%"))["total"] == 1
+    everything = await search("")
+    origins = {c["title"]: c["origin"] for c in everything["items"]}  # type: ignore[union-attr]
+    assert origins["groceries"] == "native" and set(origins.values()) == {"native", "astrbot"}
+
+    too_long = await native.client.get("/api/conversations", params={"q": "x" * 201}, headers=native.auth("alice"))
+    assert_envelope(too_long, 422, "invalid_input")

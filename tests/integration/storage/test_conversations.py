@@ -116,6 +116,28 @@ async def test_conversation_list_filters_orders_and_pages(uow: SqlUnitOfWork) ->
     assert bob_total == 1 and [c.id for c in bobs] == ["conv_bob"]
 
 
+async def test_titles_are_searched_in_any_case_and_literally(uow: SqlUnitOfWork) -> None:
+    alice, bob = await _user(uow, "alice"), await _user(uow, "bob")
+    titles = {"conv_t1": "Trip to Paris", "conv_t2": "paris budget", "conv_t3": "100% done", "conv_t4": "1000 done",
+              "conv_t5": "snake_case", "conv_t6": "snakeXcase", "conv_t7": "巴黎旅行"}
+    async with uow() as tx:
+        for index, (conversation_id, title) in enumerate(titles.items()):
+            await tx.conversations.add(_conversation(alice, conversation_id, title=title,
+                                                     updated_at=T0 + timedelta(minutes=index)))
+        await tx.conversations.add(_conversation(bob, "conv_bob_paris", title="Paris"))
+
+    async def found(query: str, page: int = 1, page_size: int = 10) -> tuple[list[str], int]:
+        async with uow.read() as tx:
+            items, total = await tx.conversations.list(alice, page, page_size, title_contains=query)
+        return [c.id for c in items], total
+
+    assert await found("PARIS") == (["conv_t2", "conv_t1"], 2)  # newest first, only alice's
+    assert await found("PARIS", page=2, page_size=1) == (["conv_t1"], 2)
+    assert await found("0%") == (["conv_t3"], 1)  # % is a character, not a wildcard
+    assert await found("e_c") == (["conv_t5"], 1)  # and so is _
+    assert await found("巴黎") == (["conv_t7"], 1)
+
+
 async def test_message_round_trip_with_every_field(uow: SqlUnitOfWork) -> None:
     user_id = await _user(uow)
     message = _message(

@@ -76,6 +76,7 @@ class SqlConversationRepo:
         project_id: str | None = None,
         origin: str | None = None,
         external_key: str | None = None,
+        title_contains: str | None = None,
     ) -> tuple[list[Conversation], int]:
         """Most recently updated first; page numbers start at 1; None filters are not applied."""
         conditions = [conversations.c.user_id == user_id]
@@ -85,6 +86,8 @@ class SqlConversationRepo:
             conditions.append(conversations.c.origin == origin)
         if external_key is not None:
             conditions.append(conversations.c.external_key == external_key)
+        if title_contains:
+            conditions.append(conversations.c.title.icontains(title_contains, autoescape=True))  # % and _ literal
         total = await self._connection.scalar(select(func.count()).select_from(conversations).where(*conditions))
         statement = (
             select(conversations)

@@ -108,13 +108,17 @@ def conversation_patch(body: ConversationPatchBody) -> ConversationPatch:
     return ConversationPatch(title=fields.get("title"), project_id=fields.get("project_id"), settings=settings)
 
 
+# stored origins (each face's own name for itself) -> the names the web app labels conversations by
+_ORIGINS = {"webchat": "astrbot", "miochat-openai": "miochat", "gateway": "openai", "qq": "onebot"}
+
+
 def conversation_out(c: Conversation) -> dict[str, Any]:
     s = c.settings
     return ConversationOut(
         id=c.id, user_id=c.user_id, title=c.title, project_id=c.project_id, model=s.model,
         system_prompt=s.system_prompt, temperature=s.temperature, max_tokens=s.max_tokens,
         thinking_enabled=s.thinking_enabled, tools_enabled=s.tools_enabled, created_at=c.created_at,
-        updated_at=c.updated_at,
+        updated_at=c.updated_at, origin=_ORIGINS.get(c.origin, c.origin),
     ).model_dump(mode="json")
 
 

@@ -39,15 +39,16 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
         files = await services.files.owned(principal.user_id, body.file_ids)
         return ChatRequest(
             conversation_id=body.conversation_id, parts=message_parts(body, files), tools_enabled=body.tools_enabled,
-            model=body.model, regenerate=body.regenerate, edit_message_id=body.edit_message_id,
+            model=body.model, regenerate=bool(body.regenerate), edit_message_id=body.edit_message_id,
         )
 
     @router.get("/api/conversations", tags=["conversations"])
     @router.get("/api/conversations/", include_in_schema=False)
     async def list_conversations(
-        principal: Caller, page: Page = 1, page_size: PageSize = 20, project_id: str | None = None
+        principal: Caller, page: Page = 1, page_size: PageSize = 20, project_id: str | None = None,
+        q: Annotated[str | None, Query(max_length=200, description="part of the title, any case")] = None,
     ) -> Response:
-        items, total = await conversations.list(principal, page, page_size, project_id=project_id)
+        items, total = await conversations.list(principal, page, page_size, project_id=project_id, title_contains=q)
         data = {"items": [conversation_out(c) for c in items], "total": total, "page": page, "page_size": page_size}
         return ok(data)
 

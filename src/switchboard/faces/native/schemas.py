@@ -64,14 +64,15 @@ class MessageBody(_Body):
     """A new user message; or, with `regenerate`, a new answer to the last one (see routes_chat)."""
 
     conversation_id: str = Field(min_length=1, max_length=100)
-    content: str = Field(default="", max_length=1_000_000)
+    # optional fields default to None, not to a value: generated client types then leave them optional
+    content: str | None = Field(default=None, max_length=1_000_000)
     tools_enabled: bool | None = None
     model: str | None = Field(default=None, max_length=200)
     images: list[ImageRef] = Field(default_factory=list, max_length=16)
     # files from POST /api/files, by id or as {file_id} (both spellings are in use by clients)
     files: list[FileId | FileRef] = Field(default_factory=list, max_length=16)
     # a new answer to the last user message (its old answer is superseded); no new user message
-    regenerate: bool = False
+    regenerate: bool | None = None
     # edit-and-resend: the last user message (this id) is superseded by `content`/`files`, then answered
     edit_message_id: RowId | None = None
 
@@ -167,6 +168,7 @@ class ConversationOut(BaseModel):
     tools_enabled: bool
     created_at: datetime
     updated_at: datetime
+    origin: str  # where it started: native, astrbot, musebot, miochat, chatgpt_proxy, openai, onebot ...
 
 
 class FileOut(BaseModel):

@@ -82,12 +82,13 @@ class ConversationService:
     async def list(
         self, principal: Principal, page: int = 1, page_size: int = 20, *,
         project_id: str | None = None, origin: str | None = None, external_key: str | None = None,
+        title_contains: str | None = None,
     ) -> tuple[list[Conversation], int]:
         check_page(page, page_size)
         async with self._uow.read() as tx:
             return await tx.conversations.list(
                 principal.user_id, page, page_size, project_id=project_id, origin=origin,
-                external_key=external_key,
+                external_key=external_key, title_contains=title_contains,
             )
 
     async def update(self, principal: Principal, conversation_id: str, patch: ConversationPatch) -> Conversation:
