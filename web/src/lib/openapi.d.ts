@@ -1733,11 +1733,8 @@ export interface components {
         MessageBody: {
             /** Conversation Id */
             conversation_id: string;
-            /**
-             * Content
-             * @default
-             */
-            content: string;
+            /** Content */
+            content?: string | null;
             /** Tools Enabled */
             tools_enabled?: boolean | null;
             /** Model */
@@ -1746,11 +1743,8 @@ export interface components {
             images?: components["schemas"]["ImageRef"][];
             /** Files */
             files?: (string | components["schemas"]["FileRef"])[];
-            /**
-             * Regenerate
-             * @default false
-             */
-            regenerate: boolean;
+            /** Regenerate */
+            regenerate?: boolean | null;
             /** Edit Message Id */
             edit_message_id?: number | null;
         };
@@ -4379,6 +4373,8 @@ export interface operations {
                 page?: number;
                 page_size?: number;
                 project_id?: string | null;
+                /** @description part of the title, any case */
+                q?: string | null;
             };
             header?: never;
             path?: never;
