@@ -3,7 +3,8 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
 
 // The server (Switchboard) serves dist/ at `/`; in `npm run dev` the API is proxied to it.
-const api = process.env.SWITCHBOARD_URL ?? 'http://127.0.0.1:8080';
+// API_URL, not SWITCHBOARD_*: the server refuses unknown SWITCHBOARD_ variables, and this one may be exported
+const api = process.env.API_URL ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   plugins: [svelte()],
