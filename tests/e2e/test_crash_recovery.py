@@ -84,15 +84,20 @@ async def test_kill_9_mid_stream_leaves_nothing_stuck(tmp_path: Path, upstream: 
         async with contextlib.AsyncExitStack() as streams:
             chat = await streams.enter_async_context(
                 client.stream("POST", "/api/messages/stream", json=turn, headers=by_key))
-            await read_until(chat.aiter_lines(), "event: text", 20)
+            # the line iterators stay referenced until the kill: a dropped one is closed by its
+            # finaliser, which hangs up the stream (the server would then settle it before dying)
+            chat_lines = chat.aiter_lines()
+            await read_until(chat_lines, "event: text", 20)
             relay = await streams.enter_async_context(client.stream(
                 "POST", "/v1/chat/completions", headers={"Authorization": f"Bearer {plain['key']}"},
                 json={"model": "gpt-test", "stream": True, "messages": [{"role": "user", "content": "go"}]}))
-            await read_until(relay.aiter_lines(), "data:", 20)
+            relay_lines = relay.aiter_lines()
+            await read_until(relay_lines, "data:", 20)
             partial = await flushed_text(client, conversation["id"], session)
             os.kill(process.pid, signal.SIGKILL)  # no shutdown, no settlement, no finally
             await process.wait()
             streams.pop_all()  # the connections died with the server
+            del chat_lines, relay_lines
 
     async with server(env) as (_, base), httpx.AsyncClient(base_url=base, timeout=30) as client:
         login = await client.post("/api/auth/login", json={"username": "alice", "password": "a-long-password"})
@@ -112,7 +117,8 @@ async def test_kill_9_mid_stream_leaves_nothing_stuck(tmp_path: Path, upstream: 
     assert key is not None and (quota.reserved, key.tokens_reserved, left) == (0, 0, []), (ledger, left)
     [charged] = [e for e in ledger if e["message_id"] == answer["id"]]
     assert charged["estimated"] and charged["key_id"] == metered["id"] and charged["tokens_completion"] >= 20
-    assert quota.used == charged["tokens_prompt"] + charged["tokens_completion"] == key.tokens_used
+    assert quota.used == charged["tokens_prompt"] + charged["tokens_completion"] == key.tokens_used, (quota, [
+        (e["key_id"], e["message_id"], e["tokens_prompt"], e["tokens_completion"], e["estimated"]) for e in ledger])
     assert keys[metered["id"]]["tokens_used"] == key.tokens_used
 
 
