@@ -46,8 +46,11 @@ class HeuristicTokenCounter:
             total += MESSAGE_OVERHEAD + self._count_content(message.get("content"))
             if message.get("name"):
                 total += 1 + self.count_text(str(message["name"]))
-            for call in message.get("tool_calls") or ():
-                function = call.get("function") or {}
+            # relayed bodies are the client's JSON as sent: a malformed call counts as nothing, never raises
+            calls = message.get("tool_calls")
+            for call in calls if isinstance(calls, list) else ():
+                function = call.get("function") if isinstance(call, dict) else None
+                function = function if isinstance(function, dict) else {}
                 total += MESSAGE_OVERHEAD + self.count_text(str(function.get("name") or ""))
                 total += self.count_text(str(function.get("arguments") or ""))
         return total

@@ -34,6 +34,9 @@ def test_messages_add_overhead_images_and_tool_calls() -> None:
         {"id": "c1", "type": "function", "function": {"name": "search", "arguments": '{"q": "x"}'}},
     ]}])
     assert with_call > counter.count_messages([{"role": "assistant", "content": None}])
+    bare = counter.count_messages([{"role": "assistant", "content": None}])
+    for malformed in (1.5, "calls", [1, None], [{"function": 3}]):
+        assert counter.count_messages([{"role": "assistant", "content": None, "tool_calls": malformed}]) >= bare
 
 
 def test_tool_definitions_count() -> None:
