@@ -8,6 +8,7 @@
 - `page`: a fresh browser context (no cookies or storage from other tests, English, 1280x800)
   and page per test; one browser per worker. On failure a screenshot goes to the test's tmp dir.
 - `console_errors`: what the page logged as errors (CSP violations included) and uncaught errors.
+  Any test whose page broke the Content-Security-Policy fails at teardown: every flow is checked.
 Every test here runs on the session's event loop (the server and browser live there), and the
 whole directory skips with the reason when Chromium or the web app's build is missing.
 """
@@ -110,3 +111,5 @@ async def page(browser: Browser, site: Site, console_errors: list[str], request:
             await opened.screenshot(path=str(shot), full_page=True)
             print(f"screenshot of the failed test's page: {shot}")
         await context.close()
+    violations = [line for line in console_errors if "Content Security Policy" in line]
+    assert not violations, f"the page broke its Content-Security-Policy: {violations}"
