@@ -78,6 +78,8 @@ async def test_unknown_and_foreign_files_are_refused_before_the_provider(
             body = {"conversation_id": conversation, "content": "look", "files": files}
             response = await api.client.post(path, json=body, headers=api.auth("alice"))
             assert "not found" in envelope(response, 404)
+        older_spelling = {"conversation_id": conversation, "content": "look", "images": [{"file_id": bobs}]}
+        assert "not found" in envelope(await api.client.post(path, json=older_spelling, headers=api.auth("alice")), 404)
         malformed = {"conversation_id": conversation, "content": "look", "files": [{"id": 3}]}
         envelope(await api.client.post(path, json=malformed, headers=api.auth("alice")), 422)
 
