@@ -1,6 +1,6 @@
 """Files attached to native messages: images reach the provider as OpenAI image parts (data URLs),
-other files by name; the stored message lists them; unknown or someone else's files are refused
-before anything is held or sent upstream."""
+text files as their text, other files by name; the stored message lists them; unknown or someone
+else's files are refused before anything is held or sent upstream."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ async def test_an_image_reaches_the_provider_as_an_image_part(start_native: Star
     assert text == {"type": "text", "text": "what is this?"}
     assert picture == {"type": "image_url",
                        "image_url": {"url": "data:image/png;base64," + base64.b64encode(PNG_PIXEL).decode()}}
-    assert "notes.txt" in named["text"] and notes in named["text"]
+    # a text file is given as its text, after its name
+    assert named["text"] == f"[attached file: notes.txt id={notes}]\nremember the milk"
     stored_question = (await api.messages("alice", conversation))[0]
     assert stored_question["files"] == [
         {"id": image, "name": "cat.png", "mime": "image/png", "size": len(PNG_PIXEL), "kind": "image"},
@@ -85,3 +86,18 @@ async def test_unknown_and_foreign_files_are_refused_before_the_provider(
 
     assert len(upstream.requests) == calls
     assert await api.messages("alice", conversation) == []
+
+
+async def test_only_text_files_are_given_as_text(start_native: Start, upstream: ScriptedUpstream) -> None:
+    api = await start_native()
+    await api.user("alice")
+    conversation = await api.conversation("alice")
+    code = await upload(api, "alice", "main.py", "application/octet-stream", b"print('hi')")
+    binary = await upload(api, "alice", "data.bin", "application/octet-stream", b"\x00\x01")
+    fake_text = await upload(api, "alice", "fake.txt", "text/plain", b"\xff\xfe\x00")
+    body = {"conversation_id": conversation, "content": "read these", "files": [code, binary, fake_text]}
+    assert (await api.client.post("/api/messages", json=body, headers=api.auth("alice"))).status_code == 200
+    [question] = upstream.last.json["messages"]
+    texts = [part["text"] for part in question["content"][1:]]
+    assert texts == [f"[attached file: main.py id={code}]\nprint('hi')", f"[attached file: data.bin id={binary}]",
+                     f"[attached file: fake.txt id={fake_text}]"]

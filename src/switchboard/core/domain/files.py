@@ -30,3 +30,21 @@ def sanitize_filename(name: str | None) -> str:
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = _UNSAFE.sub("_", base).strip("._")[:120]
     return cleaned or "file"
+
+
+# files a model can read as text: any text/*, these, and unnamed types (octet-stream) with these suffixes
+_TEXT_MIMES = frozenset({
+    "application/json", "application/xml", "application/yaml", "application/x-yaml", "application/toml",
+    "application/javascript", "application/x-sh", "application/sql", "application/csv", "application/x-python",
+})
+_TEXT_SUFFIXES = frozenset({
+    "txt", "md", "markdown", "csv", "tsv", "json", "jsonl", "yaml", "yml", "toml", "ini", "cfg", "log", "xml", "html",
+    "css", "js", "ts", "py", "java", "c", "h", "cpp", "go", "rs", "rb", "php", "sh", "sql", "kt", "swift", "tex",
+})
+
+
+def is_text(stored: StoredFile) -> bool:
+    if stored.mime.startswith("text/") or stored.mime in _TEXT_MIMES:
+        return True
+    suffix = stored.name.rsplit(".", 1)[-1].lower() if "." in stored.name else ""
+    return stored.mime == "application/octet-stream" and suffix in _TEXT_SUFFIXES

@@ -10,10 +10,17 @@ from switchboard.core.domain.errors import NotFound
 
 # resolves a stored image to something a vision model can fetch (a data URI)
 ImageResolver = Callable[[str], Awaitable[str]]
+# a stored file's text, for files a model can read as text (None: not one of those)
+TextResolver = Callable[[str], Awaitable[str | None]]
+
+
+async def _no_text(file_id: str) -> str | None:
+    return None
 
 
 async def provider_messages(
-    system_prompt: str | None, history: list[Message], resolve_image: ImageResolver
+    system_prompt: str | None, history: list[Message], resolve_image: ImageResolver,
+    resolve_text: TextResolver = _no_text,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if system_prompt:
@@ -38,7 +45,7 @@ async def provider_messages(
                 continue  # an empty answer (interrupted before any word) tells the model nothing
             out.append(entry)
             continue
-        out.append({"role": message.role, "content": await _content(message.parts, resolve_image)})
+        out.append({"role": message.role, "content": await _content(message.parts, resolve_image, resolve_text)})
     return out
 
 
@@ -48,7 +55,9 @@ def _answered_tool_calls(history: list[Message]) -> set[str]:
     return {m.tool_call_id for m in history if m.role == "tool" and m.tool_call_id and not m.is_deleted}
 
 
-async def _content(parts: list[Part], resolve_image: ImageResolver) -> str | list[dict[str, Any]]:
+async def _content(
+    parts: list[Part], resolve_image: ImageResolver, resolve_text: TextResolver
+) -> str | list[dict[str, Any]]:
     if all(p.type == "text" for p in parts):
         return "".join(p.text or "" for p in parts)
     content: list[dict[str, Any]] = []
@@ -65,6 +74,18 @@ async def _content(parts: list[Part], resolve_image: ImageResolver) -> str | lis
             if url:
                 content.append({"type": "image_url", "image_url": {"url": url}})
         elif part.name or part.file_id:
-            # non-image files are named so the model knows they exist (tools can read them by id)
-            content.append({"type": "text", "text": f"[attached {part.type}: {part.name or ''} id={part.file_id}]"})
+            # a text file is given as its text; other files are named so the model knows they exist
+            # (tools can read them by id)
+            label = f"[attached {part.type}: {part.name or ''} id={part.file_id}]"
+            text = await _file_text(part.file_id, resolve_text) if part.type == "file" else None
+            content.append({"type": "text", "text": f"{label}\n{text}" if text is not None else label})
     return content
+
+
+async def _file_text(file_id: str | None, resolve_text: TextResolver) -> str | None:
+    if not file_id:
+        return None
+    try:
+        return await resolve_text(file_id)
+    except NotFound:  # deleted since: the name is all there is
+        return None

@@ -111,7 +111,10 @@ class ChatEngine:
         async def image_uri(file_id: str) -> str:
             return await self._files.data_uri(principal.user_id, file_id)
 
-        messages = await provider_messages(system_prompt, [*history, user_message], image_uri)
+        async def file_text(file_id: str) -> str | None:
+            return await self._files.text(principal.user_id, file_id, self.settings.max_message_chars)
+
+        messages = await provider_messages(system_prompt, [*history, user_message], image_uri, file_text)
         prompt_estimate = self._counter.count_messages(messages) + sum(
             self._counter.count_text(str(s.parameters)) + 10 for s in offered
         )

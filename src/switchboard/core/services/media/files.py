@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from switchboard.core.domain.errors import InvalidInput, NotFound, PayloadTooLarge
-from switchboard.core.domain.files import StoredFile, kind_of, sanitize_filename
+from switchboard.core.domain.files import StoredFile, is_text, kind_of, sanitize_filename
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.blobs import BlobStore
@@ -60,6 +60,19 @@ class FileService:
     async def read(self, user_id: int, file_id: str) -> tuple[StoredFile, bytes]:
         stored = await self.describe(user_id, file_id)
         return stored, await self._blobs.get(stored.id)
+
+    async def text(self, user_id: int, file_id: str, max_chars: int) -> str | None:
+        """A text file's words for a model (cut at `max_chars`, saying so); None for anything else."""
+        stored = await self.describe(user_id, file_id)
+        if not is_text(stored):
+            return None
+        try:
+            text = (await self._blobs.get(stored.id)).decode("utf-8")
+        except UnicodeDecodeError:
+            return None  # binary after all, whatever its name says
+        if len(text) > max_chars:
+            text = text[:max_chars] + f"\n[... cut: the file has {len(text)} characters, {max_chars} shown]"
+        return text
 
     async def data_uri(self, user_id: int, file_id: str) -> str:
         stored, data = await self.read(user_id, file_id)
