@@ -63,6 +63,12 @@ async def test_a_streamed_message_carries_images_too(start_native: Start, upstre
     [question] = upstream.last.json["messages"]
     assert [part["type"] for part in question["content"]] == ["image_url"]
 
+    older = {"conversation_id": conversation, "content": "again", "images": [{"file_id": image}]}
+    sent = await api.client.post("/api/messages", json=older, headers=api.auth("alice"))
+    assert sent.json()["data"]["user_message"]["files"] == [
+        {"id": image, "name": "cat.png", "mime": "image/png", "size": len(PNG_PIXEL), "kind": "image"}]
+    assert upstream.last.json["messages"][-1]["content"][1]["type"] == "image_url"
+
 
 async def test_unknown_and_foreign_files_are_refused_before_the_provider(
     start_native: Start, upstream: ScriptedUpstream

@@ -133,12 +133,18 @@ def file_out(stored: StoredFile) -> dict[str, Any]:
 
 
 def message_parts(body: MessageBody, files: Sequence[StoredFile] = ()) -> list[Part]:
-    """`files`: the body's `files`, as the caller's own stored files (FileService.owned)."""
+    """`files`: the files the body names by id (`images` and `files`), as the caller's own stored
+    files (FileService.owned)."""
+    known = {f.id: f for f in files}
     parts = [Part(type="text", text=body.content)] if body.content else []
-    parts += [Part(type="image", file_id=i.file_id, url=i.url) for i in body.images if i.file_id or i.url]
-    parts += [Part(type=_PART_TYPES.get(f.kind, "file"), file_id=f.id, name=f.name, mime=f.mime, size=f.size)
-              for f in files]
+    parts += [_file_part(known[i.file_id], "image") if i.file_id in known else Part(type="image", url=i.url)
+              for i in body.images if i.file_id or i.url]
+    parts += [_file_part(known[file_id]) for file_id in body.file_ids]
     return parts
+
+
+def _file_part(f: StoredFile, as_type: Literal["image"] | None = None) -> Part:
+    return Part(type=as_type or _PART_TYPES.get(f.kind, "file"), file_id=f.id, name=f.name, mime=f.mime, size=f.size)
 
 
 def _files_out(parts: list[Part]) -> list[FileOut]:

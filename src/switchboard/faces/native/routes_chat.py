@@ -36,8 +36,8 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
 
     async def chat_request(principal: Principal, body: MessageBody) -> ChatRequest:
         # unknown or someone else's file ids end here (404), before any quota hold or provider call
-        files = await services.files.owned(principal.user_id, body.file_ids)
-        await services.files.owned(principal.user_id, [i.file_id for i in body.images if i.file_id])
+        files = await services.files.owned(principal.user_id, [
+            *(i.file_id for i in body.images if i.file_id), *body.file_ids])
         return ChatRequest(
             conversation_id=body.conversation_id, parts=message_parts(body, files), tools_enabled=body.tools_enabled,
             model=body.model, regenerate=bool(body.regenerate), edit_message_id=body.edit_message_id,
