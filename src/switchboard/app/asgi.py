@@ -139,6 +139,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
     for face in faces:
         if face.router is not None:
             app.include_router(face.router, responses=face.errors)
+    for router in runtime.platforms.routers if runtime.platforms is not None else ():
+        app.include_router(router)
     _install_error_handlers(app, table)
     # the web app answers what no route took; paths under the faces' and the app's own API roots
     # keep the router's 404 (the face's JSON envelope)

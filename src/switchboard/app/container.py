@@ -30,10 +30,12 @@ from switchboard.adapters.tools.builtin_host import BuiltinToolHost
 from switchboard.adapters.tools.composite import CompositeToolHost
 from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.app.accounts_wiring import build_account_services
+from switchboard.app.platforms import PlatformHost, build_platforms
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Role
+from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
 from switchboard.core.services.accounts.throttle import LoginThrottle, ThrottlePolicy
@@ -72,6 +74,7 @@ class Runtime:
     builtin_tools: BuiltinToolHost | None = None
     mcp: McpToolHost | None = None
     detacher: Detacher = field(default_factory=Detacher)
+    platforms: PlatformHost | None = None  # IM bots; started last, stopped first
 
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
@@ -84,6 +87,8 @@ class Runtime:
         if self.mcp is not None:  # waits for each server's first connect attempt
             await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
+        if self.platforms is not None:  # connects in the background: a platform never holds up start-up
+            await self.platforms.supervisor.start()
 
     def readiness_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
         """What /readyz asks: each must answer True for this worker to take traffic."""
@@ -93,6 +98,8 @@ class Runtime:
         return checks
 
     async def close(self) -> None:
+        if self.platforms is not None:
+            await self.platforms.close()
         await self.detacher.wait_all()
         await self.services.gateway.close()  # settles the usage still queued
         if self.mcp is not None:
@@ -169,10 +176,14 @@ def build_router(settings: Settings, catalog: ProviderCatalog) -> WeightedRouter
                           builtin={ECHO_MODEL: EchoRelay(EchoProvider())})
 
 
+def build_limiter(settings: Settings) -> RateLimiter:
+    return RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
+
+
 def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountService, uow: SqlUnitOfWork,
                   quotas: QuotaService, counter: HeuristicTokenCounter, clock: SystemClock) -> GatewayService:
     g = settings.gateway
-    limiter = RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
+    limiter = build_limiter(settings)
     return GatewayService(accounts, uow, router, limiter, quotas, counter, clock,
                           GatewayPolicy(log_content=g.log_content, lease_tokens=g.lease_tokens,
                                         lease_idle_seconds=g.lease_idle_seconds))
@@ -253,4 +264,5 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     attach_commands(services, settings, counter)
     recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(**settings.workers.model_dump()))
-    return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp)
+    platforms = build_platforms(settings, services, build_limiter(settings)) if settings.platforms else None
+    return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms)

@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from switchboard.config.platforms import PlatformSettings
+
 
 class Section(BaseModel):
     """A part of the settings. An unknown key is an error, never silently ignored: a typo such as
@@ -203,9 +205,18 @@ class Settings(BaseSettings):
     chatgpt_proxy: ChatgptProxySettings = Field(default_factory=ChatgptProxySettings)
     miochat: MiochatSettings = Field(default_factory=MiochatSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    platforms: list[PlatformSettings] = Field(default_factory=list)  # IM bots (config/platforms.py)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
+
+    @field_validator("platforms")
+    @classmethod
+    def _unique_platform_ids(cls, value: list[PlatformSettings]) -> list[PlatformSettings]:
+        ids = [p.id for p in value]
+        if len(ids) != len(set(ids)):
+            raise ValueError("platform ids must be unique")
+        return value
 
     @property
     def resolved_database_url(self) -> str:

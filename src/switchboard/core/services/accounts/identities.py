@@ -53,6 +53,34 @@ class IdentityService:
                 raise Forbidden("the account behind this id is deactivated")
             return user, identity
 
+    async def contact(self, platform: str, external_id: str, display_name: str | None = None, *,
+                      allow_new: bool = True) -> tuple[User, PlatformIdentity]:
+        """The user behind someone who wrote to a bot on an IM platform (QQ, Telegram). A new id gets
+        its own platform user with the default allowance, unless the platform turned that off."""
+        external_id = external_id.strip()
+        if not external_id or len(external_id) > 200:
+            raise InvalidInput(f"{platform} user id must be 1-200 characters", param="user_id")
+        try:
+            return await self._contact(platform, external_id, display_name, allow_new)
+        except Conflict:  # a first message twice at once: the loser of the insert reads the winner's
+            return await self._contact(platform, external_id, display_name, allow_new)
+
+    async def _contact(self, platform: str, external_id: str, display_name: str | None, allow_new: bool
+                       ) -> tuple[User, PlatformIdentity]:
+        async with self._uow() as tx:
+            identity = await tx.identities.get(platform, external_id)
+            if identity is None:
+                if not allow_new:
+                    raise Forbidden(f"this {platform} account is not linked to a Switchboard user; "
+                                    "ask an administrator to link it")
+                user = await self._platform_user(tx, platform, external_id)
+                identity = PlatformIdentity(platform, external_id, user.id, self._clock.now(), display_name)
+                await tx.identities.add(identity)
+            found = await tx.users.get(identity.user_id)
+            if found is None or not found.is_active:
+                raise Forbidden("the account behind this id is deactivated")
+            return found, identity
+
     async def update_settings(self, identity: PlatformIdentity, **changes: object) -> PlatformIdentity:
         identity.settings = {**identity.settings, **changes}
         async with self._uow() as tx:

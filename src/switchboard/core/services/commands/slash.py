@@ -21,7 +21,7 @@ from switchboard.core.domain.errors import DomainError, InvalidInput
 from switchboard.core.domain.events import Failed, TextDelta
 from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.platforms import PlatformIdentity
-from switchboard.core.domain.users import Principal, Scope
+from switchboard.core.domain.users import Principal, Scope, User
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
 from switchboard.core.services.accounts.identities import IdentityService
@@ -125,6 +125,12 @@ class CommandService:
         )
         chat = await self._conversation(acting, platform, identity.external_id)
         return Session(caller, acting, identity, chat)
+
+    async def open_contact(self, user: User, identity: PlatformIdentity, origin: str, key: str) -> Session:
+        """The session of someone writing to a bot on an IM platform: they act as their own linked
+        user (chat and files only), in the conversation `origin`/`key` (a private chat, a group)."""
+        acting = Principal(user.id, user.username, user.role, frozenset({Scope.CHAT, Scope.FILE}), via="platform")
+        return Session(acting, acting, identity, await self._conversation(acting, origin, key))
 
     def model_of(self, session: Session) -> str | None:
         mode = session.identity.settings.get("mode")

@@ -1,0 +1,73 @@
+"""The IM platforms of the config (`platforms:`), built and registered here: one builder per `type`,
+each returning the platform and the routes it serves (OneBot's reverse WebSocket)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter
+
+from switchboard.config.platforms import PlatformSettings
+from switchboard.config.settings import Settings
+from switchboard.core.ports.gateway import RateLimiter
+from switchboard.core.services.bundle import Services
+from switchboard.platforms._shared.chat import ChatOptions, PlatformChat
+from switchboard.platforms._shared.supervisor import Backoff, Platform, Supervisor
+from switchboard.platforms._shared.triggers import TriggerPolicy
+
+log = logging.getLogger("switchboard")
+
+# whose ids a platform's users have: every OneBot bot is QQ, so one QQ user is one identity on all of them
+IDENTITY_PLATFORM = {"onebot11": "qq", "telegram": "telegram"}
+
+
+@dataclass(slots=True)
+class PlatformHost:
+    supervisor: Supervisor
+    limiter: RateLimiter  # the senders' rates
+    routers: list[APIRouter] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.supervisor.close()
+        await self.limiter.close()
+
+
+Builder = Callable[[list[PlatformSettings], Services, RateLimiter, "PlatformHost"], None]
+
+
+def chat_for(p: PlatformSettings, services: Services, limiter: RateLimiter) -> PlatformChat:
+    triggers = TriggerPolicy(
+        wake_words=tuple(p.wake_words), answer_mentions=p.answer_mentions, answer_replies=p.answer_replies,
+        allow_groups=frozenset(p.allow_groups) if p.allow_groups is not None else None,
+        deny_groups=frozenset(p.deny_groups),
+    )
+    return PlatformChat(services, limiter, ChatOptions(
+        identity_platform=IDENTITY_PLATFORM[p.type], triggers=triggers, allow_new_users=p.allow_new_users,
+        group_conversation=p.group_conversation, messages_per_minute=p.messages_per_minute,
+        max_input_chars=p.max_input_chars,
+    ))
+
+
+def build_platforms(settings: Settings, services: Services, limiter: RateLimiter,
+                    builders: dict[str, Builder] | None = None) -> PlatformHost:
+    """Each enabled platform, grouped by type and handed to that type's builder."""
+    host = PlatformHost(Supervisor({}, {}), limiter)
+    enabled = [p for p in settings.platforms if p.enabled]
+    for kind, build in (builders or BUILDERS).items():
+        of_kind = [p for p in enabled if p.type == kind]
+        if of_kind:
+            build(of_kind, services, limiter, host)
+    for p in enabled:
+        if p.id not in host.supervisor.platforms:
+            log.warning("platform %r: type %s is not available in this build; skipped", p.id, p.type)
+    return host
+
+
+def add_platform(host: PlatformHost, p: PlatformSettings, platform: Platform) -> None:
+    host.supervisor.platforms[p.id] = platform
+    host.supervisor.backoffs[p.id] = Backoff(p.reconnect_initial_seconds, p.reconnect_max_seconds)
+
+
+BUILDERS: dict[str, Builder] = {}

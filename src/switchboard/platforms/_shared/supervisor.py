@@ -1,0 +1,109 @@
+"""Keeping IM platforms connected: each runs in its own task, is started again with growing
+backoff whenever its connection ends or fails, and reports its state; none ever stops the server.
+
+    supervisor = Supervisor([qq, tg])
+    await supervisor.start()      # returns at once; connecting happens in the background
+    supervisor.states()           # [PlatformState(id="qq", status="connected", bots={...}), ...]
+    await supervisor.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from switchboard.platforms._shared.messages import Reply, Target
+
+log = logging.getLogger("switchboard.platforms")
+
+Status = Literal["starting", "connected", "waiting", "retrying", "stopped"]
+
+
+@dataclass(slots=True)
+class BotState:
+    online: bool = True
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(slots=True)
+class PlatformState:
+    id: str
+    type: str
+    status: Status = "starting"
+    detail: str | None = None  # what went wrong last, for administrators
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+    bots: dict[str, BotState] = field(default_factory=dict)  # bot account id -> its state
+
+    def set(self, status: Status, detail: str | None = None) -> None:
+        self.status, self.detail, self.since = status, detail, datetime.now(UTC)
+
+
+class Platform(Protocol):
+    state: PlatformState
+
+    async def run(self) -> None:
+        """Connect and serve until the connection ends (return) or fails (raise); run again after
+        a pause. A platform others connect to (OneBot's reverse WebSocket) waits here instead."""
+        ...
+
+    async def deliver(self, target: Target, reply: Reply) -> None:
+        """A message the bot starts (proactive); DomainError when no bot can send it or it was refused."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Backoff:
+    initial: float = 1.0
+    maximum: float = 60.0
+
+    def delay(self, failures: int) -> float:
+        return float(min(self.initial * 2 ** max(failures - 1, 0), self.maximum))
+
+
+class Supervisor:
+    def __init__(self, platforms: dict[str, Platform], backoffs: dict[str, Backoff] | None = None) -> None:
+        self.platforms = platforms
+        self.backoffs = backoffs or {}
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        for platform_id, platform in self.platforms.items():
+            backoff = self.backoffs.get(platform_id, Backoff())
+            self._tasks.append(asyncio.create_task(self._keep(platform, backoff), name=f"platform {platform_id}"))
+
+    def states(self) -> list[PlatformState]:
+        return [p.state for p in self.platforms.values()]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for platform in self.platforms.values():
+            platform.state.set("stopped")
+
+    async def _keep(self, platform: Platform, backoff: Backoff) -> None:
+        state = platform.state
+        failures = 0
+        while True:
+            state.set("starting")
+            try:
+                await platform.run()
+                detail = "the connection closed"
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # any failure of one platform must leave the others and the server up
+                detail = f"{type(exc).__name__}: {exc}"[:300]
+                log.warning("platform %s failed: %s", state.id, detail)
+            # a connection that came up before it ended starts the backoff afresh
+            failures = 1 if state.status == "connected" else failures + 1
+            state.bots.clear()
+            pause = backoff.delay(failures)
+            state.set("retrying", f"{detail}; retrying in {pause:g} s")
+            await asyncio.sleep(pause)
