@@ -9,16 +9,10 @@ import sys
 
 from playwright.async_api import Page, expect
 
-from tests.browser.support import Site, login, unique
+from tests.browser.admin_support import MCP_STARTS_MS, as_admin
+from tests.browser.support import Site, unique
 from tests.support.mcp_servers import TEST_SERVER_SCRIPT
 from tests.support.upstream import Reply
-
-
-async def as_admin(page: Page, site: Site) -> str:
-    name = unique("root")
-    token = await site.create_user(name, admin=True)
-    await login(page, site, name)
-    return token
 
 
 async def test_an_admin_disables_and_enables_an_mcp_server(site: Site, page: Page) -> None:
@@ -30,7 +24,7 @@ async def test_an_admin_disables_and_enables_an_mcp_server(site: Site, page: Pag
     try:
         await page.goto("/admin/mcp")
         row = page.get_by_role("row", name=re.compile(f"^{server}"))
-        await expect(row).to_contain_text("connected")
+        await expect(row).to_contain_text("connected", timeout=MCP_STARTS_MS)
         await expect(row).to_contain_text("<b>test</b> tools")  # shown as text, not markup
         await row.get_by_text("6 tools").click()
         await expect(page.get_by_role("list", name=f"Tools of {server}")).to_contain_text(f"{server}__add")
@@ -42,7 +36,7 @@ async def test_an_admin_disables_and_enables_an_mcp_server(site: Site, page: Pag
         assert {s["name"]: s["state"] for s in listed.json["data"]}[server] == "disabled"
 
         await page.get_by_role("button", name=f"Enable {server}").click()
-        await expect(row).to_contain_text("connected")
+        await expect(row).to_contain_text("connected", timeout=MCP_STARTS_MS)
     finally:
         await site.api("DELETE", f"/api/admin/mcp/{server}", token=token)
 

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
+from tests.browser.admin_support import as_admin
 from tests.browser.support import PASSWORD, Site, login, unique
-
-
-async def as_admin(page: Page, site: Site) -> str:
-    name = unique("root")
-    token = await site.create_user(name, admin=True)
-    await login(page, site, name)
-    return token
 
 
 async def test_an_admin_creates_a_user_and_adds_to_their_allowance(site: Site, page: Page) -> None:

@@ -40,6 +40,7 @@ export class AdminApi {
   // ---- users ----
   users = (query: { page: number; page_size: number; q?: string }) =>
     this.api.request<Page<AdminUser>>('GET', '/api/admin/users', { query });
+  user = (userId: number) => this.api.request<AdminUser>('GET', `/api/admin/users/${userId}`);
   createUser = (body: UserCreateBody) => this.api.request<AdminUser>('POST', '/api/admin/users', { json: body });
   changeUser = (userId: number, body: UserPatchBody) =>
     this.api.request<AdminUser>('PATCH', `/api/admin/users/${userId}`, { json: body });
