@@ -29,6 +29,12 @@ class FakeServer {
   bodies: unknown[] = [];
   stream!: ReadableStreamDefaultController<Uint8Array>;
   refuse: { status: number; code: string } | null = null;
+  waits = 0;
+  /** the pause between reads of an answer still being written: the test goes on at once */
+  wait = async (): Promise<void> => {
+    this.waits += 1;
+    if (this.waits === 2) this.messages = this.messages.map((m) => (m.status === 'streaming' ? { ...m, status: 'completed', content: 'all of it' } : m));
+  };
 
   fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const path = new URL(String(input), 'http://test').pathname;
@@ -47,7 +53,7 @@ class FakeServer {
 async function openChat(server: FakeServer): Promise<Chat> {
   const api = new Api({ token: () => 'token', onUnauthorized: () => {}, fetch: server.fetch });
   const frames = { request: (callback: () => void) => (queueMicrotask(callback), 1), cancel: () => {} };
-  const chat = new Chat(api, t, (flush) => new FrameBatcher(flush, frames));
+  const chat = new Chat(api, t, { batcher: (flush) => new FrameBatcher(flush, frames), wait: server.wait });
   await chat.open('c1');
   return chat;
 }
@@ -125,5 +131,15 @@ describe('Chat', () => {
     server.stream.enqueue(frame('error', { code: 'upstream_error', message: 'down' }));
     server.stream.close();
     expect((await again)?.message).toBe('The model provider failed to answer: down');
+  });
+
+  it('follows an answer the server is still writing until it is stored', async () => {
+    const server = new FakeServer();
+    server.messages = [stored(1, 'user', 'hi'), stored(2, 'assistant', 'so far', 'streaming')];
+    const chat = await openChat(server);
+    expect(chat.messages.at(-1)).toMatchObject({ text: 'so far', status: 'streaming' });
+    await until(() => chat.messages.at(-1)?.status === 'completed');
+    expect(chat.messages.at(-1)?.text).toBe('all of it');
+    expect(server.waits).toBe(2);
   });
 });

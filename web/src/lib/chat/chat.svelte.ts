@@ -23,6 +23,14 @@ type Translate = (key: MessageKey, params?: Record<string, string | number>) => 
 export type TurnKind = { kind: 'send' } | { kind: 'regenerate' } | { kind: 'edit'; messageId: number };
 
 export const HISTORY_LIMIT = 1000;
+/** How often and how long a stored answer still `streaming` is read again (see follow()). */
+export const FOLLOW_MS = 1000;
+export const FOLLOW_TRIES = 120;
+
+export interface ChatOptions {
+  batcher?: (flush: () => void) => FrameBatcher;
+  wait?: (ms: number) => Promise<void>;
+}
 
 export class Chat {
   conversation = $state<ConversationOut | null>(null);
@@ -40,16 +48,19 @@ export class Chat {
   private turn: TurnState | null = null;
   private opened = 0;
   private readonly batcher: FrameBatcher;
+  private readonly wait: (ms: number) => Promise<void>;
+  private following = 0;
 
   constructor(
     private readonly api: Api,
     private readonly t: Translate,
-    batcher?: (flush: () => void) => FrameBatcher,
+    options: ChatOptions = {},
   ) {
     const flush = () => {
       if (this.turn) this.live = turnMessages(this.turn);
     };
-    this.batcher = batcher ? batcher(flush) : new FrameBatcher(flush);
+    this.batcher = options.batcher ? options.batcher(flush) : new FrameBatcher(flush);
+    this.wait = options.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   /** The last user message and whether the last answer can be regenerated. */
@@ -74,6 +85,7 @@ export class Chat {
       if (opened !== this.opened) return;
       this.conversation = conversation;
       this.history = fromServer(messages);
+      void this.follow();
     } catch (error) {
       if (opened === this.opened) this.failure = failureOf(error, false, this.t).message;
     } finally {
@@ -135,6 +147,7 @@ export class Chat {
   private async run(body: MessageBody, turn: TurnState): Promise<TurnFailure | null> {
     const controller = new AbortController();
     this.controller = controller;
+    this.following++;
     this.turn = turn;
     this.streaming = true;
     this.failure = null;
@@ -176,7 +189,24 @@ export class Chat {
       this.history = [...this.history, ...this.live];
       this.live = [];
     }
+    if (failure?.reload) void this.follow();
     return failure;
+  }
+
+  /**
+   * An answer the server is still writing without us (the page reloaded, or the connection broke
+   * while the server carries on): read the conversation again until it is finished, so the page
+   * ends showing what was stored — completed, or interrupted with the words kept.
+   */
+  private async follow(): Promise<void> {
+    const following = ++this.following;
+    const id = this.conversation?.id;
+    for (let tries = 0; tries < FOLLOW_TRIES; tries++) {
+      if (!this.history.some((message) => message.status === 'streaming')) return;
+      await this.wait(FOLLOW_MS);
+      if (following !== this.following || id !== this.conversation?.id || this.streaming) return;
+      await this.reload();
+    }
   }
 }
 
