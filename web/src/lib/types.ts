@@ -17,11 +17,7 @@ export type ConversationPatchBody = Schemas['ConversationPatchBody'];
 export type ImageRef = Schemas['ImageRef'];
 
 /** POST /api/messages and /api/messages/stream. */
-export type MessageBody = Schemas['MessageBody'] & {
-  files?: { file_id: string }[]; // TODO regenerate: landed, not yet in openapi.d.ts
-  regenerate?: boolean; // TODO regenerate: landed, not yet in openapi.d.ts
-  edit_message_id?: number; // TODO regenerate: edit-and-resend, landed, not yet in openapi.d.ts
-};
+export type MessageBody = Schemas['MessageBody'];
 
 export type Role = 'user' | 'admin';
 
@@ -47,7 +43,7 @@ export interface UserOut {
   created_at: string | null;
 }
 
-/** Where a conversation started. TODO regenerate: `origin` is being added. */
+/** Where a conversation started: the face or platform (see lib/chat/origin.ts for the labels). */
 export type Origin =
   | 'native'
   | 'astrbot'
@@ -72,7 +68,7 @@ export interface ConversationOut {
   tools_enabled: boolean;
   created_at: string;
   updated_at: string;
-  origin?: Origin; // TODO regenerate
+  origin: Origin;
 }
 
 export interface Page<T> {
