@@ -91,6 +91,7 @@ async def test_hostile_answers_and_titles_stay_inert(site: Site, page: Page) -> 
     await send(page, title)
     answer = await answered(page)
     await expect(answer).to_contain_text("click me")
+    await expect(answer).to_contain_text("<img src=x onerror=alert(1)>")  # raw HTML is shown as text
     await answer.get_by_text("click me").click()
     await answer.get_by_text("raw link").click()
     await answer.get_by_text("bold").hover()

@@ -3,8 +3,10 @@
  * A reviewer checking for XSS reads this file and components/Markdown.svelte, nothing else; every
  * other piece of text (titles, user names, tool results) is rendered by Svelte as text.
  *
- * - raw HTML in the markdown passes through marked and is then sanitised: scripts, event handlers,
- *   styles, frames, forms and `javascript:` URLs are removed;
+ * - raw HTML in the markdown is shown as the text it is, never parsed: a model writing
+ *   `<img onerror=…>` means to show the tag (and parsing it, even in DOMPurify's inert document,
+ *   makes Chromium report a blocked inline handler under the page's CSP). What marked itself
+ *   produces is then sanitised: `javascript:` and other unsafe URLs, styles and ids are removed;
  * - links open in a new tab with rel="noopener noreferrer";
  * - images load only from https: or data:image/ URLs (the CSP allows the same);
  * - code blocks are highlighted by highlight.js (a few common languages, registered explicitly so the
@@ -52,6 +54,9 @@ function escapeHtml(text: string): string {
 const marked = new Marked({
   gfm: true,
   renderer: {
+    html({ text }: Tokens.HTML | Tokens.Tag): string {
+      return escapeHtml(text);
+    },
     code({ text, lang }: Tokens.Code): string {
       const language = (lang ?? '').trim().split(/\s+/)[0].toLowerCase();
       const known = SAFE_LANGUAGE.test(language) && hljs.getLanguage(language) !== undefined;
