@@ -1,13 +1,19 @@
 """The admin console's users in a real browser: create a user, add to and set their allowance,
 deactivate and reactivate them, reset their password; a user who is not an administrator sees no
-admin navigation, and /admin shows not-found (the server refuses the API to them as well)."""
+admin navigation, and /admin shows not-found (the server refuses the API to them as well); tokens
+held by a call that will never finish are released."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
+import httpx
 from playwright.async_api import Page, expect
 
 from tests.browser.admin_support import as_admin
 from tests.browser.support import PASSWORD, Site, login, unique
+from tests.support.upstream import Reply
 
 
 async def test_an_admin_creates_a_user_and_adds_to_their_allowance(site: Site, page: Page) -> None:
@@ -89,3 +95,33 @@ async def test_an_unknown_admin_section_is_not_found(site: Site, page: Page) -> 
     await as_admin(page, site)
     await page.goto("/admin/no-such-section")
     await expect(page.get_by_role("heading", name="Nothing here")).to_be_visible()
+
+
+async def test_an_admin_releases_tokens_held_by_a_call_that_hangs(site: Site, page: Page) -> None:
+    name = unique("stuck")
+    token = await site.create_user(name)
+    made = await site.api("POST", "/api/conversations", json={"title": "stuck"}, token=token)
+    gate = asyncio.Event()  # the model stops after its first words until the test lets it go
+    site.upstream.push(Reply(text="never finished here", chunks=3, gate=gate, gate_after=2))
+    body = {"conversation_id": made.json["data"]["id"], "content": "hold on", "model": "gpt-test"}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=site.url, timeout=60) as client, client.stream(
+            "POST", "/api/messages/stream", json=body, headers=headers) as stream:
+        lines = stream.aiter_lines()
+        async for line in lines:  # the first words arrived: the call holds its tokens now
+            if line.startswith("event: text"):
+                break
+        await as_admin(page, site)
+        await page.goto("/admin/users")
+        await page.get_by_role("searchbox", name="Search users").fill(name)
+        await page.get_by_role("button", name=f"Manage {name}").click()
+        user = page.get_by_role("dialog", name=f"User “{name}”")
+        await user.get_by_role("button", name="Release reservations").click()
+        confirm = page.get_by_role("dialog", name="Release reservations")
+        await expect(confirm).to_contain_text(re.compile(r"Free the [\d,]+ tokens held for"))
+        await confirm.get_by_role("button", name="Release reservations").click()
+        await expect(user.get_by_role("status")).to_have_text("Saved.")
+        await expect(user.get_by_role("button", name="Release reservations")).to_be_disabled()
+        gate.set()
+        async for _ in lines:  # the answer ends normally after the release
+            pass
