@@ -1,5 +1,5 @@
 """The admin console's users in a real browser: create a user, add to and set their allowance,
-deactivate and reactivate them, reset their password; a user who is not an administrator sees no
+deactivate and reactivate them, make them an administrator, reset their password; a user who is not an administrator sees no
 admin navigation, and /admin shows not-found (the server refuses the API to them as well); tokens
 held by a call that will never finish are released."""
 
@@ -53,7 +53,7 @@ async def test_an_admin_creates_a_user_and_adds_to_their_allowance(site: Site, p
     assert (await site.token(name)) != ""  # the account logs in with the password given
 
 
-async def test_an_admin_deactivates_reactivates_and_resets_a_password(site: Site, page: Page) -> None:
+async def test_an_admin_deactivates_reactivates_promotes_and_resets_a_password(site: Site, page: Page) -> None:
     name = unique("dave")
     await site.create_user(name)
     await as_admin(page, site)
@@ -70,6 +70,11 @@ async def test_an_admin_deactivates_reactivates_and_resets_a_password(site: Site
     assert answer.status in (401, 403), answer.json
     await user.get_by_role("button", name="Reactivate").click()
     await expect(user.get_by_role("button", name="Deactivate")).to_be_visible()
+
+    await user.get_by_label("Role").select_option(label="administrator")
+    await expect(user.get_by_role("status")).to_have_text("Saved.")
+    me = await site.api("GET", "/api/auth/me", token=await site.token(name))
+    assert me.json["data"]["role"] == "admin"
 
     await user.get_by_label("New password").fill("another-long-password")
     await user.get_by_role("button", name="Reset password").click()
