@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { checkKeyForm, checkMcpForm, parseEnv, parseLimit, parseList, parseSetting, parseTokens } from './forms';
-import { adminTranslator } from './i18n';
 
 describe('limits and lists', () => {
   it('reads an empty limit as none and refuses what is not a whole number >= 1', () => {
@@ -67,15 +66,5 @@ describe('parseSetting', () => {
     expect(parseSetting('gpt-image-1', '42')).toBe('42');
     expect(parseSetting(null, 'gpt-4o')).toBe('gpt-4o');
     expect(parseSetting('x', '  ')).toBeNull();
-  });
-});
-
-describe('adminTranslator', () => {
-  it('follows the language, falls back to English, fills placeholders', () => {
-    const i18n = { locale: 'zh-CN' as const };
-    const t = adminTranslator(i18n);
-    expect(t('keys.revoke', { name: 'ci' })).toBe('吊销 ci');
-    expect(t('common.none')).toBe('—');
-    expect(adminTranslator({ locale: 'en' })('keys.revoke', { name: 'ci' })).toBe('Revoke ci');
   });
 });

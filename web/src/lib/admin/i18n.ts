@@ -15,11 +15,6 @@ export function adminTranslator(i18n: Pick<I18n, 'locale'>): AdminTranslate {
   return (key, params) => fill((i18n.locale === 'zh-CN' ? adminZhCN[key] : undefined) ?? adminEn[key] ?? key, params);
 }
 
-/** A key of the dictionary, when a string comes from the server (a setting's name, a state). */
-export function isAdminKey(key: string): key is AdminKey {
-  return key in adminEn;
-}
-
 /** For components: `const t = useAdminT();` then `t('keys.create')`, reactive to the language. */
 export function useAdminT(): AdminTranslate {
   return adminTranslator(useApp().i18n);
