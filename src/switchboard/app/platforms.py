@@ -9,13 +9,17 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from switchboard.config.platforms import PlatformSettings
+from switchboard.config.platforms import OneBot11Platform, PlatformSettings
 from switchboard.config.settings import Settings
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.services.bundle import Services
 from switchboard.platforms._shared.chat import ChatOptions, PlatformChat
 from switchboard.platforms._shared.supervisor import Backoff, Platform, Supervisor
 from switchboard.platforms._shared.triggers import TriggerPolicy
+from switchboard.platforms.onebot11.forward import dial
+from switchboard.platforms.onebot11.platform import OneBotOptions, OneBotPlatform
+from switchboard.platforms.onebot11.routes import onebot_router
+from switchboard.platforms.onebot11.sender import SendOptions
 
 log = logging.getLogger("switchboard")
 
@@ -70,4 +74,20 @@ def add_platform(host: PlatformHost, p: PlatformSettings, platform: Platform) ->
     host.supervisor.backoffs[p.id] = Backoff(p.reconnect_initial_seconds, p.reconnect_max_seconds)
 
 
-BUILDERS: dict[str, Builder] = {}
+def build_onebot11(entries: list[PlatformSettings], services: Services, limiter: RateLimiter,
+                   host: PlatformHost) -> None:
+    reverse: list[OneBotPlatform] = []
+    for p in entries:
+        assert isinstance(p, OneBot11Platform)
+        platform = OneBotPlatform(OneBotOptions(
+            p.id, p.url, p.access_token, p.action_timeout_seconds,
+            SendOptions(max_chars=p.max_message_chars, forward_after=p.forward_after_messages),
+        ), chat_for(p, services, limiter), dial if p.mode == "forward" else None)
+        add_platform(host, p, platform)
+        if p.mode == "reverse":
+            reverse.append(platform)
+    if reverse:
+        host.routers.append(onebot_router(reverse))
+
+
+BUILDERS: dict[str, Builder] = {"onebot11": build_onebot11}

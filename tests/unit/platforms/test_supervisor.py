@@ -30,6 +30,9 @@ class FlakyPlatform:
     async def deliver(self, target: Target, reply: Reply) -> None:
         return None
 
+    async def close(self) -> None:
+        return None
+
 
 def test_backoff_doubles_up_to_the_maximum() -> None:
     backoff = Backoff(1.0, 5.0)

@@ -54,6 +54,10 @@ class Platform(Protocol):
         """A message the bot starts (proactive); DomainError when no bot can send it or it was refused."""
         ...
 
+    async def close(self) -> None:
+        """Stop what is still in progress (answers being made); run() has been cancelled already."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
@@ -86,6 +90,7 @@ class Supervisor:
                 await task
         self._tasks.clear()
         for platform in self.platforms.values():
+            await platform.close()
             platform.state.set("stopped")
 
     async def _keep(self, platform: Platform, backoff: Backoff) -> None:
