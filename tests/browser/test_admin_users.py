@@ -1,7 +1,7 @@
 """The admin console's users in a real browser: create a user, add to and set their allowance,
-deactivate and reactivate them, make them an administrator, reset their password; a user who is not an administrator sees no
-admin navigation, and /admin shows not-found (the server refuses the API to them as well); tokens
-held by a call that will never finish are released."""
+deactivate and reactivate them, make them an administrator, reset their password; a user who is
+not an administrator sees no admin navigation, and /admin shows not-found (the server refuses the
+API to them as well); tokens held by a call that will never finish are released."""
 
 from __future__ import annotations
 
