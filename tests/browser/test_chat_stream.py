@@ -10,7 +10,7 @@ import json
 from playwright.async_api import Page, expect
 
 from tests.browser.chat_steps import answered, answers, conversation_id, send, signed_in, stored, stored_when
-from tests.browser.support import Site
+from tests.browser.support import DEFAULT_ALLOWANCE, Site
 from tests.support.upstream import Reply, ToolCallReply
 
 PIECES = ["Here is **bold** text.\n\n", "```python\nprint('hi')\n```\n\n", "| a | b |\n|---|---|\n| 1 | 2 |\n\n",
@@ -45,6 +45,12 @@ async def test_a_new_conversation_streams_markdown_token_by_token(site: Site, pa
     assert sent["messages"][0] == {"role": "system", "content": "Answer like a pirate."}
     messages = await stored(site, token, conversation_id(page))
     assert [(m["role"], m["status"]) for m in messages] == [("user", "completed"), ("assistant", "completed")]
+    used = messages[-1]["usage"]
+    usage = page.get_by_role("status", name="Token usage")
+    prompt, completion = used["prompt_tokens"], used["completion_tokens"]
+    await expect(usage).to_contain_text(f"This conversation: {prompt} in / {completion} out")
+    left = DEFAULT_ALLOWANCE - prompt - completion
+    await expect(usage).to_contain_text(f"{left:,} tokens left")
 
 
 async def test_reasoning_is_a_collapsible_block(site: Site, page: Page) -> None:
