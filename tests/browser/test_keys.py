@@ -1,6 +1,6 @@
-"""/keys, a user's own API keys in a real browser: create one with limits and see its secret exactly
-once (and that it works), edit its limits, revoke it after confirming; a hostile key name stays text;
-a user who is not an administrator sees only their own keys."""
+"""/keys, a user's own API keys in a real browser: create one with limits and an expiry and see its
+secret exactly once (and that it works), edit its limits, revoke it after confirming; a hostile key
+name stays text; a user who is not an administrator sees only their own keys."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def open_keys(page: Page, site: Site) -> str:
     return name
 
 
-async def create_key(page: Page, name: str, quota: str = "") -> str:
+async def create_key(page: Page, name: str, quota: str = "", expires: str = "") -> str:
     """Creates a key through the dialog; returns the secret shown once."""
     await page.get_by_role("button", name="Create key").click()
     form = page.get_by_role("dialog", name="New API key")
@@ -28,6 +28,8 @@ async def create_key(page: Page, name: str, quota: str = "") -> str:
     await form.get_by_label("Tokens per minute").fill("2000")
     if quota:
         await form.get_by_label("Token quota").fill(quota)
+    if expires:
+        await form.get_by_label("Expires after (days)").fill(expires)
     await form.get_by_role("button", name="Create").click()
     shown = page.get_by_role("dialog", name="Your new API key")
     await expect(shown.get_by_text("shown only this once")).to_be_visible()
@@ -40,11 +42,12 @@ async def create_key(page: Page, name: str, quota: str = "") -> str:
 
 async def test_a_new_key_shows_its_secret_once_and_it_works(site: Site, page: Page) -> None:
     await open_keys(page, site)
-    secret = await create_key(page, "laptop", quota="5000")
+    secret = await create_key(page, "laptop", quota="5000", expires="30")
 
     row = page.get_by_role("row", name="laptop")
     await expect(row).to_contain_text("quota 5,000")
     await expect(row).to_contain_text("2,000 tok/min")
+    await expect(row).to_contain_text("expires")
     await expect(row).to_contain_text(secret[:8])
     assert secret not in await page.content()  # gone from the page once the dialog closed
     await page.reload()

@@ -29,6 +29,12 @@ describe('checkKeyForm', () => {
     });
   });
 
+  it('gives a new key its days until expiry, none when empty', () => {
+    expect(checkKeyForm({ ...form, expires: '30' })).toMatchObject({ ok: true, value: { expires_days: 30 } });
+    expect(checkKeyForm({ ...form, expires: '' })).toMatchObject({ ok: true, value: { expires_days: null } });
+    expect(checkKeyForm({ ...form, expires: 'soon' })).toEqual({ ok: false, field: 'expires', error: 'form.positiveOrEmpty' });
+  });
+
   it('names the wrong field', () => {
     expect(checkKeyForm({ ...form, name: '  ' })).toEqual({ ok: false, field: 'name', error: 'form.required' });
     expect(checkKeyForm({ ...form, quota: '0' })).toEqual({ ok: false, field: 'quota', error: 'form.positiveOrEmpty' });

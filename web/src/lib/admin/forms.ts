@@ -28,17 +28,20 @@ export interface KeyForm {
   rpm: string;
   tpm: string;
   quota: string;
+  /** Days until the key stops working; only when creating one (a key's expiry never changes). */
+  expires?: string;
 }
 
-export type KeyLimits = Required<Pick<KeyBody, 'name' | 'allowed_models' | 'rpm_limit' | 'tpm_limit' | 'token_quota'>>;
+export type KeyLimits = Required<Pick<KeyBody, 'name' | 'allowed_models' | 'rpm_limit' | 'tpm_limit' | 'token_quota'>> &
+  Pick<KeyBody, 'expires_days'>;
 
 export function checkKeyForm(form: KeyForm): Checked<KeyLimits> {
   const name = form.name.trim();
   if (!name) return { ok: false, field: 'name', error: 'form.required' };
   if (name.length > 100) return { ok: false, field: 'name', error: 'form.tooLong' };
-  const limits: Record<'rpm' | 'tpm' | 'quota', number | null> = { rpm: null, tpm: null, quota: null };
-  for (const field of ['rpm', 'tpm', 'quota'] as const) {
-    const value = parseLimit(form[field]);
+  const limits: Record<'rpm' | 'tpm' | 'quota' | 'expires', number | null> = { rpm: null, tpm: null, quota: null, expires: null };
+  for (const field of ['rpm', 'tpm', 'quota', 'expires'] as const) {
+    const value = parseLimit(form[field] ?? '');
     if (value === undefined) return { ok: false, field, error: 'form.positiveOrEmpty' };
     limits[field] = value;
   }
@@ -47,6 +50,7 @@ export function checkKeyForm(form: KeyForm): Checked<KeyLimits> {
     value: {
       name, allowed_models: parseList(form.models),
       rpm_limit: limits.rpm, tpm_limit: limits.tpm, token_quota: limits.quota,
+      ...(form.expires === undefined ? {} : { expires_days: limits.expires }),
     },
   };
 }
