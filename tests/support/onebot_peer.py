@@ -34,6 +34,7 @@ class OneBotPeer:
         self.actions: list[dict[str, Any]] = []  # every action frame the bot sent, in order
         self.refuse: dict[str, str] = {}  # action -> the failure message it is answered with
         self.silent: set[str] = set()  # actions never answered (the bot's timeout)
+        self.message_ids: list[int] = []  # the ids given to the bot's sent messages, in order
         self._ids = itertools.count(1000)
         self._send: Send | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -78,6 +79,7 @@ class OneBotPeer:
                              "wording": self.refuse[name], "echo": echo})
             return
         data: dict[str, Any] = {"message_id": next(self._ids)}
+        self.message_ids.append(data["message_id"])
         if name == "get_login_info":
             data = {"user_id": self.self_id, "nickname": "bot"}
         await self.send({"status": "ok", "retcode": 0, "data": data, "echo": echo})

@@ -46,9 +46,9 @@ async def start_bot(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncIterator
     peers: list[OneBotPeer] = []
 
     async def start(platforms: list[dict[str, Any]] | None = None, settings: dict[str, Any] | None = None,
-                    **options: Any) -> Bot:
+                    models: list[str] | None = None, **options: Any) -> Bot:
         entry = {"id": "qq", "type": "onebot11", "mode": "reverse", "access_token": TOKEN, **options}
-        config = app_settings(tmp_path / f"data{len(servers)}", upstream,
+        config = app_settings(tmp_path / f"data{len(servers)}", upstream, models=models,
                               platforms=platforms if platforms is not None else [entry], **(settings or {}))
         app = create_app(config)
         server = LiveServer(app)
