@@ -30,6 +30,8 @@ async def create_key(page: Page, name: str, quota: str = "", expires: str = "") 
         await form.get_by_label("Token quota").fill(quota)
     if expires:
         await form.get_by_label("Expires after (days)").fill(expires)
+    await expect(form.get_by_role("checkbox", name="administration")).to_have_count(0)  # not an admin
+    await form.get_by_role("checkbox", name="manage keys").check()
     await form.get_by_role("button", name="Create").click()
     shown = page.get_by_role("dialog", name="Your new API key")
     await expect(shown.get_by_text("shown only this once")).to_be_visible()
@@ -48,6 +50,7 @@ async def test_a_new_key_shows_its_secret_once_and_it_works(site: Site, page: Pa
     await expect(row).to_contain_text("quota 5,000")
     await expect(row).to_contain_text("2,000 tok/min")
     await expect(row).to_contain_text("expires")
+    await expect(row).to_contain_text("chat, file, keys")
     await expect(row).to_contain_text(secret[:8])
     assert secret not in await page.content()  # gone from the page once the dialog closed
     await page.reload()

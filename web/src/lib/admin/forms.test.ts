@@ -35,6 +35,13 @@ describe('checkKeyForm', () => {
     expect(checkKeyForm({ ...form, expires: 'soon' })).toEqual({ ok: false, field: 'expires', error: 'form.positiveOrEmpty' });
   });
 
+  it('gives a new key its scopes in a stable order, and at least one', () => {
+    expect(checkKeyForm({ ...form, scopes: ['file', 'chat'] })).toMatchObject({ ok: true, value: { scopes: ['chat', 'file'] } });
+    expect(checkKeyForm({ ...form, scopes: [] })).toEqual({ ok: false, field: 'scopes', error: 'keys.scopesNeeded' });
+    expect(checkKeyForm(form)).toMatchObject({ ok: true, value: { name: 'ci' } });
+    expect('scopes' in (checkKeyForm(form) as { value: object }).value).toBe(false);
+  });
+
   it('names the wrong field', () => {
     expect(checkKeyForm({ ...form, name: '  ' })).toEqual({ ok: false, field: 'name', error: 'form.required' });
     expect(checkKeyForm({ ...form, quota: '0' })).toEqual({ ok: false, field: 'quota', error: 'form.positiveOrEmpty' });

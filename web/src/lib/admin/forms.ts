@@ -28,12 +28,17 @@ export interface KeyForm {
   rpm: string;
   tpm: string;
   quota: string;
-  /** Days until the key stops working; only when creating one (a key's expiry never changes). */
+  /** Days until the key stops working, and what it may do: only when creating one (neither changes). */
   expires?: string;
+  scopes?: Scope[];
 }
 
+export type Scope = NonNullable<KeyBody['scopes']>[number];
+/** What a key may do, in the order the form offers them; `admin` only to administrators. */
+export const SCOPES: readonly Scope[] = ['chat', 'file', 'config', 'im', 'keys', 'admin'];
+
 export type KeyLimits = Required<Pick<KeyBody, 'name' | 'allowed_models' | 'rpm_limit' | 'tpm_limit' | 'token_quota'>> &
-  Pick<KeyBody, 'expires_days'>;
+  Pick<KeyBody, 'expires_days' | 'scopes'>;
 
 export function checkKeyForm(form: KeyForm): Checked<KeyLimits> {
   const name = form.name.trim();
@@ -45,12 +50,14 @@ export function checkKeyForm(form: KeyForm): Checked<KeyLimits> {
     if (value === undefined) return { ok: false, field, error: 'form.positiveOrEmpty' };
     limits[field] = value;
   }
+  if (form.scopes && form.scopes.length === 0) return { ok: false, field: 'scopes', error: 'keys.scopesNeeded' };
   return {
     ok: true,
     value: {
       name, allowed_models: parseList(form.models),
       rpm_limit: limits.rpm, tpm_limit: limits.tpm, token_quota: limits.quota,
       ...(form.expires === undefined ? {} : { expires_days: limits.expires }),
+      ...(form.scopes === undefined ? {} : { scopes: SCOPES.filter((scope) => form.scopes?.includes(scope)) }),
     },
   };
 }
