@@ -1,6 +1,6 @@
 """The chat page as a whole: every control named for screen readers (and for these tests), the
-message list a live region, Chinese and the dark theme, and a 100 KB answer that streams to its end
-without the page falling behind."""
+message list a live region, Chinese and the dark theme, a 100 KB answer that streams to its end
+without the page falling behind, and a long conversation rendered a window at a time."""
 
 from __future__ import annotations
 
@@ -62,3 +62,23 @@ async def test_a_100_kb_answer_streams_to_its_end(site: Site, page: Page) -> Non
     answer = await answered(page)
     await expect(answer.get_by_text("THE END")).to_be_visible()
     await expect(answer.get_by_text("Line 600:", exact=False)).to_have_count(1)
+
+
+async def test_a_long_conversation_renders_its_latest_messages_first(site: Site, page: Page) -> None:
+    token = await signed_in(page, site)
+    made = await site.api("POST", "/api/conversations", json={"title": "Long talk"}, token=token)
+    conversation = made.json["data"]["id"]
+    for number in range(1, 31):  # 60 messages: more than one window of 50
+        site.upstream.push(Reply(text=f"Answer {number}"))
+        sent = await site.api("POST", "/api/messages", token=token,
+                              json={"conversation_id": conversation, "content": f"Question {number}"})
+        assert sent.status == 200, sent.json
+    await page.goto(f"/c/{conversation}")
+    shown = page.get_by_role("region", name="Messages").get_by_role("article")
+    await expect(shown).to_have_count(50)
+    await expect(shown.last).to_contain_text("Answer 30")
+    await expect(shown.first).to_contain_text("Question 6")
+    await page.get_by_role("button", name="Load earlier messages").click()
+    await expect(shown).to_have_count(60)
+    await expect(shown.first).to_contain_text("Question 1")
+    await expect(page.get_by_role("button", name="Load earlier messages")).to_have_count(0)

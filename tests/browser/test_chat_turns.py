@@ -69,6 +69,20 @@ async def test_an_attached_image_reaches_the_provider_as_an_image_part(site: Sit
     assert len(images) == 1 and images[0]["image_url"]["url"].startswith("data:image/png;base64,")
 
 
+async def test_a_pasted_image_is_attached(site: Site, page: Page) -> None:
+    await signed_in(page, site)
+    await page.get_by_role("textbox", name="Message").evaluate(
+        "(box, bytes) => { const data = new DataTransfer();"
+        " data.items.add(new File([new Uint8Array(bytes)], 'clip.png', { type: 'image/png' }));"
+        " box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })); }",
+        list(PNG_PIXEL),
+    )
+    await expect(page.get_by_role("button", name="Remove clip.png")).to_be_visible()
+    await expect(page.get_by_role("button", name="Send")).to_be_enabled()  # uploaded: a picture alone may go
+    await page.get_by_role("button", name="Remove clip.png").click()
+    await expect(page.get_by_role("button", name="Remove clip.png")).to_have_count(0)
+
+
 async def test_a_file_dropped_on_the_composer_is_attached(site: Site, page: Page) -> None:
     token = await signed_in(page, site)
     dropped = await page.evaluate_handle(
