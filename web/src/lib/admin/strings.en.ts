@@ -157,6 +157,8 @@ export const adminEn = {
   'mcp.toolCount': '{n} tools',
   'mcp.toolsOf': 'Tools of {name}',
   'mcp.reconnect': 'Reconnect all',
+  'mcp.disableShort': 'Disable',
+  'mcp.enableShort': 'Enable',
   'mcp.disable': 'Disable {name}',
   'mcp.enable': 'Enable {name}',
   'mcp.edit': 'Edit {name}',

@@ -157,6 +157,8 @@ export const adminZhCN: Partial<Record<AdminKey, string>> = {
   'mcp.toolCount': '{n} 个工具',
   'mcp.toolsOf': '{name} 的工具',
   'mcp.reconnect': '全部重连',
+  'mcp.disableShort': '停用',
+  'mcp.enableShort': '启用',
   'mcp.disable': '停用 {name}',
   'mcp.enable': '启用 {name}',
   'mcp.edit': '编辑 {name}',
