@@ -1,6 +1,7 @@
 """The admin console's forms in a real browser: an MCP server added, edited and deleted through the
 page; a chat profile created, edited and deleted; the console in Chinese and on a phone-sized
-screen (375 px: nothing wider than the screen but the tables' own scrolling)."""
+screen (375 px: nothing wider than the screen but the tables' own scrolling); every control of
+every screen and dialog named, every table with column headers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from playwright.async_api import Page, expect
 from tests.browser.admin_support import MCP_STARTS_MS, as_admin
 from tests.browser.support import Site, unique
 from tests.support.mcp_servers import TEST_SERVER_SCRIPT
+
+NAMED = re.compile(r"\S")
 
 
 async def test_an_mcp_server_is_added_edited_and_deleted_by_the_form(site: Site, page: Page) -> None:
@@ -110,3 +113,29 @@ async def test_the_console_fits_a_phone(site: Site, page: Page) -> None:
     box = await form.bounding_box()
     assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 375
     await expect(form.get_by_label("Username")).to_be_focused()
+
+
+async def every_control_named(page: Page) -> None:
+    for role in ("button", "link", "textbox", "combobox", "searchbox", "checkbox", "spinbutton"):
+        for control in await page.get_by_role(role).all():
+            await expect(control).to_have_accessible_name(NAMED)
+    for table in await page.get_by_role("table").all():
+        await expect(table.get_by_role("columnheader").first).to_be_visible()
+
+
+async def test_every_admin_control_is_named_and_every_table_has_headers(site: Site, page: Page) -> None:
+    token = await as_admin(page, site)
+    assert (await site.api("POST", "/api/keys", json={"name": "named"}, token=token)).status == 201
+    screens = [("/admin/users", "Create user", "New user"), ("/admin/usage", None, None),
+               ("/admin/models", None, None), ("/admin/mcp", "Add MCP server", "New MCP server"),
+               ("/admin/profiles", "New profile", "New chat profile"), ("/admin/settings", None, None),
+               ("/keys", "Create key", "New API key")]
+    for path, opens, dialog in screens:
+        await page.goto(path)
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        await expect(page.get_by_role("status")).to_have_count(0)  # loaded
+        await every_control_named(page)
+        if opens and dialog:
+            await page.get_by_role("button", name=opens).click()
+            await expect(page.get_by_role("dialog", name=dialog)).to_be_visible()
+            await every_control_named(page)
