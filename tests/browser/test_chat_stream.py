@@ -34,7 +34,10 @@ async def test_a_new_conversation_streams_markdown_token_by_token(site: Site, pa
 
     answer = await answered(page)
     await expect(answer.get_by_role("strong")).to_have_text("bold")
-    await expect(answer.get_by_role("button", name="Copy code")).to_be_visible()
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await answer.get_by_role("button", name="Copy code").click()
+    await expect(answer.get_by_role("button", name="Copy code")).to_have_text("Copied")
+    assert await page.evaluate("navigator.clipboard.readText()") == "print('hi')"
     await expect(answer.get_by_role("code").filter(has_text="print")).to_be_visible()
     await expect(answer.get_by_role("cell", name="2")).to_be_visible()
     await expect(answer.get_by_role("listitem")).to_have_text(["first", "second"])
