@@ -91,6 +91,7 @@ async def test_an_admin_sees_everyones_keys_with_their_owner(site: Site, page: P
 async def test_a_runtime_setting_is_changed_and_put_back(site: Site, page: Page) -> None:
     token = await as_admin(page, site)
     await page.goto("/admin/settings")
+    await expect(page.get_by_role("combobox", name="registration")).to_have_value("open")  # a fixed choice
     field = page.get_by_label("tool_rounds")
     before = await field.input_value()
     try:
