@@ -1,7 +1,8 @@
 """The admin console's users in a real browser: create a user, add to and set their allowance,
-deactivate and reactivate them, make them an administrator, reset their password; a user who is
-not an administrator sees no admin navigation, and /admin shows not-found (the server refuses the
-API to them as well); tokens held by a call that will never finish are released."""
+deactivate and reactivate them, make them an administrator with unlimited tokens, reset their
+password; a user who is not an administrator sees no admin navigation, and /admin shows not-found
+(the server refuses the API to them as well); tokens held by a call that will never finish are
+released."""
 
 from __future__ import annotations
 
@@ -53,10 +54,10 @@ async def test_an_admin_creates_a_user_and_adds_to_their_allowance(site: Site, p
     assert (await site.token(name)) != ""  # the account logs in with the password given
 
 
-async def test_an_admin_deactivates_reactivates_promotes_and_resets_a_password(site: Site, page: Page) -> None:
+async def test_an_admin_deactivates_promotes_unlimits_and_resets_a_password(site: Site, page: Page) -> None:
     name = unique("dave")
     await site.create_user(name)
-    await as_admin(page, site)
+    token = await as_admin(page, site)
     await page.goto("/admin/users")
     await page.get_by_role("searchbox", name="Search users").fill(name)
     await page.get_by_role("button", name=f"Manage {name}").click()
@@ -75,6 +76,11 @@ async def test_an_admin_deactivates_reactivates_promotes_and_resets_a_password(s
     await expect(user.get_by_role("status")).to_have_text("Saved.")
     me = await site.api("GET", "/api/auth/me", token=await site.token(name))
     assert me.json["data"]["role"] == "admin"
+
+    await user.get_by_role("checkbox", name="Unlimited tokens").check()
+    await expect(user.get_by_role("definition").filter(has_text="unlimited")).to_have_count(2)  # allowance, left
+    listed = await site.api("GET", f"/api/admin/users?q={name}", token=token)
+    assert listed.json["data"]["items"][0]["unlimited"] is True
 
     await user.get_by_label("New password").fill("another-long-password")
     await user.get_by_role("button", name="Reset password").click()
