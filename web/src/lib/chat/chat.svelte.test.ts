@@ -142,4 +142,17 @@ describe('Chat', () => {
     expect(chat.messages.at(-1)?.text).toBe('all of it');
     expect(server.waits).toBe(2);
   });
+
+  it('edit-and-resend keeps the files of the message and replaces the rest of the conversation', async () => {
+    const server = new FakeServer();
+    const withImage = { ...stored(1, 'user', 'what is this?'), parts: [{ type: 'image', file_id: 'f1', name: 'cat.png', mime: 'image/png' }] };
+    server.messages = [withImage, stored(2, 'assistant', 'a dog')];
+    const chat = await openChat(server);
+    const edited = chat.send('what animal is this?', [], { kind: 'edit', messageId: 1 });
+    await until(() => server.stream !== undefined);
+    expect(server.bodies).toEqual([{ conversation_id: 'c1', content: 'what animal is this?', edit_message_id: 1, files: [{ file_id: 'f1' }] }]);
+    expect(chat.messages.map((m) => [m.text, m.attachments.map((a) => a.name)])).toEqual([['what animal is this?', ['cat.png']]]);
+    server.stream.close();
+    await edited;
+  });
 });

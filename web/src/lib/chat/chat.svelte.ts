@@ -120,14 +120,19 @@ export class Chat {
   send(text: string, files: FileOut[] = [], how: TurnKind = { kind: 'send' }): Promise<TurnFailure | null> {
     const conversation = this.conversation;
     if (!conversation || this.streaming) return Promise.resolve(null);
+    let attachments = files.map(attachmentOf);
     const body: MessageBody = { conversation_id: conversation.id, content: text };
-    // images among them reach the provider as image parts (the server decides by the stored type)
-    if (files.length) body.files = files.map((file) => ({ file_id: file.id }));
     if (how.kind === 'edit') {
+      // the edited words replace the message; its files stay with it (the server supersedes both)
+      const at = this.history.findIndex((message) => message.id === how.messageId);
+      attachments = [...(this.history[at]?.attachments.filter((file) => file.fileId) ?? []), ...attachments];
       body.edit_message_id = how.messageId;
-      this.history = this.history.slice(0, this.history.findIndex((message) => message.id === how.messageId));
+      if (at >= 0) this.history = this.history.slice(0, at);
     }
-    return this.run(body, newTurn(text, files.map(attachmentOf), conversation.id));
+    // images among them reach the provider as image parts (the server decides by the stored type)
+    const ids = attachments.flatMap((file) => (file.fileId ? [{ file_id: file.fileId }] : []));
+    if (ids.length) body.files = ids;
+    return this.run(body, newTurn(text, attachments, conversation.id));
   }
 
   /** Answer the last user message again: the last answer is replaced. */
