@@ -25,6 +25,10 @@ async def test_an_admin_creates_a_user_and_adds_to_their_allowance(site: Site, p
     name = unique("carol")
     await page.get_by_role("button", name="Create user").click()
     form = page.get_by_role("dialog", name="New user")
+    await form.get_by_label("Username").fill("no spaces allowed")
+    await form.get_by_label("Password", exact=True).fill(PASSWORD)
+    await form.get_by_role("button", name="Create").click()
+    await expect(form.get_by_role("alert")).to_contain_text("username must be")  # the server's own words
     await form.get_by_label("Username").fill(name)
     await form.get_by_label("Password", exact=True).fill(PASSWORD)
     await form.get_by_label("Token allowance").fill("1000")
