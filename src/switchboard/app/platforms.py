@@ -14,6 +14,7 @@ from switchboard.config.settings import Settings
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.services.bundle import Services
 from switchboard.platforms._shared.chat import ChatOptions, PlatformChat
+from switchboard.platforms._shared.directory import PlatformDirectory
 from switchboard.platforms._shared.supervisor import Backoff, Platform, Supervisor
 from switchboard.platforms._shared.triggers import TriggerPolicy
 from switchboard.platforms.onebot11.forward import dial
@@ -63,6 +64,7 @@ def build_platforms(settings: Settings, services: Services, limiter: RateLimiter
         of_kind = [p for p in enabled if p.type == kind]
         if of_kind:
             build(of_kind, services, limiter, host)
+    services.proactive.im = PlatformDirectory(host.supervisor, services.files)
     for p in enabled:
         if p.id not in host.supervisor.platforms:
             log.warning("platform %r: type %s is not available in this build; skipped", p.id, p.type)

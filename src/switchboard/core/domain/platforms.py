@@ -45,3 +45,18 @@ class Share:
     created_at: datetime
     revoked_at: datetime | None = None
     title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImBot:
+    """A configured IM platform (QQ through OneBot, Telegram) as its connection reports it."""
+
+    platform_id: str  # the configured id, as in AstrBot umo strings ("qq")
+    type: str  # "onebot11" | "telegram"
+    status: str  # "starting" | "connected" | "waiting" | "retrying" | "stopped"
+    detail: str | None = None  # what went wrong last
+    accounts: dict[str, bool] = field(default_factory=dict)  # bot account id -> online
+
+    @property
+    def running(self) -> bool:
+        return self.status == "connected" and any(self.accounts.values())

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+from switchboard.core.domain.conversations import Part
+from switchboard.core.domain.platforms import ImBot
 
 
 class PushBus(Protocol):
@@ -16,3 +19,15 @@ class PushBus(Protocol):
         ...
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
+
+
+class ImPlatforms(Protocol):
+    """The IM bots this worker runs (platforms/), for proactive messages into a real chat."""
+
+    def bots(self) -> list[ImBot]: ...
+
+    async def deliver(self, platform_id: str, chat: Literal["private", "group"], chat_id: str, parts: list[Part],
+                      owner_id: int) -> None:
+        """Sends `parts` (files of `owner_id`) into the chat; NotFound for an unknown platform, an
+        UpstreamError when no bot is connected or the platform refused the message."""
+        ...

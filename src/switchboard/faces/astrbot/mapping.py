@@ -9,8 +9,8 @@ from typing import Any
 from switchboard.core.domain.conversations import Conversation, Part
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.files import StoredFile
-from switchboard.core.domain.platforms import Profile
-from switchboard.faces.astrbot.schemas import ConfigOut, MessagePartBody, SessionOut, WireMessage
+from switchboard.core.domain.platforms import ImBot, Profile
+from switchboard.faces.astrbot.schemas import BotAccountOut, BotOut, ConfigOut, MessagePartBody, SessionOut, WireMessage
 
 MEDIA_PARTS = ("image", "record", "file", "video")
 MESSAGE_TYPES = ("GroupMessage", "FriendMessage", "OtherMessage")
@@ -109,3 +109,8 @@ def _part(wire: MessagePartBody, files: Mapping[str, StoredFile]) -> Part | None
     if wire.path:
         raise InvalidInput(f"{kind} part by server path is not supported here; upload it and send its attachment_id")
     raise InvalidInput(f"{kind} part missing attachment_id or path")
+
+
+def bot_out(bot: ImBot) -> dict[str, Any]:
+    return BotOut(id=bot.platform_id, type=bot.type, status=bot.status, running=bot.running, detail=bot.detail,
+                  accounts=[BotAccountOut(id=k, online=v) for k, v in bot.accounts.items()]).model_dump()

@@ -11,7 +11,7 @@ from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
 from switchboard.faces.astrbot.auth import scoped
 from switchboard.faces.astrbot.envelope import error, ok
-from switchboard.faces.astrbot.mapping import config_out, parse_umo
+from switchboard.faces.astrbot.mapping import bot_out, config_out, parse_umo
 from switchboard.faces.astrbot.schemas import SendMessageBody, UploadOut
 from switchboard.faces.astrbot.sessions import ChatSessions
 
@@ -47,7 +47,9 @@ def misc_router(services: Services, sessions: ChatSessions) -> APIRouter:
 
     @router.get("/api/v1/im/bots", tags=["astrbot"])
     async def bots(principal: Messenger) -> Response:
-        return ok({"bot_ids": list(services.proactive.platforms)})
+        # bot_ids as AstrBot lists its running platforms; bots: each IM platform's connection as well
+        return ok({"bot_ids": list(services.proactive.platforms),
+                   "bots": [bot_out(b) for b in services.proactive.bots()]})
 
     @router.post("/api/v1/im/message", tags=["astrbot"])
     @router.post("/api/v1/im/messages", include_in_schema=False)
@@ -56,11 +58,11 @@ def misc_router(services: Services, sessions: ChatSessions) -> APIRouter:
             raise InvalidInput("Missing key: message")
         if not body.umo:
             raise InvalidInput("Missing key: umo")
-        platform, _, session_id = parse_umo(body.umo)
+        platform, message_type, session_id = parse_umo(body.umo)
         if platform not in services.proactive.platforms:
             raise NotFound(f"Bot not found or not running for platform: {platform}")
         parts = await sessions.parts(principal, body.message, empty="Message is empty")
-        await services.proactive.send(principal, platform, session_id, parts)
+        await services.proactive.send(principal, platform, session_id, parts, message_type)
         return ok()
 
     return router

@@ -68,6 +68,22 @@ class ConfigOut(BaseModel):
     is_default: bool
 
 
+class BotAccountOut(BaseModel):
+    id: str  # the bot's account on the platform (a QQ number)
+    online: bool
+
+
+class BotOut(BaseModel):
+    """A configured IM platform and its connection (Switchboard's addition to im/bots)."""
+
+    id: str
+    type: str
+    status: str
+    running: bool
+    detail: str | None
+    accounts: list[BotAccountOut]
+
+
 class SessionOut(BaseModel):
     session_id: str
     platform_id: str

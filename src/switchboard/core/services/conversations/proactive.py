@@ -3,7 +3,9 @@
 The message is appended to the session's conversation as a completed assistant message (the
 conversation is created when the session is new), then published on the push bus channel
 `<platform>:<user_id>`, where the face that owns that platform forwards it to its connected clients
-(the AstrBot WebSocket for `webchat`, the Mio-Chat socket for `miochat`)."""
+(the AstrBot WebSocket for `webchat`, the Mio-Chat socket for `miochat`). A platform id of a
+running IM bot (`qq`, `tg`) sends into the real chat instead — `FriendMessage:<user>` or
+`GroupMessage:<group>` — and is stored only once the platform accepted it; a refusal is raised."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from typing import Any
 from switchboard.core.domain.conversations import Conversation, ConversationSettings, Message, MessageStatus, Part
 from switchboard.core.domain.errors import InvalidInput, NotFound
 from switchboard.core.domain.ids import new_id
+from switchboard.core.domain.platforms import ImBot
 from switchboard.core.domain.users import Principal
-from switchboard.core.ports.push import PushBus
+from switchboard.core.ports.push import ImPlatforms, PushBus
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock
 
@@ -39,9 +42,19 @@ class ProactiveService:
         self._uow = uow
         self._clock = clock
         self._push = push
-        self.platforms = platforms
+        self._own = platforms
+        self.im: ImPlatforms | None = None  # set by the composition root once the IM bots are built
 
-    async def send(self, principal: Principal, platform: str, session_id: str, parts: list[Part]) -> Delivery:
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Where a proactive message can go now: the faces' own sessions and every running IM bot."""
+        return self._own + tuple(b.platform_id for b in self.bots() if b.running)
+
+    def bots(self) -> list[ImBot]:
+        return self.im.bots() if self.im is not None else []
+
+    async def send(self, principal: Principal, platform: str, session_id: str, parts: list[Part],
+                   message_type: str = "FriendMessage") -> Delivery:
         if platform not in self.platforms:
             raise NotFound(f"Bot not found or not running for platform: {platform}")
         session_id = session_id.strip()
@@ -49,9 +62,14 @@ class ProactiveService:
             raise InvalidInput(f"session id must be 1-{MAX_SESSION_ID} characters", param="umo")
         if not any((p.text or "").strip() or p.type != "text" for p in parts):
             raise InvalidInput("Message is empty", param="message")
+        async with self._uow.read() as tx:
+            await _check_files(tx, principal, parts)
+        if platform not in self._own and self.im is not None:
+            await self.im.deliver(platform, "group" if message_type == "GroupMessage" else "private", session_id,
+                                  parts, principal.user_id)
+            session_id = f"{message_type}:{session_id}"
         now = self._clock.now()
         async with self._uow() as tx:
-            await _check_files(tx, principal, parts)
             conversation = await self._session(tx, principal, platform, session_id)
             message = await tx.messages.add(Message(
                 id=0, conversation_id=conversation.id, role="assistant", parts=parts,

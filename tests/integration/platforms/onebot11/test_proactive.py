@@ -1,0 +1,78 @@
+"""AstrBot's proactive API reaches the real QQ chat through the connected bot: `qq:GroupMessage:<g>`
+and `qq:FriendMessage:<u>`, text and images; im/bots lists the platform while a bot is connected;
+a refusal by the implementation is reported to the caller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+
+from tests.integration.platforms.onebot11.conftest import Bot, StartBot
+from tests.support.app_settings import ADMIN
+from tests.support.fakes import eventually
+from tests.support.onebot_peer import plain_text
+from tests.support.upstream import PNG_PIXEL
+
+
+@pytest_asyncio.fixture
+async def bot(start_bot: StartBot) -> Bot:
+    return await start_bot()
+
+
+@pytest_asyncio.fixture
+async def api(bot: Bot) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=bot.base_url) as http:
+        login = await http.post("/api/auth/login", json={"username": ADMIN.username, "password": ADMIN.password})
+        token = login.json()["data"]["access_token"]
+        created = await http.post("/api/keys", json={"name": "pusher", "scopes": ["im", "file"]},
+                                  headers={"Authorization": f"Bearer {token}"})
+        assert created.status_code == 201, created.text
+        http.headers["X-API-Key"] = created.json()["data"]["key"]
+        yield http
+
+
+async def test_im_bots_lists_the_platform_while_a_bot_is_connected(bot: Bot, api: httpx.AsyncClient) -> None:
+    listed = (await api.get("/api/v1/im/bots")).json()["data"]
+    assert "qq" not in listed["bot_ids"]
+    assert listed["bots"] == [{"id": "qq", "type": "onebot11", "status": "waiting", "running": False,
+                               "detail": listed["bots"][0]["detail"], "accounts": []}]
+    peer = await bot.peer()
+    await peer.lifecycle("connect")
+    await eventually(lambda: bot.runtime.services.proactive.platforms[-1:] == ("qq",))
+    listed = (await api.get("/api/v1/im/bots")).json()["data"]
+    assert listed["bot_ids"] == ["webchat", "miochat", "qq"]
+    assert listed["bots"][0]["accounts"] == [{"id": "10000", "online": True}]
+
+
+async def test_a_proactive_message_reaches_a_group_and_a_friend(bot: Bot, api: httpx.AsyncClient) -> None:
+    peer = await bot.peer()
+    await eventually(lambda: "qq" in bot.runtime.services.proactive.platforms)
+    sent = await api.post("/api/v1/im/message", json={"umo": "qq:GroupMessage:30001", "message": "hello group"})
+    assert sent.json()["status"] == "ok"
+    [group] = peer.sent("send_group_msg")
+    assert group["params"]["group_id"] == 30001 and plain_text(group["params"]["message"]) == "hello group"
+    uploaded = await api.post("/api/v1/file", files={"file": ("fox.png", PNG_PIXEL, "image/png")})
+    image_id = uploaded.json()["data"]["attachment_id"]
+    sent = await api.post("/api/v1/im/message", json={"umo": "qq:FriendMessage:20001", "message": [
+        {"type": "plain", "text": "look"}, {"type": "image", "attachment_id": image_id}]})
+    assert sent.json()["status"] == "ok"
+    text_message, image_message = peer.sent("send_private_msg")
+    assert text_message["params"]["user_id"] == 20001 and plain_text(text_message["params"]["message"]) == "look"
+    assert image_message["params"]["message"][0]["type"] == "image"
+
+
+async def test_a_refused_message_is_reported(bot: Bot, api: httpx.AsyncClient) -> None:
+    peer = await bot.peer()
+    await eventually(lambda: "qq" in bot.runtime.services.proactive.platforms)
+    peer.refuse["send_group_msg"] = "bot is muted in this group"
+    sent = await api.post("/api/v1/im/message", json={"umo": "qq:GroupMessage:30001", "message": "hello"})
+    assert sent.json()["status"] == "error"  # AstrBot's envelope, with its own status codes
+    assert "bot is muted in this group" in sent.json()["message"]
+
+
+async def test_without_a_connected_bot_the_platform_is_not_running(bot: Bot, api: httpx.AsyncClient) -> None:
+    sent = await api.post("/api/v1/im/message", json={"umo": "qq:FriendMessage:20001", "message": "hello"})
+    assert sent.json()["status"] == "error"
+    assert sent.json()["message"] == "Bot not found or not running for platform: qq"
