@@ -10,6 +10,8 @@ export const adminEn = {
   'common.save': 'Save',
   'common.create': 'Create',
   'common.cancel': 'Cancel',
+  'common.edit': 'Edit',
+  'common.model': 'Model',
   'common.refresh': 'Refresh',
   'common.actions': 'Actions',
   'common.none': '—',

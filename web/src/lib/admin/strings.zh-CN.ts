@@ -12,6 +12,8 @@ export const adminZhCN: Partial<Record<AdminKey, string>> = {
   'common.save': '保存',
   'common.create': '创建',
   'common.cancel': '取消',
+  'common.edit': '编辑',
+  'common.model': '模型',
   'common.refresh': '刷新',
   'common.actions': '操作',
   'common.yes': '是',
