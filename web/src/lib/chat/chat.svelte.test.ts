@@ -46,7 +46,7 @@ class FakeServer {
       return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
     }
     if (path.startsWith('/api/messages/')) return Response.json({ success: true, data: this.messages });
-    return Response.json({ success: true, data: conversation });
+    return Response.json({ success: true, data: { ...conversation, id: path.split('/').at(-1) } });
   };
 }
 
@@ -154,5 +154,22 @@ describe('Chat', () => {
     expect(chat.messages.map((m) => [m.text, m.attachments.map((a) => a.name)])).toEqual([['what animal is this?', ['cat.png']]]);
     server.stream.close();
     await edited;
+  });
+
+  it('opening another conversation stops the turn and shows none of it there', async () => {
+    const server = new FakeServer();
+    const chat = await openChat(server);
+    const sent = chat.send('hi');
+    await until(() => server.stream !== undefined);
+    server.stream.enqueue(frame('start', { conversation_id: 'c1', message_id: 2, user_message_id: 1, model: 'm' }));
+    server.stream.enqueue(frame('text', { delta: 'for c1' }));
+    await until(() => chat.live.at(-1)?.text === 'for c1');
+    server.messages = [stored(7, 'user', 'other conversation')];
+    const opened = chat.open('c2');
+    await sent;
+    expect(chat.messages.map((m) => m.text)).not.toContain('for c1');
+    await opened;
+    expect(chat.messages.map((m) => m.text)).toEqual(['other conversation']);
+    expect(chat.failure).toBeNull();
   });
 });

@@ -177,11 +177,14 @@ export class Chat {
       if (!stopped) failure = failureOf(error, started, this.t);
       endTurn(turn, stopped ? 'interrupted' : 'failed', failure?.message ?? null);
     } finally {
-      this.batcher.flushNow();
+      // the person may have opened another conversation meanwhile (which stopped this turn)
+      if (this.conversation?.id === body.conversation_id) this.batcher.flushNow();
+      else this.batcher.cancel();
       this.turn = null;
       this.controller = null;
       this.streaming = false;
     }
+    if (this.conversation?.id !== body.conversation_id) return failure;
     if (failure) this.failure = failure.message;
     if (stopped || (failure && !failure.reload)) {
       // keep what was seen; a refused turn shows nothing new (the draft goes back to the composer)
