@@ -1,6 +1,6 @@
 """/keys, a user's own API keys in a real browser: create one with limits and an expiry and see its
-secret exactly once (and that it works), edit its limits, revoke it after confirming; a hostile key
-name stays text; a user who is not an administrator sees only their own keys."""
+secret exactly once (copied, and working), edit its limits, revoke it after confirming; a hostile key
+name stays text; Escape closes a dialog; a user who is not an administrator sees only their own keys."""
 
 from __future__ import annotations
 
@@ -37,6 +37,10 @@ async def create_key(page: Page, name: str, quota: str = "", expires: str = "") 
     await expect(shown.get_by_text("shown only this once")).to_be_visible()
     secret = await shown.get_by_label("Secret key").input_value()
     assert secret.startswith("sb-"), secret
+    await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    await shown.get_by_role("button", name="Copy key").click()
+    await expect(shown.get_by_role("button", name="Copied")).to_be_visible()
+    assert await page.evaluate("navigator.clipboard.readText()") == secret
     await shown.get_by_role("button", name="I have stored it").click()
     await expect(shown).to_be_hidden()
     return secret
@@ -87,6 +91,17 @@ async def test_limits_are_edited_and_a_key_is_revoked_after_confirming(site: Sit
     await expect(row).to_contain_text("revoked")
     await expect(page.get_by_role("button", name="Revoke scripts")).to_have_count(0)
     assert (await site.api("GET", "/v1/models", token=secret)).status == 401
+
+
+async def test_escape_closes_a_dialog_without_creating_anything(site: Site, page: Page) -> None:
+    await open_keys(page, site)
+    await page.get_by_role("button", name="Create key").click()
+    form = page.get_by_role("dialog", name="New API key")
+    await expect(form.get_by_label("Name")).to_be_focused()
+    await page.keyboard.type("typed")
+    await page.keyboard.press("Escape")
+    await expect(form).to_be_hidden()
+    await expect(page.get_by_text("No keys yet.")).to_be_visible()
 
 
 async def test_a_hostile_key_name_is_only_text(site: Site, page: Page) -> None:
