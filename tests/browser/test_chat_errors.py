@@ -1,16 +1,18 @@
 """When things go wrong the chat page says so (role=alert) and never goes blank: an exhausted
 allowance, a failing provider, the network lost mid-answer (the conversation comes back from the
-server once online). Hostile model output and titles stay inert text."""
+server once online). Hostile model output and titles stay inert text; an image in an answer is
+shown inline when it travels inside the answer, and is a link (never fetched) when it is remote."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
 
 from playwright.async_api import Page, expect
 
 from tests.browser.chat_steps import answered, answers, conversation_id, send, signed_in, stored_when
 from tests.browser.support import Site, login, unique
-from tests.support.upstream import Reply
+from tests.support.upstream import PNG_PIXEL, Reply
 
 
 async def test_an_exhausted_allowance_is_told_and_the_draft_kept(site: Site, page: Page) -> None:
@@ -103,3 +105,15 @@ async def test_hostile_answers_and_titles_stay_inert(site: Site, page: Page) -> 
     await expect(page.locator("[href^='javascript:' i], [src^='javascript:' i]")).to_have_count(0)
     await expect(page.locator("iframe, script:not([src])")).to_have_count(0)
     assert dialogs == []
+
+
+async def test_images_in_answers_inline_or_as_links(site: Site, page: Page) -> None:
+    await signed_in(page, site)
+    pixel = "data:image/png;base64," + base64.b64encode(PNG_PIXEL).decode()
+    site.upstream.push(Reply(text=f"A chart: ![the chart]({pixel}) and a remote one: ![far away](https://example.org/x.png)"))
+    await send(page, "Draw something")
+    answer = await answered(page)
+    await expect(answer.get_by_role("img", name="the chart")).to_be_visible()
+    await expect(answer.get_by_role("img", name="the chart")).to_have_js_property("naturalWidth", 1)
+    await expect(answer.get_by_role("img", name="far away")).to_have_count(0)
+    await expect(answer.get_by_role("link", name="far away")).to_have_attribute("href", "https://example.org/x.png")

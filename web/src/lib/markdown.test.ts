@@ -15,12 +15,14 @@ describe('renderMarkdown', () => {
     expect(host.textContent).toContain('<script>alert(2)</script>');
   });
 
-  it('drops javascript: links and images from other than https or data', () => {
-    const host = html('[click](javascript:alert(1)) [ok](https://example.org) ![a](javascript:alert(2)) ![b](http://x/y.png) ![c](https://x/c.png)');
-    const links = Array.from(host.querySelectorAll('a'), (a) => a.getAttribute('href'));
-    expect(links).toEqual([null, 'https://example.org']);
+  it('drops javascript: links; shows data images inline and links https ones instead of loading them', () => {
+    const pixel = 'data:image/png;base64,iVBORw0KGgo=';
+    const host = html(`[click](javascript:alert(1)) [ok](https://example.org) ![a](javascript:alert(2)) ![b](http://x/y.png) ![c](https://x/c.png) ![d](${pixel})`);
+    const links = Array.from(host.querySelectorAll('a'), (a) => [a.getAttribute('href'), a.textContent]);
+    expect(links).toEqual([[null, 'click'], ['https://example.org', 'ok'], ['https://x/c.png', 'c']]);
     expect(host.querySelector('a[href^="https"]')?.getAttribute('rel')).toBe('noopener noreferrer');
-    expect(Array.from(host.querySelectorAll('img'), (img) => img.getAttribute('src'))).toEqual([null, null, 'https://x/c.png']);
+    expect(Array.from(host.querySelectorAll('img'), (img) => img.getAttribute('src'))).toEqual([null, null, pixel]);
+    expect(host.querySelector('[data-remote]')).toBeNull();
   });
 
   it('renders tables, lists and highlighted code with a Copy button', () => {

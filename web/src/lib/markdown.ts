@@ -8,7 +8,9 @@
  *   makes Chromium report a blocked inline handler under the page's CSP). What marked itself
  *   produces is then sanitised: `javascript:` and other unsafe URLs, styles and ids are removed;
  * - links open in a new tab with rel="noopener noreferrer";
- * - images load only from https: or data:image/ URLs (the CSP allows the same);
+ * - images are shown inline only from data:image/ URLs (what the CSP allows besides the page's own);
+ *   an https: image becomes a link to it: loading it would tell its host that the answer was read
+ *   and could carry the conversation out in its URL (a known prompt-injection trick);
  * - code blocks are highlighted by highlight.js (a few common languages, registered explicitly so the
  *   bundle stays small) and get a real "Copy code" button added with DOM calls after sanitising.
  */
@@ -44,7 +46,8 @@ const FORBID_TAGS = [
 ];
 // `style` could dress an answer up as the app's own controls; `id`/`name` could clobber globals
 const FORBID_ATTR = ['style', 'id', 'name', 'form', 'formaction', 'srcset', 'autofocus', 'tabindex'];
-const SAFE_IMAGE = /^(https:|data:image\/(png|jpe?g|gif|webp|avif);base64,)/i;
+const SAFE_IMAGE = /^data:image\/(png|jpe?g|gif|webp|avif);base64,/i;
+const REMOTE_IMAGE = /^https:\/\//i;
 const SAFE_LANGUAGE = /^[\w+#.-]{1,32}$/;
 
 function escapeHtml(text: string): string {
@@ -80,7 +83,10 @@ function sanitizer(): ReturnType<typeof DOMPurify> {
       }
     } else if (node.tagName === 'IMG') {
       const src = node.getAttribute('src') ?? '';
-      if (!SAFE_IMAGE.test(src)) node.removeAttribute('src');
+      if (REMOTE_IMAGE.test(src)) {
+        node.setAttribute('data-remote', src); // becomes a link after sanitising (linkRemoteImages)
+        node.removeAttribute('src');
+      } else if (!SAFE_IMAGE.test(src)) node.removeAttribute('src');
       node.setAttribute('loading', 'lazy');
       node.setAttribute('referrerpolicy', 'no-referrer');
     }
@@ -98,8 +104,21 @@ export function renderMarkdown(source: string, copyLabel = 'Copy code'): Documen
     ADD_ATTR: ['target'],
     RETURN_DOM_FRAGMENT: true,
   });
+  linkRemoteImages(fragment);
   addCopyButtons(fragment, copyLabel);
   return fragment;
+}
+
+/** An https image -> a link to it, named by its alt text (opened only if the person wants to). */
+function linkRemoteImages(fragment: DocumentFragment): void {
+  for (const image of Array.from(fragment.querySelectorAll('img[data-remote]'))) {
+    const link = document.createElement('a');
+    link.href = image.getAttribute('data-remote') ?? '';
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    link.textContent = image.getAttribute('alt') || link.href;
+    image.replaceWith(link);
+  }
 }
 
 /** Wraps each <pre> in a block with a header: the language and a Copy button (built here, not parsed). */
