@@ -71,7 +71,16 @@ def build_platforms(settings: Settings, services: Services, limiter: RateLimiter
     return host
 
 
+SECRETS = ("access_token", "token")
+
+
+def masked(p: PlatformSettings) -> dict[str, object]:
+    """The platform's settings as administrators see them: secrets only say whether they are set."""
+    return {k: ("***" if v else v) if k in SECRETS else v for k, v in p.model_dump(mode="json").items()}
+
+
 def add_platform(host: PlatformHost, p: PlatformSettings, platform: Platform) -> None:
+    platform.state.settings = masked(p)
     host.supervisor.platforms[p.id] = platform
     host.supervisor.backoffs[p.id] = Backoff(p.reconnect_initial_seconds, p.reconnect_max_seconds)
 

@@ -37,7 +37,7 @@ NATIVE: dict[str, str] = {
     "GET /api/admin/profiles": "admin", "POST /api/admin/profiles": "admin",
     "PUT /api/admin/profiles/{profile_id}": "admin", "DELETE /api/admin/profiles/{profile_id}": "admin",
     "POST /api/admin/users": "admin", "GET /api/admin/keys": "admin", "GET /api/admin/providers": "admin",
-    "GET /api/admin/settings": "admin", "PUT /api/admin/settings": "admin",
+    "GET /api/admin/settings": "admin", "PUT /api/admin/settings": "admin", "GET /api/admin/platforms": "admin",
     "GET /healthz": PUBLIC, "GET /readyz": PUBLIC,
 }
 CHATGPT_PROXY = {f"POST /openai/{kind}{mode}": "chat" for kind in ("completions", "edits", "chat")

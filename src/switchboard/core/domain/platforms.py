@@ -56,6 +56,7 @@ class ImBot:
     status: str  # "starting" | "connected" | "waiting" | "retrying" | "stopped"
     detail: str | None = None  # what went wrong last
     accounts: dict[str, bool] = field(default_factory=dict)  # bot account id -> online
+    settings: dict[str, object] = field(default_factory=dict)  # its configuration, secrets masked
 
     @property
     def running(self) -> bool:

@@ -12,6 +12,7 @@ from switchboard.core.domain.chat import ProviderStatus
 from switchboard.core.domain.conversations import Conversation, ConversationSettings, Message, Part
 from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.mcp import McpServerStatus
+from switchboard.core.domain.platforms import ImBot
 from switchboard.core.domain.quotas import Quota
 from switchboard.core.domain.tools import ToolOutcome, ToolSpec
 from switchboard.core.domain.users import ApiKey, User
@@ -55,6 +56,12 @@ def provider_status_out(status: ProviderStatus) -> dict[str, Any]:
     return {"name": status.name, "base_url": status.base_url, "models": list(status.models),
             "healthy": status.healthy, "cooling_down_until": until.isoformat() if until else None,
             "last_error": status.last_error}
+
+
+def platform_out(bot: ImBot) -> dict[str, Any]:
+    return {"id": bot.platform_id, "type": bot.type, "status": bot.status, "running": bot.running,
+            "detail": bot.detail, "accounts": [{"id": k, "online": v} for k, v in bot.accounts.items()],
+            "settings": bot.settings}
 
 
 TOOL_CATEGORIES = ("crawler", "code", "data", "weather", "mcp")

@@ -19,7 +19,7 @@ class PlatformDirectory:
         self._files = files
 
     def bots(self) -> list[ImBot]:
-        return [ImBot(s.id, s.type, s.status, s.detail, {k: b.online for k, b in s.bots.items()})
+        return [ImBot(s.id, s.type, s.status, s.detail, {k: b.online for k, b in s.bots.items()}, s.settings)
                 for s in self._supervisor.states()]
 
     async def deliver(self, platform_id: str, chat: Literal["private", "group"], chat_id: str, parts: list[Part],

@@ -37,6 +37,7 @@ class PlatformState:
     detail: str | None = None  # what went wrong last, for administrators
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     bots: dict[str, BotState] = field(default_factory=dict)  # bot account id -> its state
+    settings: dict[str, object] = field(default_factory=dict)  # its configuration, secrets masked
 
     def set(self, status: Status, detail: str | None = None) -> None:
         self.status, self.detail, self.since = status, detail, datetime.now(UTC)
