@@ -21,7 +21,7 @@ PUBLIC = "public"  # no credential at all (sign-up, health, capability links)
 NATIVE: dict[str, str] = {
     "POST /api/auth/register": PUBLIC, "POST /api/auth/login": PUBLIC, "GET /api/auth/options": PUBLIC,
     "GET /api/models": "chat", "POST /api/files": "file", "GET /api/files/{file_id}": "file",
-    "POST /api/auth/logout": ANY, "GET /api/auth/me": ANY, "GET /api/usage": ANY,
+    "POST /api/auth/logout": ANY, "GET /api/auth/me": ANY, "GET /api/usage": ANY, "POST /api/auth/link-code": ANY,
     "GET /api/keys": "keys", "POST /api/keys": "keys", "PATCH /api/keys/{key_id}": "keys",
     "DELETE /api/keys/{key_id}": "keys",
     "GET /api/conversations": "chat", "POST /api/conversations": "chat",

@@ -57,6 +57,11 @@ def accounts_router(services: Services) -> APIRouter:
     async def me(principal: Caller) -> Response:
         return ok(user_out(await services.accounts.me(principal)))
 
+    @router.post("/api/auth/link-code", tags=["auth"])
+    async def link_code(principal: Caller) -> Response:
+        code, expires_at = await services.identities.link_code(principal)
+        return ok({"code": code, "expires_at": expires_at.isoformat(), "command": f"/link {code}"}, status=201)
+
     @router.get("/api/keys", tags=["keys"])
     async def list_keys(principal: KeyManager) -> Response:
         return ok([key_out(k) for k in await services.keys.list(principal)])

@@ -21,7 +21,7 @@ from typing import Literal
 from switchboard.core.domain.errors import DomainError
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.commands.slash import sentence
+from switchboard.core.services.commands.slash import parse_command, sentence
 from switchboard.platforms._shared.images import ImageLoader
 from switchboard.platforms._shared.messages import Image, Incoming, Reply
 from switchboard.platforms._shared.triggers import TriggerPolicy, triggered
@@ -65,6 +65,10 @@ class PlatformChat:
         if len(text) > self.options.max_input_chars:
             yield f"⚠️ Your message is too long (at most {self.options.max_input_chars} characters).\n"
             return
+        command, code = parse_command(text)
+        if command == "link":  # before contact: it is how someone the platform would refuse gets in
+            yield await self._link(message, code)
+            return
         try:
             user, identity = await self._services.identities.contact(
                 self.options.identity_platform, message.sender_id, message.sender_name,
@@ -81,6 +85,16 @@ class PlatformChat:
         async for chunk in self._services.commands.run(session, text, body):
             image = _data_image(chunk)
             yield image if image is not None else chunk
+
+    async def _link(self, message: Incoming, code: str) -> str:
+        if not code:
+            return "Send /link <code> with the code from your Switchboard account.\n"
+        try:
+            user = await self._services.identities.redeem(self.options.identity_platform, message.sender_id, code,
+                                                          message.sender_name)
+        except DomainError as exc:
+            return sentence(exc)
+        return f"Linked: this account now talks as {user.username}.\n"
 
     async def reply(self, message: Incoming, text: str) -> Reply:
         reply = Reply()

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+import secrets
+from datetime import datetime, timedelta
 
 from switchboard.core.domain.errors import Conflict, Forbidden, InvalidInput
 from switchboard.core.domain.platforms import PlatformIdentity
 from switchboard.core.domain.users import Principal, Role, User
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock
+from switchboard.core.services.accounts.auth import hash_api_key
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-]+")
+LINK_CODES = "link-code"  # pending /link codes are kept as identities of this platform, by their hash
+LINK_CODE_TTL = timedelta(minutes=10)
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are typed into a chat by hand
 
 
 class IdentityService:
@@ -80,6 +86,36 @@ class IdentityService:
             if found is None or not found.is_active:
                 raise Forbidden("the account behind this id is deactivated")
             return found, identity
+
+    async def link_code(self, principal: Principal) -> tuple[str, datetime]:
+        """A one-time code the caller sends as `/link <code>` to a bot, to make that IM account theirs."""
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+        now = self._clock.now()
+        async with self._uow() as tx:
+            await tx.identities.add(PlatformIdentity(LINK_CODES, hash_api_key(code), principal.user_id, now))
+        return code, now + LINK_CODE_TTL
+
+    async def redeem(self, platform: str, external_id: str, code: str, display_name: str | None = None) -> User:
+        """Links the IM account to the user who made the code; its earlier platform account keeps
+        what was said before the link."""
+        async with self._uow() as tx:
+            pending = await tx.identities.get(LINK_CODES, hash_api_key(code.strip().upper()))
+            expired = pending is None or self._clock.now() - pending.created_at > LINK_CODE_TTL
+            if pending is None or expired or pending.settings.get("used"):
+                raise InvalidInput("this link code is unknown, used or expired; make a new one in your account")
+            pending.settings = {**pending.settings, "used": True}
+            await tx.identities.update(pending)
+            identity = await tx.identities.get(platform, external_id)
+            if identity is None:
+                await tx.identities.add(PlatformIdentity(platform, external_id, pending.user_id, self._clock.now(),
+                                                         display_name))
+            else:
+                identity.user_id = pending.user_id
+                await tx.identities.update(identity)
+            user = await tx.users.get(pending.user_id)
+            if user is None or not user.is_active:
+                raise Forbidden("the account behind this code is deactivated")
+            return user
 
     async def update_settings(self, identity: PlatformIdentity, **changes: object) -> PlatformIdentity:
         identity.settings = {**identity.settings, **changes}
