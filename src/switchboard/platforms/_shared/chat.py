@@ -83,8 +83,8 @@ class PlatformChat:
             yield sentence(exc)
             return
         async for chunk in self._services.commands.run(session, text, body):
-            image = _data_image(chunk)
-            yield image if image is not None else chunk
+            media = _data_media(chunk)
+            yield media if media is not None else chunk
 
     async def _link(self, message: Incoming, code: str) -> str:
         if not code:
@@ -108,9 +108,10 @@ class PlatformChat:
         return reply
 
 
-def _data_image(chunk: str) -> Image | None:
-    """The commands hand made images over as data URIs (MuseBot prints them); a platform sends images."""
-    if not chunk.startswith("data:image/"):
+def _data_media(chunk: str) -> Image | None:
+    """The commands hand made pictures, videos and speech over as data URIs (MuseBot prints them);
+    a platform sends them as media (`Image.mime` says which)."""
+    if not chunk.startswith(("data:image/", "data:video/", "data:audio/")):
         return None
     header, _, payload = chunk.partition(",")
     try:

@@ -25,6 +25,8 @@ class Incoming:
 
 @dataclass(slots=True)
 class Image:
+    """Media made for an answer: a picture, or a video or speech as `mime` says."""
+
     data: bytes
     mime: str = "image/png"
 

@@ -85,8 +85,10 @@ def text_segment(text: str) -> Segment:
     return {"type": "text", "data": {"text": text}}
 
 
-def image_segment(data: bytes) -> Segment:
-    return {"type": "image", "data": {"file": "base64://" + base64.b64encode(data).decode()}}
+def media_segment(data: bytes, mime: str = "image/png") -> Segment:
+    """An image, a video or a voice message (OneBot's `record`), inline."""
+    kind = {"video": "video", "audio": "record"}.get(mime.split("/")[0], "image")
+    return {"type": kind, "data": {"file": "base64://" + base64.b64encode(data).decode()}}
 
 
 def reply_segment(message_id: str) -> Segment:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from switchboard.platforms._shared.messages import Incoming, Reply, Target
 from switchboard.platforms._shared.splitting import split_text
 from switchboard.platforms.onebot11.connection import ActionFailed, Bot
-from switchboard.platforms.onebot11.segments import Segment, at_segment, image_segment, reply_segment, text_segment
+from switchboard.platforms.onebot11.segments import Segment, at_segment, media_segment, reply_segment, text_segment
 
 log = logging.getLogger("switchboard.platforms")
 
@@ -24,7 +24,7 @@ class SendOptions:
 
 def messages_of(reply: Reply, max_chars: int) -> list[list[Segment]]:
     texts = [[text_segment(piece)] for piece in split_text(reply.text, max_chars)]
-    return texts + [[image_segment(image.data)] for image in reply.images]
+    return texts + [[media_segment(image.data, image.mime)] for image in reply.images]
 
 
 async def send_to(bot: Bot, target: Target, message: list[Segment]) -> str | None:

@@ -7,7 +7,7 @@ import base64
 
 from tests.integration.platforms.onebot11.conftest import StartBot
 from tests.support.onebot_peer import at, image, plain_text, reply, text
-from tests.support.upstream import PNG_PIXEL, Reply
+from tests.support.upstream import PNG_PIXEL, VIDEO_BYTES, Reply
 
 GROUP, ALICE, BOB = 30001, 20001, 20002
 
@@ -134,3 +134,14 @@ async def test_a_long_private_answer_is_split(start_bot: StartBot) -> None:
     await peer.private(ALICE, [text("go")])
     sent = await peer.wait_actions(5, "send_private_msg")
     assert " ".join(plain_text(s["params"]["message"]) for s in sent) == ("word " * 100).strip()
+
+
+async def test_a_made_video_is_sent_as_a_video_segment_after_the_progress(start_bot: StartBot) -> None:
+    bot = await start_bot(models=["gpt-test", "sora-2"], settings={"media": {"video_poll_seconds": 0.01}})
+    bot.upstream.video_steps = 1
+    peer = await bot.peer()
+    await peer.private(ALICE, [text("/video waves at dusk")])
+    sent = await peer.wait_actions(2, "send_private_msg")
+    assert "Video job" in plain_text(sent[0]["params"]["message"])
+    assert sent[1]["params"]["message"] == [
+        {"type": "video", "data": {"file": "base64://" + base64.b64encode(VIDEO_BYTES).decode()}}]
