@@ -91,7 +91,7 @@ def build_onebot11(entries: list[PlatformSettings], services: Services, limiter:
     for p in entries:
         assert isinstance(p, OneBot11Platform)
         platform = OneBotPlatform(OneBotOptions(
-            p.id, p.url, p.access_token, p.action_timeout_seconds,
+            p.id, p.url, p.access_token, p.action_timeout_seconds, p.accept_friend_requests,
             SendOptions(max_chars=p.max_message_chars, forward_after=p.forward_after_messages),
         ), chat_for(p, services, limiter), dial if p.mode == "forward" else None)
         add_platform(host, p, platform)

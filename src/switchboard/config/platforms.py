@@ -47,6 +47,7 @@ class OneBot11Platform(_Platform):
     action_timeout_seconds: float = Field(default=30.0, gt=0)
     # answers longer than this many messages go out as one forward message (groups only)
     forward_after_messages: int = Field(default=3, ge=1)
+    accept_friend_requests: bool = False  # approve every friend request (set_friend_add_request)
 
     @model_validator(mode="after")
     def _forward_needs_url(self) -> OneBot11Platform:

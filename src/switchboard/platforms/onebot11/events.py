@@ -1,5 +1,5 @@
 """OneBot 11 frames (wire) -> what the platform acts on: a message as `Incoming`, a bot's online
-state from `meta_event`s, an action's response. Notices, requests and unknown post types are
+state from `meta_event`s, an action's response. Notices, group requests and unknown post types are
 read and ignored; a malformed frame is None, never an exception."""
 
 from __future__ import annotations
@@ -58,6 +58,14 @@ class MetaEvent(_Wire):
         return None
 
 
+class FriendRequest(_Wire):
+    post_type: Literal["request"]
+    request_type: Literal["friend"]
+    self_id: str
+    user_id: str
+    flag: str
+
+
 class ActionResponse(_Wire):
     status: str
     retcode: int = 0
@@ -71,7 +79,7 @@ class ActionResponse(_Wire):
         return self.status in ("ok", "async") and self.retcode in (0, 1)
 
 
-Frame = MessageEvent | MetaEvent | ActionResponse | None
+Frame = MessageEvent | MetaEvent | FriendRequest | ActionResponse | None
 
 
 def parse_frame(text: str | bytes) -> Frame:
@@ -88,6 +96,8 @@ def parse_frame(text: str | bytes) -> Frame:
         model = MessageEvent
     elif raw.get("post_type") == "meta_event":
         model = MetaEvent
+    elif raw.get("post_type") == "request" and raw.get("request_type") == "friend":
+        model = FriendRequest
     if model is None:
         return None
     try:

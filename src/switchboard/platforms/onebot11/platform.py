@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from switchboard.core.domain.errors import DomainError, UpstreamUnavailable
 from switchboard.platforms._shared.chat import PlatformChat
@@ -17,7 +18,14 @@ from switchboard.platforms._shared.messages import Incoming, Reply, Target
 from switchboard.platforms._shared.supervisor import BotState, PlatformState
 from switchboard.platforms.onebot11 import sender
 from switchboard.platforms.onebot11.connection import Bot, Calls, Socket
-from switchboard.platforms.onebot11.events import ActionResponse, MessageEvent, MetaEvent, parse_frame, to_incoming
+from switchboard.platforms.onebot11.events import (
+    ActionResponse,
+    FriendRequest,
+    MessageEvent,
+    MetaEvent,
+    parse_frame,
+    to_incoming,
+)
 
 log = logging.getLogger("switchboard.platforms")
 
@@ -30,6 +38,7 @@ class OneBotOptions:
     url: str | None = None  # forward mode: the implementation's WebSocket
     access_token: str | None = None
     action_timeout: float = 30.0
+    accept_friend_requests: bool = False
     send: sender.SendOptions = field(default_factory=sender.SendOptions)
 
 
@@ -82,18 +91,31 @@ class OneBotPlatform:
                 self._report()
         elif isinstance(frame, MessageEvent):
             self._answer(bot, frame)
+        elif isinstance(frame, FriendRequest) and self.options.accept_friend_requests:
+            self._start(self._accept_friend(bot, frame))
 
     # -- answering ---------------------------------------------------------------------------
     def _answer(self, bot: Bot, event: MessageEvent) -> None:
         incoming = to_incoming(event, self.options.id, bot.sent)
         if incoming is None or event.user_id == bot.self_id:
             return
+        self._start(self._handle(bot, incoming))
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
         if len(self._answering) >= MAX_ANSWERING:
-            log.warning("platform %s: %d messages in progress; one dropped", self.options.id, MAX_ANSWERING)
+            log.warning("platform %s: %d events in progress; one dropped", self.options.id, MAX_ANSWERING)
+            work.close()
             return
-        task = asyncio.create_task(self._handle(bot, incoming))
+        task = asyncio.create_task(work)
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
+
+    async def _accept_friend(self, bot: Bot, request: FriendRequest) -> None:
+        try:
+            await bot.call("set_friend_add_request", {"flag": request.flag, "approve": True})
+        except DomainError as exc:
+            log.warning("platform %s: accepting %s as a friend failed: %s", self.options.id, request.user_id,
+                        exc.message)
 
     async def _handle(self, bot: Bot, incoming: Incoming) -> None:
         try:

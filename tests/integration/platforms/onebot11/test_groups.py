@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 
+from aiohttp import web
+
 from tests.integration.platforms.onebot11.conftest import StartBot
 from tests.support.onebot_peer import at, image, plain_text, reply, text
 from tests.support.upstream import PNG_PIXEL, VIDEO_BYTES, Reply
@@ -93,6 +95,29 @@ async def test_an_image_reaches_the_model_as_an_image_part(start_bot: StartBot) 
     content = bot.upstream.requests[-1].json["messages"][-1]["content"]
     kinds = [part["type"] for part in content]
     assert "image_url" in kinds and {"type": "text", "text": "what is this?"} in content
+
+
+async def test_an_image_at_a_url_is_fetched_for_the_model(start_bot: StartBot) -> None:
+    async def serve_png(request: web.Request) -> web.Response:
+        return web.Response(body=PNG_PIXEL, content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/pic.png", serve_png)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        bot = await start_bot()
+        peer = await bot.peer()
+        await peer.group(GROUP, ALICE, f"[CQ:at,qq=10000][CQ:image,file=abc.png,url=http://127.0.0.1:{port}/pic.png]")
+        await peer.wait_actions(1, "send_group_msg")
+        content = bot.upstream.requests[-1].json["messages"][-1]["content"]
+        assert [part["type"] for part in content] == ["image_url"]
+        assert content[0]["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(PNG_PIXEL).decode()
+    finally:
+        await runner.cleanup()
 
 
 async def test_a_made_picture_is_sent_as_an_image_segment(start_bot: StartBot) -> None:

@@ -98,3 +98,19 @@ async def test_the_bots_own_messages_are_not_answered(start_bot: StartBot) -> No
     await peer.wait_actions(1, "send_private_msg")
     await eventually(lambda: len(bot.upstream.requests) == 1)
     assert peer.sent("send_private_msg")[0]["params"]["user_id"] == ALICE
+
+
+async def test_friend_requests_are_accepted_only_when_configured(start_bot: StartBot) -> None:
+    request = {"time": 1, "self_id": 10000, "post_type": "request", "request_type": "friend", "user_id": ALICE,
+               "comment": "hi", "flag": "flag-1"}
+    off = await start_bot()
+    quiet = await off.peer()
+    await quiet.send(request)
+    await quiet.private(ALICE, [text("after the request")])
+    await quiet.wait_actions(1, "send_private_msg")
+    assert quiet.sent("set_friend_add_request") == []
+    on = await start_bot(accept_friend_requests=True)
+    peer = await on.peer()
+    await peer.send(request)
+    [accepted] = await peer.wait_actions(1, "set_friend_add_request")
+    assert accepted["params"] == {"flag": "flag-1", "approve": True}
