@@ -17,6 +17,9 @@ def test_a_group_message_is_answered_only_when_addressed() -> None:
     assert triggered(message("hello", replies_to_bot=True), policy) == "hello"
     assert triggered(message("Bot, what time is it"), policy) == "what time is it"
     assert triggered(message("robot wars"), policy) is None
+    assert triggered(message("bottles of water"), policy) is None  # a word that merely starts alike
+    assert triggered(message("bot"), policy) == ""
+    assert triggered(message("小助手你好"), TriggerPolicy(wake_words=("小助手",))) == "你好"
 
 
 def test_mentions_and_replies_can_be_turned_off() -> None:

@@ -33,6 +33,15 @@ def triggered(message: Incoming, policy: TriggerPolicy) -> str | None:
         return text
     folded = text.casefold()
     for word in policy.wake_words:
-        if word and folded.startswith(word.casefold()):
+        if word and folded.startswith(word.casefold()) and not _runs_on(word, text[len(word):len(word) + 1]):
             return text[len(word):].lstrip(" ,:，：")
     return None
+
+
+def _runs_on(word: str, after: str) -> bool:
+    """`bot` must not wake on `bottle`; Chinese has no spaces, so `小助手你好` still wakes `小助手`."""
+    return bool(after) and _latin_alnum(word[-1]) and _latin_alnum(after)
+
+
+def _latin_alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
