@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from switchboard.config.platforms import OneBot11Platform, PlatformSettings
+from switchboard.config.platforms import OneBot11Platform, PlatformSettings, TelegramPlatform
 from switchboard.config.settings import Settings
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.services.bundle import Services
@@ -21,6 +21,9 @@ from switchboard.platforms.onebot11.forward import dial
 from switchboard.platforms.onebot11.platform import OneBotOptions, OneBotPlatform
 from switchboard.platforms.onebot11.routes import onebot_router
 from switchboard.platforms.onebot11.sender import SendOptions
+from switchboard.platforms.telegram import sender as telegram_sender
+from switchboard.platforms.telegram.connection import BotApi
+from switchboard.platforms.telegram.platform import TelegramBot, TelegramOptions
 
 log = logging.getLogger("switchboard")
 
@@ -101,4 +104,14 @@ def build_onebot11(entries: list[PlatformSettings], services: Services, limiter:
         host.routers.append(onebot_router(reverse))
 
 
-BUILDERS: dict[str, Builder] = {"onebot11": build_onebot11}
+def build_telegram(entries: list[PlatformSettings], services: Services, limiter: RateLimiter,
+                   host: PlatformHost) -> None:
+    for p in entries:
+        assert isinstance(p, TelegramPlatform)
+        send = telegram_sender.SendOptions(max_chars=p.max_message_chars, edit_interval=p.edit_interval_seconds,
+                                           markdown=p.markdown)
+        options = TelegramOptions(p.id, p.poll_timeout_seconds, send)
+        add_platform(host, p, TelegramBot(options, chat_for(p, services, limiter), BotApi(p.api_base, p.token)))
+
+
+BUILDERS: dict[str, Builder] = {"onebot11": build_onebot11, "telegram": build_telegram}

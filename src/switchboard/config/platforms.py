@@ -8,6 +8,7 @@
       - id: tg
         type: telegram
         token: "123:ABC…"
+        api_base: https://api.telegram.org
 """
 
 from __future__ import annotations
@@ -58,8 +59,12 @@ class OneBot11Platform(_Platform):
 
 class TelegramPlatform(_Platform):
     type: Literal["telegram"]
-    token: str
-    api_base: str = "https://api.telegram.org"
+    token: str = Field(min_length=1)  # from @BotFather
+    api_base: str = Field(default="https://api.telegram.org", pattern=r"^https?://")  # a test points it at 127.0.0.1
+    poll_timeout_seconds: int = Field(default=30, ge=0, le=50)  # how long one getUpdates long poll is held
+    edit_interval_seconds: float = Field(default=1.0, ge=0)  # a growing answer is edited at most this often
+    markdown: bool = True  # answers as formatted text (HTML parse mode); plain text when Telegram refuses it
+    max_message_chars: int = Field(default=4096, ge=50, le=4096)  # Telegram's limit for one message
 
 
 PlatformSettings = Annotated[OneBot11Platform | TelegramPlatform, Field(discriminator="type")]
