@@ -34,7 +34,7 @@ NATIVE: dict[str, str] = {
     "GET /api/admin/mcp": "admin", "PUT /api/admin/mcp/{name}": "admin", "DELETE /api/admin/mcp/{name}": "admin",
     "POST /api/admin/mcp/reconnect": "admin", "POST /api/admin/mcp/{name}/disable": "admin",
     "POST /api/admin/mcp/{name}/enable": "admin",
-    "GET /api/admin/profiles": "admin", "POST /api/admin/profiles": "admin",
+    "GET /api/profiles": "chat", "GET /api/admin/profiles": "admin", "POST /api/admin/profiles": "admin",
     "PUT /api/admin/profiles/{profile_id}": "admin", "DELETE /api/admin/profiles/{profile_id}": "admin",
     "POST /api/admin/users": "admin", "GET /api/admin/keys": "admin", "GET /api/admin/providers": "admin",
     "GET /api/admin/settings": "admin", "PUT /api/admin/settings": "admin", "GET /api/admin/platforms": "admin",

@@ -22,6 +22,7 @@ import type {
   MessageOut,
   ModelOut,
   Page,
+  ProfileChoice,
   RegisterBody,
   StreamEvent,
   StreamEventType,
@@ -157,6 +158,7 @@ export class Api {
     this.request<MessageOut[]>('GET', `/api/messages/${encodeURIComponent(conversationId)}`, { query: { limit } });
 
   models = () => this.request<ModelOut[]>('GET', '/api/models');
+  profiles = () => this.request<ProfileChoice[]>('GET', '/api/profiles');
   usage = () => this.request<UsageReport>('GET', '/api/usage');
   upload = (file: File) => {
     const form = new FormData();

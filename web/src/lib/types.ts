@@ -69,6 +69,18 @@ export interface ConversationOut {
   created_at: string;
   updated_at: string;
   origin: Origin;
+  profile_id: string | null;
+}
+
+/** GET /api/profiles: a chat profile a user may start a conversation with (never its system prompt). */
+export interface ProfileChoice {
+  id: string;
+  name: string;
+  model: string | null;
+  temperature: number | null;
+  tools_enabled: boolean;
+  has_persona: boolean;
+  is_default: boolean;
 }
 
 export interface Page<T> {

@@ -106,7 +106,7 @@ def new_conversation(body: ConversationBody) -> NewConversation:
         model=body.model, system_prompt=body.system_prompt, temperature=body.temperature,
         max_tokens=body.max_tokens, thinking_enabled=body.thinking_enabled, tools_enabled=body.tools_enabled,
     )
-    return NewConversation(title=body.title, settings=settings, project_id=body.project_id)
+    return NewConversation(title=body.title, settings=settings, project_id=body.project_id, profile_id=body.profile_id)
 
 
 def conversation_patch(body: ConversationPatchBody) -> ConversationPatch:
@@ -125,7 +125,7 @@ def conversation_out(c: Conversation) -> dict[str, Any]:
         id=c.id, user_id=c.user_id, title=c.title, project_id=c.project_id, model=s.model,
         system_prompt=s.system_prompt, temperature=s.temperature, max_tokens=s.max_tokens,
         thinking_enabled=s.thinking_enabled, tools_enabled=s.tools_enabled, created_at=c.created_at,
-        updated_at=c.updated_at, origin=_ORIGINS.get(c.origin, c.origin),
+        updated_at=c.updated_at, origin=_ORIGINS.get(c.origin, c.origin), profile_id=c.profile_id,
     ).model_dump(mode="json")
 
 

@@ -16,7 +16,7 @@ from switchboard.faces.native.routes_tools import tools_router
 from switchboard.faces.native.routes_usage import usage_router
 
 PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/api/keys", "/api/admin", "/api/usage",
-            "/api/models", "/api/files")
+            "/api/models", "/api/files", "/api/profiles")
 
 
 def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:

@@ -1,6 +1,9 @@
 """/api/admin/profiles: the named chat profiles (model, persona, temperature, tools) AstrBot clients
 pick with `config_id`. Administrators only (scope `admin`), reading too: profiles hold system
-prompts. AstrBot clients list them by id and name only, at /api/v1/configs."""
+prompts. AstrBot clients list them by id and name only, at /api/v1/configs.
+
+/api/profiles (scope `chat`): the same profiles for anyone to pick when starting a conversation
+(POST /api/conversations `profile_id`), with everything but the system prompt."""
 
 
 from typing import Annotated, Any
@@ -15,6 +18,7 @@ from switchboard.core.services.bundle import Services
 from switchboard.core.services.conversations.profiles import ProfileDraft
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
+from switchboard.faces.native.schemas import ProfileChoiceOut
 
 
 class ProfileBody(BaseModel):
@@ -45,10 +49,22 @@ def profile_out(profile: Profile) -> dict[str, Any]:
     }
 
 
+def profile_choice_out(profile: Profile) -> dict[str, Any]:
+    return ProfileChoiceOut(
+        id=profile.id, name=profile.name, model=profile.model, temperature=profile.temperature,
+        tools_enabled=profile.tools_enabled, has_persona=bool(profile.system_prompt), is_default=profile.is_default,
+    ).model_dump(mode="json")
+
+
 def profiles_router(services: Services) -> APIRouter:
     router = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency(services, Scope.ADMIN))]
+    Chatter = Annotated[Principal, Depends(principal_dependency(services, Scope.CHAT))]
     profiles = services.profiles
+
+    @router.get("/api/profiles", tags=["conversations"])
+    async def list_profile_choices(principal: Chatter) -> Response:
+        return ok([profile_choice_out(p) for p in await profiles.list()])
 
     @router.get("/api/admin/profiles", tags=["admin"])
     async def list_profiles(principal: Caller) -> Response:

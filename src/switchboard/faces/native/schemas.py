@@ -35,6 +35,9 @@ class ConversationBody(_Body):
     max_tokens: int = Field(default=65536, ge=1, le=1_000_000)
     thinking_enabled: bool = False
     tools_enabled: bool = True
+    # a chat profile (GET /api/profiles): its model, persona, temperature and tools apply wherever
+    # the fields above are left unset, and follow the profile when an administrator changes it
+    profile_id: str | None = Field(default=None, min_length=1, max_length=64)
 
 
 class ConversationPatchBody(_Body):
@@ -169,6 +172,19 @@ class ConversationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     origin: str  # where it started: native, astrbot, musebot, miochat, chatgpt_proxy, openai, onebot ...
+    profile_id: str | None  # the chat profile it follows, if any
+
+
+class ProfileChoiceOut(BaseModel):
+    """A chat profile as any user sees it to pick one: never its system prompt (administrators only)."""
+
+    id: str
+    name: str
+    model: str | None
+    temperature: float | None
+    tools_enabled: bool
+    has_persona: bool  # whether it sets a system prompt, without showing the prompt
+    is_default: bool
 
 
 class FileOut(BaseModel):

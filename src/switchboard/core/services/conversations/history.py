@@ -64,6 +64,9 @@ class ConversationService:
             origin=new.origin, external_key=new.external_key, profile_id=new.profile_id, meta=dict(new.meta),
         )
         async with self._uow() as tx:
+            # checked here so that every face gets it: a conversation never points at a missing profile
+            if new.profile_id is not None and await tx.profiles.get(new.profile_id) is None:
+                raise NotFound(f"no chat profile with id '{new.profile_id}'")
             await tx.conversations.add(conversation)
         return conversation
 
