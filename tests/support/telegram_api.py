@@ -20,47 +20,14 @@ import contextlib
 import itertools
 import time
 from collections import deque
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from tests.support.fakes import eventually
+from tests.support.telegram_wire import Call, Html, error, json_response, read_params, update_id
 
 TOKEN = "123456:TEST-token-secret"
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
-                "tg-spoiler", "blockquote", "tg-emoji"}
-
-
-@dataclass
-class Call:
-    method: str
-    params: dict[str, Any]
-    files: dict[str, bytes] = field(default_factory=dict)
-    answer: dict[str, Any] = field(default_factory=dict)  # what the fake answered
-
-
-class _Html(HTMLParser):
-    """Telegram's reading of parse_mode HTML: the text without tags; unknown or unbalanced tags refused."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text, self.open, self.error = "", list[str](), None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED_TAGS:
-            self.error = f"Unsupported start tag \"{tag}\""
-        self.open.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.open or self.open.pop() != tag:
-            self.error = f"Can't find end tag corresponding to start tag \"{tag}\""
-
-    def handle_data(self, data: str) -> None:
-        self.text += data
-
 
 class FakeBotApi:
     def __init__(self, token: str = TOKEN, bot_id: int = 777, username: str = "switchboard_bot") -> None:
@@ -109,10 +76,7 @@ class FakeBotApi:
     # -- scripting ----------------------------------------------------------------------------
     def fail(self, method: str, code: int, description: str, *, retry_after: int | None = None) -> None:
         """Answer the next call of `method` with this error."""
-        error: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-        if retry_after is not None:
-            error["parameters"] = {"retry_after": retry_after}
-        self._failures.setdefault(method, deque()).append(error)
+        self._failures.setdefault(method, deque()).append(error(code, description, retry_after=retry_after))
 
     def push(self, update: Any) -> None:
         """Any update, as given (malformed ones too)."""
@@ -175,31 +139,31 @@ class FakeBotApi:
     # -- the API ------------------------------------------------------------------------------
     async def _method(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
-            return _json({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
+            return json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         method = request.match_info["method"]
-        params, files = await _params(request)
+        params, files = await read_params(request)
         call = Call(method, params, files)
         self.calls.append(call)
         call.answer = await self._answer(method, params, files)
         status = call.answer.get("error_code", 200)
-        return _json(call.answer, status)
+        return json_response(call.answer, status)
 
     async def _answer(self, method: str, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         now = time.monotonic()
         if now < self._flood.get(method, 0.0):
             self.early += 1
             left = int(self._flood[method] - now) + 1
-            return _error(429, f"Too Many Requests: retry after {left}", retry_after=left)
+            return error(429, f"Too Many Requests: retry after {left}", retry_after=left)
         queued = self._failures.get(method)
         if queued:
-            error = queued.popleft()
-            retry_after = error.get("parameters", {}).get("retry_after")
+            scripted = queued.popleft()
+            retry_after = scripted.get("parameters", {}).get("retry_after")
             if retry_after is not None:
                 self._flood[method] = now + retry_after
-            return error
+            return scripted
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
-            return _error(404, "Not Found: method not found")
+            return error(404, "Not Found: method not found")
         result = await handler(params, files)
         return result if isinstance(result, dict) and "error_code" in result else {"ok": True, "result": result}
 
@@ -208,7 +172,7 @@ class FakeBotApi:
 
     async def _api_getUpdates(self, params: dict[str, Any], files: dict[str, bytes]) -> Any:
         offset = int(params.get("offset", 0))
-        while self._updates and _update_id(self._updates[0]) is not None and _update_id(self._updates[0]) < offset:
+        while self._updates and update_id(self._updates[0]) is not None and update_id(self._updates[0]) < offset:
             self._updates.popleft()  # confirmed by the offset
         if not self._updates:
             with contextlib.suppress(TimeoutError):
@@ -216,7 +180,7 @@ class FakeBotApi:
                     await self._arrived.wait_for(lambda: bool(self._updates) or self._closing)
         updates = list(self._updates)
         # what cannot be confirmed by an offset (no update_id) is handed out once
-        self._updates = deque(u for u in updates if _update_id(u) is not None)
+        self._updates = deque(u for u in updates if update_id(u) is not None)
         return updates
 
     async def _api_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
@@ -228,34 +192,43 @@ class FakeBotApi:
     async def _api_editMessageText(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         message = self.messages.get((int(params["chat_id"]), int(params["message_id"])))
         if message is None:
-            return _error(400, "Bad Request: message to edit not found")
+            return error(400, "Bad Request: message to edit not found")
         text = self._parsed(params)
         if isinstance(text, dict):
             return text
         if text == message["text"] and params.get("parse_mode") == message.get("_parse_mode"):
-            return _error(400, "Bad Request: message is not modified: specified new message content and reply "
+            return error(400, "Bad Request: message is not modified: specified new message content and reply "
                                "markup are exactly the same as a current content and reply markup of the message")
         message.update(text=text, _parse_mode=params.get("parse_mode"), edit_date=int(time.time()))
         return message
 
     async def _api_sendPhoto(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
-        if "photo" not in files:
-            return _error(400, "Bad Request: there is no photo in the request")
-        file_id, _ = self.add_file(files["photo"])
-        return self._bot_message(params, {"photo": [{"file_id": file_id, "file_unique_id": "p", "width": 1,
-                                                     "height": 1, "file_size": len(files["photo"])}]})
+        return self._media("photo", params, files)
+
+    async def _api_sendVideo(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        return self._media("video", params, files)
+
+    async def _api_sendAudio(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        return self._media("audio", params, files)
+
+    def _media(self, kind: str, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
+        if kind not in files:
+            return error(400, f"Bad Request: there is no {kind} in the request")
+        file_id, _ = self.add_file(files[kind])
+        about = {"file_id": file_id, "file_unique_id": "p", "file_size": len(files[kind])}
+        return self._bot_message(params, {kind: [about] if kind == "photo" else about})
 
     async def _api_getFile(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         file_id = str(params.get("file_id", ""))
         path = f"photos/file_{file_id.removeprefix('file-')}.png"
         if path not in self.files:
-            return _error(400, "Bad Request: invalid file_id")
+            return error(400, "Bad Request: invalid file_id")
         return {"file_id": file_id, "file_unique_id": "u", "file_size": len(self.files[path]), "file_path": path}
 
     async def _file(self, request: web.Request) -> web.Response:
         data = self.files.get(request.match_info["path"])
         if request.match_info["token"] != self.token or data is None:
-            return _json({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
+            return json_response({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         return web.Response(body=data, content_type="application/octet-stream")
 
     def _parsed(self, params: dict[str, Any]) -> str | dict[str, Any]:
@@ -263,24 +236,25 @@ class FakeBotApi:
         mode = params.get("parse_mode")
         if mode is not None:
             if self.reject_entities:
-                return _error(400, "Bad Request: can't parse entities: Can't find end of the entity starting "
+                return error(400, "Bad Request: can't parse entities: Can't find end of the entity starting "
                                    "at byte offset 10")
-            parser = _Html()
+            parser = Html()
             parser.feed(text)
             parser.close()
             if mode != "HTML" or parser.error or parser.open:
-                return _error(400, f"Bad Request: can't parse entities: {parser.error or 'unclosed tags'}")
+                return error(400, f"Bad Request: can't parse entities: {parser.error or 'unclosed tags'}")
             text = parser.text
         if not text.strip():
-            return _error(400, "Bad Request: message text is empty")
+            return error(400, "Bad Request: message text is empty")
         if len(text) > 4096:
-            return _error(400, "Bad Request: message is too long")
+            return error(400, "Bad Request: message is too long")
         return text
 
     def _bot_message(self, params: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])
         message: dict[str, Any] = {
-            "message_id": next(self._ids), "date": int(time.time()), "chat": {"id": chat_id},
+            "message_id": next(self._ids), "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
             "from": {"id": self.bot_id, "is_bot": True, "first_name": "Switchboard", "username": self.username},
             "_parse_mode": params.get("parse_mode"), **content}
         quoted = (params.get("reply_parameters") or {}).get("message_id")
@@ -288,46 +262,3 @@ class FakeBotApi:
             message["reply_to_message"] = self.messages[(chat_id, int(quoted))]
         self.messages[(chat_id, message["message_id"])] = message
         return message
-
-
-async def _params(request: web.Request) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """Parameters as Telegram reads them: the query string, a JSON body, or form fields (JSON values in them)."""
-    params: dict[str, Any] = dict(request.query)
-    files: dict[str, bytes] = {}
-    if request.content_type == "application/json":
-        body = await request.read()
-        params.update(orjson.loads(body) if body else {})
-    elif request.content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
-        form = await request.post()
-        for key, value in form.items():
-            if isinstance(value, web.FileField):
-                files[key] = value.file.read()
-            else:
-                text = str(value)
-                with contextlib.suppress(orjson.JSONDecodeError):
-                    params[key] = orjson.loads(text) if text[:1] in "{[" else text
-                params.setdefault(key, text)
-    return params, files
-
-
-def _update_id(update: Any) -> int | None:
-    return update.get("update_id") if isinstance(update, dict) and isinstance(update.get("update_id"), int) else None
-
-
-def _error(code: int, description: str, *, retry_after: int | None = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-    if retry_after is not None:
-        error["parameters"] = {"retry_after": retry_after}
-    return error
-
-
-def _json(body: dict[str, Any], status: int) -> web.Response:
-    clean = {**body, "result": _public(body["result"])} if "result" in body else body
-    return web.Response(body=orjson.dumps(clean), status=status, content_type="application/json")
-
-
-def _public(value: Any) -> Any:
-    """What goes on the wire: the fake's own bookkeeping (`_parse_mode`) left out."""
-    if isinstance(value, dict):
-        return {k: _public(v) for k, v in value.items() if not k.startswith("_")}
-    return value

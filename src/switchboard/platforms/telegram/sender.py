@@ -3,7 +3,7 @@ goes out with `sendMessage`, then the same message is edited (`editMessageText`)
 `edit_interval` while it grows — plain text then, since half an answer is half-open Markdown — and
 edited a last time, whole and formatted, when it ends. Text past `max_chars` closes that message and
 goes on in a new one. Formatted text Telegram refuses ("can't parse entities") is sent again as
-plain text; made images follow as photos (`sendPhoto`, multipart)."""
+plain text; made images follow as photos (`sendPhoto`, multipart), videos and speech likewise."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ class SendOptions:
     markdown: bool = True  # send answers as formatted HTML (else plain text)
 
 
+_MEDIA = {"image": ("sendPhoto", "photo"), "video": ("sendVideo", "video"), "audio": ("sendAudio", "audio")}
+
+
 class Sender:
     def __init__(self, api: BotApi, options: SendOptions) -> None:
         self.api = api
@@ -49,18 +52,20 @@ class Sender:
             if "message is not modified" not in exc.message:  # the same text again: nothing to do
                 raise
 
-    async def send_photo(self, chat_id: str, image: Image, *, quote: str | None = None) -> None:
+    async def send_media(self, chat_id: str, media: Image, *, quote: str | None = None) -> None:
+        """A made picture (sendPhoto), video (sendVideo) or speech (sendAudio), uploaded as multipart."""
+        method, field = _MEDIA.get(media.mime.partition("/")[0], ("sendDocument", "document"))
         params: dict[str, Any] = {"chat_id": chat_id}
         if quote:
             params["reply_parameters"] = {"message_id": int(quote), "allow_sending_without_reply": True}
-        await self.api.call("sendPhoto", params, files={"photo": (image.data, image.mime)}, limit=120.0)
+        await self.api.call(method, params, files={field: (media.data, media.mime)}, limit=120.0)
 
     async def deliver(self, target: Target, reply: Reply) -> None:
         """A message the bot starts: whole, split, its images after it. Failures are the caller's."""
         for piece in split_text(reply.text, self.options.max_chars):
             await self.send_text(target.chat_id, piece)
         for image in reply.images:
-            await self.send_photo(target.chat_id, image)
+            await self.send_media(target.chat_id, image)
 
     async def stream(self, chat_id: str, answer: AsyncIterator[str | Image], quote: str | None = None) -> None:
         growing = Growing(self, chat_id, quote)
@@ -72,7 +77,7 @@ class Sender:
                 await growing.add(piece)
         await growing.finish()
         for image in images:
-            await self.send_photo(chat_id, image, quote=quote)
+            await self.send_media(chat_id, image, quote=quote)
 
     async def _formatted(self, method: str, params: dict[str, Any], formatted: bool) -> Any:
         if not (formatted and self.options.markdown):
