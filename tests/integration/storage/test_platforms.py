@@ -1,5 +1,7 @@
 """Platform identities, profiles and shares on both databases."""
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -81,3 +83,23 @@ async def test_shares_follow_their_conversation(uow: SqlUnitOfWork) -> None:
         await tx.conversations.delete("conv_1")
     async with uow() as tx:
         assert await tx.shares.get("shr_secret") is None
+
+
+async def test_an_identity_is_taken_once_even_by_two_transactions_at_once(uow: SqlUnitOfWork) -> None:
+    """One-time link codes are identities taken as they are used: two redemptions racing for the
+    same code both read it, and only one may take it."""
+    alice = await _user(uow, "alice")
+    async with uow() as tx:
+        await tx.identities.add(PlatformIdentity("link-code", "hashed", alice, NOW))
+    both_read = asyncio.Barrier(2)
+
+    async def redeem() -> bool:
+        async with uow() as tx:
+            await tx.identities.get("link-code", "hashed")  # on PostgreSQL both see it here
+            with contextlib.suppress(TimeoutError):  # SQLite lets one writer in at a time: no meeting
+                await asyncio.wait_for(both_read.wait(), 1)
+            return await tx.identities.take("link-code", "hashed")
+
+    assert sorted(await asyncio.gather(redeem(), redeem())) == [False, True]
+    async with uow() as tx:
+        assert await tx.identities.get("link-code", "hashed") is None

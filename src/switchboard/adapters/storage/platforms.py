@@ -52,6 +52,12 @@ class SqlIdentityRepo:
         ).values(user_id=identity.user_id, display_name=identity.display_name, settings=identity.settings)
         await self._connection.execute(statement)
 
+    async def take(self, platform: str, external_id: str) -> bool:
+        # one DELETE: of two transactions racing for the row, only one sees it go
+        statement = delete(platform_identities).where(self._key(platform, external_id, None))
+        result = await self._connection.execute(statement)
+        return bool(result.rowcount)
+
     async def list(
         self, platform: str, page: int, page_size: int, external_id: str | None = None, owner_id: int | None = None
     ) -> tuple[list[PlatformIdentity], int]:

@@ -99,12 +99,12 @@ class IdentityService:
         """Links the IM account to the user who made the code; its earlier platform account keeps
         what was said before the link."""
         async with self._uow() as tx:
-            pending = await tx.identities.get(LINK_CODES, hash_api_key(code.strip().upper()))
+            hashed = hash_api_key(code.strip().upper())
+            pending = await tx.identities.get(LINK_CODES, hashed)
             expired = pending is None or self._clock.now() - pending.created_at > LINK_CODE_TTL
-            if pending is None or expired or pending.settings.get("used"):
+            # the code is deleted as it is used: of two redemptions at once only one takes it
+            if pending is None or expired or not await tx.identities.take(LINK_CODES, hashed):
                 raise InvalidInput("this link code is unknown, used or expired; make a new one in your account")
-            pending.settings = {**pending.settings, "used": True}
-            await tx.identities.update(pending)
             identity = await tx.identities.get(platform, external_id)
             if identity is None:
                 await tx.identities.add(PlatformIdentity(platform, external_id, pending.user_id, self._clock.now(),
