@@ -100,6 +100,10 @@ class FakeBotApi:
         await eventually(lambda: len(self.sent(method)) >= count, within=within)
         return self.sent(method)
 
+    def pending(self) -> int:
+        """Updates not yet confirmed by a getUpdates offset."""
+        return len(self._updates)
+
     def sent(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.answer.get("ok")]
 

@@ -46,10 +46,10 @@ async def api() -> AsyncIterator[FakeBotApi]:
 @pytest_asyncio.fixture
 async def start_bot(tmp_path: Path, upstream: ScriptedUpstream, api: FakeBotApi) -> AsyncIterator[StartBot]:
     """`bot = await start_bot(edit_interval_seconds=0, ...)`: options of the `tg` platform; other
-    Settings fields via `settings=`. Returns once the bot is polling."""
+    Settings fields via `settings=`. Returns once the bot is polling (unless `wait=False`)."""
     servers: list[LiveServer] = []
 
-    async def start(settings: dict[str, Any] | None = None, models: list[str] | None = None,
+    async def start(settings: dict[str, Any] | None = None, models: list[str] | None = None, wait: bool = True,
                     **options: Any) -> Bot:
         entry = {"id": "tg", "type": "telegram", "token": TOKEN, "api_base": api.base_url,
                  "poll_timeout_seconds": 10, "reconnect_initial_seconds": 0.05, "reconnect_max_seconds": 0.2,
@@ -60,7 +60,8 @@ async def start_bot(tmp_path: Path, upstream: ScriptedUpstream, api: FakeBotApi)
         server = LiveServer(app)
         servers.append(server)
         bot = Bot(await server.__aenter__(), app.state.runtime, upstream, api)
-        await eventually(lambda: bot.state.status == "connected")
+        if wait:
+            await eventually(lambda: bot.state.status == "connected")
         return bot
 
     yield start
