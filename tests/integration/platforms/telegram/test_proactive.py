@@ -1,6 +1,6 @@
 """AstrBot's proactive API reaches a real Telegram chat: `tg:FriendMessage:<chat>` and
 `tg:GroupMessage:<chat>` through the polling bot, text and images; im/bots lists it; a message
-Telegram refuses is the caller's error."""
+Telegram refuses is the caller's error; administrators see the bot, its token masked."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest_asyncio
 from tests.integration.platforms.telegram.conftest import Bot, StartBot
 from tests.support.app_settings import ADMIN
 from tests.support.fakes import eventually
+from tests.support.telegram_api import TOKEN
 from tests.support.upstream import PNG_PIXEL
 
 ALICE, GROUP = 501, -100200
@@ -61,3 +62,13 @@ async def test_a_refused_message_is_reported(bot: Bot, http: httpx.AsyncClient) 
     sent = await http.post("/api/v1/im/message", json={"umo": f"tg:FriendMessage:{ALICE}", "message": "hello"})
     assert sent.json()["status"] == "error"
     assert "bot was blocked by the user" in sent.json()["message"]
+
+
+async def test_administrators_see_the_bot_with_its_token_masked(bot: Bot) -> None:
+    async with httpx.AsyncClient(base_url=bot.base_url) as client:
+        login = await client.post("/api/auth/login", json={"username": ADMIN.username, "password": ADMIN.password})
+        admin = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
+        [tg] = (await client.get("/api/admin/platforms", headers=admin)).json()["data"]
+    assert TOKEN not in str(tg)
+    assert (tg["id"], tg["status"], tg["running"]) == ("tg", "connected", True)
+    assert tg["settings"]["token"] == "***" and tg["settings"]["api_base"] == bot.api.base_url
