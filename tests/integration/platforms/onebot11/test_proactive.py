@@ -10,7 +10,7 @@ import httpx
 import pytest_asyncio
 
 from tests.integration.platforms.onebot11.conftest import Bot, StartBot
-from tests.support.app_settings import ADMIN
+from tests.integration.platforms.pushing import pusher
 from tests.support.fakes import eventually
 from tests.support.onebot_peer import plain_text
 from tests.support.upstream import PNG_PIXEL
@@ -23,14 +23,8 @@ async def bot(start_bot: StartBot) -> Bot:
 
 @pytest_asyncio.fixture
 async def api(bot: Bot) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=bot.base_url) as http:
-        login = await http.post("/api/auth/login", json={"username": ADMIN.username, "password": ADMIN.password})
-        token = login.json()["data"]["access_token"]
-        created = await http.post("/api/keys", json={"name": "pusher", "scopes": ["im", "file"]},
-                                  headers={"Authorization": f"Bearer {token}"})
-        assert created.status_code == 201, created.text
-        http.headers["X-API-Key"] = created.json()["data"]["key"]
-        yield http
+    async with pusher(bot.base_url) as client:
+        yield client
 
 
 async def test_im_bots_lists_the_platform_while_a_bot_is_connected(bot: Bot, api: httpx.AsyncClient) -> None:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest_asyncio
 
+from tests.integration.platforms.pushing import pusher
 from tests.integration.platforms.telegram.conftest import Bot, StartBot
 from tests.support.app_settings import ADMIN
 from tests.support.fakes import eventually
@@ -25,13 +26,7 @@ async def bot(start_bot: StartBot) -> Bot:
 
 @pytest_asyncio.fixture
 async def http(bot: Bot) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=bot.base_url) as client:
-        login = await client.post("/api/auth/login", json={"username": ADMIN.username, "password": ADMIN.password})
-        token = login.json()["data"]["access_token"]
-        created = await client.post("/api/keys", json={"name": "pusher", "scopes": ["im", "file"]},
-                                    headers={"Authorization": f"Bearer {token}"})
-        assert created.status_code == 201, created.text
-        client.headers["X-API-Key"] = created.json()["data"]["key"]
+    async with pusher(bot.base_url) as client:
         yield client
 
 
