@@ -201,7 +201,8 @@ def build_media(settings: Settings, catalog: ProviderCatalog, files: FileService
     return MediaService(catalog, files, quotas, uow, counter, clock, MediaDefaults(**settings.media.model_dump()))
 
 
-def attach_commands(services: Services, settings: Settings, counter: HeuristicTokenCounter) -> None:
+def attach_commands(services: Services, settings: Settings, counter: HeuristicTokenCounter,
+                    catalog: ProviderCatalog) -> None:
     """Slash commands (MuseBot), platform records and the live settings, made from the other services."""
     m = settings.media
     defaults = rc.RuntimeConfig(
@@ -214,6 +215,8 @@ def attach_commands(services: Services, settings: Settings, counter: HeuristicTo
     )
     live = rc.RuntimeConfigService(services.uow, defaults, [rc.live_applier(services.media, services.tools,
                                                                             services.accounts)])
+    # the default model every face chats with when none is chosen follows the live setting
+    live.listen(lambda config: catalog.use_default(config.base.default_model))
     agents = AgentRunner(services.chat, services.conversations, services.tools)
     services.runtime_config = live
     services.records = RecordService(services.uow, services.files, services.identities)
@@ -262,7 +265,7 @@ def build_runtime(settings: Settings) -> Runtime:
         providers=ProviderAdminService(router),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
-    attach_commands(services, settings, counter)
+    attach_commands(services, settings, counter, catalog)
     recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(**settings.workers.model_dump()))
     platforms = build_platforms(settings, services, build_limiter(settings)) if settings.platforms else None
     return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms)

@@ -181,3 +181,18 @@ async def test_settings_are_listed_and_changed_at_once_all_or_nothing(start_nati
     after = (await api.client.get("/api/admin/settings", headers=api.auth("admin"))).json()["data"]
     assert after == changed.json()["data"]
 
+
+
+async def test_the_live_default_model_is_the_one_every_chat_without_a_choice_uses(
+        start_native: Start, upstream: ScriptedUpstream) -> None:
+    api = await start_native(models=[MODEL, "gpt-other"])
+    await api.user("alice")
+    conversation = await api.conversation("alice")
+    changed = await api.client.put("/api/admin/settings", json={"default_model": "gpt-other"}, headers=api.auth("admin"))
+    assert changed.status_code == 200, changed.text
+
+    upstream.push(Reply(text="hi"))
+    sent = await api.client.post("/api/messages", json={"conversation_id": conversation, "content": "hello"},
+                                 headers=api.auth("alice"))
+    assert sent.status_code == 200, sent.text
+    assert upstream.last.json["model"] == "gpt-other"  # no restart needed

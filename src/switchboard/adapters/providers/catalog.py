@@ -84,6 +84,10 @@ class ProviderCatalog:
                 return slot.models[0]
         return ECHO_MODEL
 
+    def use_default(self, model: str | None) -> None:
+        """The administrator's live `default_model` (runtime settings); None falls back as above."""
+        self._default = model
+
     async def refresh(self) -> None:
         """Lists every provider whose listing is missing or stale; failures are only logged."""
         await asyncio.gather(*(self._models_of(slot) for slot in self._slots))

@@ -38,7 +38,7 @@ class _Section(BaseModel):
 
 
 class BaseSection(_Section):
-    default_model: str | None = Field(default=None, max_length=200)  # MuseBot chats without a chosen mode
+    default_model: str | None = Field(default=None, max_length=200)  # every chat without a chosen model
     registration: Literal["open", "closed"] = "open"
     default_token_allowance: int = Field(default=0, ge=0)  # password registrations; 0 = unlimited
 
