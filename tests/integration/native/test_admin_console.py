@@ -188,7 +188,8 @@ async def test_the_live_default_model_is_the_one_every_chat_without_a_choice_use
     api = await start_native(models=[MODEL, "gpt-other"])
     await api.user("alice")
     conversation = await api.conversation("alice")
-    changed = await api.client.put("/api/admin/settings", json={"default_model": "gpt-other"}, headers=api.auth("admin"))
+    changed = await api.client.put("/api/admin/settings", json={"default_model": "gpt-other"},
+                                   headers=api.auth("admin"))
     assert changed.status_code == 200, changed.text
 
     upstream.push(Reply(text="hi"))
