@@ -21,7 +21,7 @@ from switchboard.app.guest import GuestAccount
 from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
 from switchboard.core.domain import errors as e
-from switchboard.faces._shared.errors import error_responses
+from switchboard.faces._shared.errors import describe_problems, error_responses
 from switchboard.faces.astrbot import envelope as astrbot_envelope
 from switchboard.faces.astrbot.routes import PREFIXES as ASTRBOT_PREFIXES
 from switchboard.faces.astrbot.routes import AstrBotOptions, astrbot_router
@@ -189,7 +189,9 @@ def _install_error_handlers(app: FastAPI, table: FaceTable) -> None:
             message = f"no such endpoint: {request.method} {request.url.path}"
         if exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
-        return table.renderer_for(request.url.path)(kind(message), exc.status_code)
+        response = table.renderer_for(request.url.path)(kind(message), exc.status_code)
+        response.headers.update(exc.headers or {})  # a 405's Allow, as RFC 9110 asks
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -200,8 +202,4 @@ def _install_error_handlers(app: FastAPI, table: FaceTable) -> None:
 
 def describe_validation(exc: RequestValidationError) -> str:
     """A one-line, human description of what was wrong with the request (no stack, no input echo)."""
-    parts = []
-    for problem in exc.errors()[:5]:
-        where = ".".join(str(p) for p in problem.get("loc", ()) if p not in ("body",)) or "body"
-        parts.append(f"{where}: {problem.get('msg', 'invalid')}")
-    return "invalid request: " + "; ".join(parts)
+    return describe_problems(exc.errors())

@@ -17,6 +17,12 @@ async def test_credentials_are_required(proxy: Proxy, headers: dict[str, str]) -
     for method, path in (("GET", "/openai/models"), ("POST", "/openai/chat"), ("POST", "/send"),
                          ("POST", "/openai/completions/stream"), ("POST", "/openai/image")):
         response = await proxy.client.request(method, path, json=CHAT, headers=headers)
+        if path.endswith("/stream"):  # the stream's own envelope, HTTP 200: `error` then `end`
+            assert response.status_code == 200, path
+            error, end = lines(response)
+            assert error["code"] == 401 and error["message"] == "error" and error["data"]
+            assert end["message"] == "end"
+            continue
         assert response.status_code == 401, path
         body = response.json()
         assert body["code"] == 401 and body["data"] is None and body["message"]
@@ -50,22 +56,22 @@ async def test_n_bounds(proxy: Proxy, upstream: ScriptedUpstream, path: str, bod
     assert not [r for r in upstream.requests if r.path == "/v1/chat/completions"]
 
 
-async def test_unknown_and_foreign_chatcodes_are_not_found(proxy: Proxy) -> None:
+async def test_unknown_and_foreign_chatcodes_start_a_new_conversation(proxy: Proxy, upstream: ScriptedUpstream) -> None:
+    """Seed 001's own example sends a chatcode the server never made: it answers in a new
+    conversation, under a new code. Another user's code is the same as an unknown one."""
     await proxy.user("bob")
     bobs = (await proxy.post("/openai/chat", CHAT, who="bob")).json()["data"]["chatcode"]
-    for chatcode in ("conv_does-not-exist", bobs):
+    for chatcode in ("MjAyMy0wNS0zMCAxMTowOTo1NQ==", bobs):
         plain = await proxy.post("/openai/chat", {**CHAT, "chatcode": chatcode})
-        assert plain.status_code == 404
-        assert plain.json() == {"code": 404, "data": None, "message": "conversation not found"}
-        sent = await proxy.post("/send", {"text": "hi", "inputFileId": chatcode})
-        assert sent.status_code == 404 and sent.json()["message"] == "conversation not found"
-    streamed = await proxy.post("/openai/chat/stream", {**CHAT, "chatcode": bobs})
-    assert streamed.status_code == 404
-    assert_golden("error_unknown_chatcode.ndjson", streamed)
-    sse = await proxy.post("/openai/chat/sse", {**CHAT, "chatcode": bobs})
-    assert sse.status_code == 404 and sse.text.startswith("data: {") and sse.text.endswith("\n\n")
-    # bob's conversation is untouched
+        assert plain.status_code == 200 and plain.json()["code"] == 0
+        assert plain.json()["data"]["chatcode"] not in (chatcode, bobs)
+        sent = await proxy.post("/send", {"text": "你好", "inputFileId": chatcode})
+        assert sent.status_code == 200 and sent.json()["fileId"] not in (chatcode, bobs)
+    streamed = lines(await proxy.post("/openai/chat/stream", {**CHAT, "chatcode": bobs}))
+    assert [o["message"] for o in streamed][-2:] == ["code", "end"] and streamed[-2]["data"] != bobs
+    # bob's conversation is untouched, alice has her own
     assert len(await proxy.messages("bob", bobs)) == 2
+    assert len(await proxy.conversations("alice")) == 5
 
 
 async def test_upstream_failure_in_plain_mode(proxy: Proxy, upstream: ScriptedUpstream) -> None:
@@ -83,17 +89,18 @@ async def test_upstream_breaks_mid_stream(
 ) -> None:
     upstream.push(Reply(text="This is a test", chunks=["This", " is", " a", " test"], fail_after_chunks=2))
     response = await proxy.post(f"/openai/completions{suffix}", COMPLETION)
-    assert response.status_code == 200  # the stream had begun: the failure is its last object
+    assert response.status_code == 200  # the stream had begun: the failure, then the end as always
     assert_golden(golden, response)
-    last = lines(response)[-1]
-    assert last["message"] == "error" and last["code"] >= 500
+    error, end = lines(response)[-2:]
+    assert error["message"] == "error" and error["code"] >= 500
+    assert end == {"code": 0, "data": "[DONE]", "message": "end"}
 
 
 async def test_upstream_failure_before_any_text(proxy: Proxy, upstream: ScriptedUpstream) -> None:
     upstream.push(Reply(status=500))
     response = await proxy.post("/openai/chat/stream", CHAT)
     assert response.status_code == 200  # the turn had started when the provider failed
-    assert [o["message"] for o in lines(response)] == ["error"]
+    assert [o["message"] for o in lines(response)] == ["error", "end"]
     assert lines(response)[0]["code"] == 502
     # the question is kept, the failed answer marked so
     (conversation,) = await proxy.conversations("alice")
@@ -104,6 +111,8 @@ async def test_quota_refusal_is_429_and_leaves_no_conversation(start_proxy) -> N
     proxy = await start_proxy(default_token_allowance=5)
     response = await proxy.post("/openai/chat", CHAT)
     assert response.status_code == 429 and response.json()["code"] == 429
-    streamed = await proxy.post("/openai/chat/stream", CHAT)
-    assert streamed.status_code == 429 and lines(streamed)[0]["message"] == "error"
+    for mode in ("stream", "sse"):  # clients of the streams read the body, not the status
+        streamed = await proxy.post(f"/openai/chat/{mode}", CHAT)
+        assert streamed.status_code == 200
+        assert [(o["code"], o["message"]) for o in lines(streamed)] == [(429, "error"), (0, "end")]
     assert await proxy.conversations("alice") == []

@@ -17,10 +17,13 @@ async def test_anonymous_callers_share_the_guest_user(start_proxy) -> None:  # t
     again = await proxy.post("/openai/chat/stream", {**CHAT, "chatcode": chatcode}, who=None)
     assert lines(again)[-2] == {"code": 0, "data": chatcode, "message": "code"}
     assert (await proxy.post("/send", {"text": "hi"}, who=None)).status_code == 200
-    # a real user cannot reach the guest's conversations, nor the guest a user's
-    assert (await proxy.post("/openai/chat", {**CHAT, "chatcode": chatcode})).status_code == 404
+    # a real user cannot reach the guest's conversations, nor the guest a user's: another's
+    # chatcode is an unknown one, which starts a new conversation of the caller's own
+    mine = (await proxy.post("/openai/chat", {**CHAT, "chatcode": chatcode})).json()["data"]["chatcode"]
     alices = (await proxy.post("/openai/chat", CHAT)).json()["data"]["chatcode"]
-    assert (await proxy.post("/openai/chat", {**CHAT, "chatcode": alices}, who=None)).status_code == 404
+    guests = (await proxy.post("/openai/chat", {**CHAT, "chatcode": alices}, who=None)).json()["data"]["chatcode"]
+    assert len({chatcode, mine, alices, guests}) == 4
+    assert len(await proxy.messages("alice", alices)) == 2
     admin = await proxy.client.post("/api/auth/login", json={"username": "admin", "password": "admin-password"})
     users = await proxy.client.get("/api/admin/users", params={"q": "visitor"}, headers={
         "Authorization": f"Bearer {admin.json()['data']['access_token']}"})

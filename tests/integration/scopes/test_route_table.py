@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 import pytest_asyncio
 
@@ -58,6 +59,7 @@ MUSEBOT = {
 }
 ASTRBOT = {
     "POST /api/v1/chat": "chat", "GET /api/v1/chat/sessions": "chat", "GET /api/v1/configs": "config",
+    "GET /api/v1/chat/configs": "config",
     "POST /api/v1/file": "file", "GET /api/v1/file": "file", "GET /api/v1/im/bots": "im",
     "POST /api/v1/im/message": "im",
 }
@@ -81,6 +83,9 @@ def refusal(path: str, response: httpx.Response) -> int | None:
         code = response.json().get("code") if response.headers.get("content-type", "").startswith(
             "application/json") else None
         return {210401: 401, 210403: 403}.get(code) if isinstance(code, int) else None
+    if path.startswith("/openai/") and path.endswith(("/stream", "/sse")):  # HTTP 200, `error` then `end`
+        first = orjson.loads(response.text.removeprefix("data: ").split("\n", 1)[0])
+        return first["code"] if first["message"] == "error" and first["code"] in (401, 403) else None
     if response.status_code not in (401, 403):
         return None
     body = response.json()

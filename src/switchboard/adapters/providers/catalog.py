@@ -105,7 +105,7 @@ class ProviderCatalog:
                 served = infos[target]
                 infos[alias] = ModelInfo(
                     id=alias, provider=served.provider, owned_by=served.owned_by,
-                    builtin=served.builtin, description=f"alias of {target}",
+                    builtin=served.builtin, description=f"alias of {target}", alias_of=target,
                 )
         return list(infos.values())
 

@@ -57,6 +57,7 @@ class ModelInfo:
     owned_by: str
     builtin: bool = False  # the offline `echo` model and the like
     description: str = ""
+    alias_of: str | None = None  # a configured alias: the model it names
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from switchboard.core.domain import errors as e
@@ -61,3 +62,12 @@ def error_responses(schema: dict[str, Any], statuses: tuple[int, ...] = COMMON_E
     """The OpenAPI `responses` entries of a face's error statuses, each with its envelope's schema."""
     return {status: {"description": _MEANING.get(status, "error"), "content": {"application/json": {"schema": schema}}}
             for status in statuses}
+
+
+def describe_problems(problems: Sequence[Mapping[str, Any]]) -> str:
+    """A request validation's problems (pydantic's `errors()`) as one human line: no stack, no input echo."""
+    parts = []
+    for problem in problems[:5]:
+        where = ".".join(str(p) for p in problem.get("loc", ()) if p not in ("body",)) or "body"
+        parts.append(f"{where}: {problem.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(parts)

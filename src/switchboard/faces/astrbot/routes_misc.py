@@ -1,4 +1,4 @@
-"""GET /api/v1/configs, POST|GET /api/v1/file, GET /api/v1/im/bots, POST /api/v1/im/message(s)."""
+"""GET /api/v1/configs (and /chat/configs), POST|GET /api/v1/file, GET /api/v1/im/bots, POST /api/v1/im/message(s)."""
 
 from typing import Annotated
 
@@ -23,6 +23,7 @@ def misc_router(services: Services, sessions: ChatSessions) -> APIRouter:
     Messenger = Annotated[Principal, Depends(scoped(services, Scope.IM))]
 
     @router.get("/api/v1/configs", tags=["astrbot"])
+    @router.get("/api/v1/chat/configs", tags=["astrbot"])  # the path of AstrBot's newer clients
     async def configs(principal: Configurer) -> Response:
         return ok({"configs": [config_out(p) for p in await services.profiles.list()]})
 

@@ -27,6 +27,8 @@ TASKS = ("chat", "completions", "edits", "audio.transcriptions", "audio.translat
 # which provider models a task lists when config names none (by the names OpenAI gives them)
 _HINTS = {"audio.transcriptions": "whisper", "audio.translations": "whisper", "embeddings": "embedding",
           "moderations": "moderation", "finetunes": "\0"}
+# models that answer no chat: the tasks' above, and those that make images or speech
+_NOT_CHAT = (*_HINTS.values(), "dall-e", "image", "tts")
 
 
 def chat_model(requested: str | None, legacy_models: Mapping[str, str]) -> str | None:
@@ -91,7 +93,7 @@ def chat_request(conversation_id: str, text: str, body: SamplingBody | None, mod
         return ChatRequest(conversation_id=conversation_id, parts=text_parts(text))
     return ChatRequest(
         conversation_id=conversation_id, parts=text_parts(text), model=model, temperature=body.temperature,
-        top_p=body.top_p, max_tokens=body.max_tokens,
+        top_p=body.top_p, max_tokens=body.max_tokens or None,  # 0 asks for the model's default
     )
 
 
@@ -100,7 +102,7 @@ def suggest(configured: Mapping[str, list[str]], available: Sequence[str],
     """`data.suggest`: configured lists win; otherwise chat models for chat, the legacy names plus
     chat models for completions and edits, and the providers' models by name for the rest."""
     legacy = list(legacy_models)
-    chat = [m for m in available if not any(h in m for h in _HINTS.values())]
+    chat = [m for m in available if not any(h in m for h in _NOT_CHAT)]
     defaults: dict[str, list[str]] = {
         "chat": chat,
         "completions": [m for m in legacy if "edit" not in m] + chat,

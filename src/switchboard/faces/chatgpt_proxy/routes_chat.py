@@ -5,6 +5,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from fastapi.routing import APIRoute
 from starlette.responses import Response
 
 from switchboard.core.domain.errors import InvalidInput
@@ -16,6 +17,7 @@ from switchboard.faces.chatgpt_proxy.envelope import ok
 from switchboard.faces.chatgpt_proxy.options import ProxyOptions
 from switchboard.faces.chatgpt_proxy.schemas import ChatBody, ChatOut, CompletionsBody, EditsBody, SendBody, SendOut
 from switchboard.faces.chatgpt_proxy.stream import NDJSON, SSE, Framing, StreamPolicy
+from switchboard.faces.chatgpt_proxy.stream_route import stream_route
 from switchboard.faces.chatgpt_proxy.turns import answer, many_shots, start_turn
 
 Endpoint = Callable[..., Awaitable[Response]]
@@ -68,9 +70,11 @@ def chat_router(
         return chat
 
     for suffix, framing in MODES:
-        router.add_api_route(f"/openai/completions{suffix}", completions_endpoint(framing), methods=["POST"])
-        router.add_api_route(f"/openai/edits{suffix}", edits_endpoint(framing), methods=["POST"])
-        router.add_api_route(f"/openai/chat{suffix}", chat_endpoint(framing), methods=["POST"])
+        route_class = stream_route(framing) if framing is not None else APIRoute
+        for kind, endpoint in (("completions", completions_endpoint), ("edits", edits_endpoint),
+                               ("chat", chat_endpoint)):
+            router.add_api_route(f"/openai/{kind}{suffix}", endpoint(framing), methods=["POST"],
+                                 route_class_override=route_class)
 
     @router.post("/send")
     async def send(principal: Caller, body: SendBody) -> Response:

@@ -35,7 +35,10 @@ def media_router(services: Services, options: ProxyOptions, guest: GuestSource |
 
     @router.get("/openai/models")
     async def models(principal: Caller) -> Response:
-        available = [info.id for info in await services.models.available(principal)]
+        # as the original listed OpenAI's models: what the providers serve, not the built-in
+        # offline model nor the configured aliases
+        available = [info.id for info in await services.models.available(principal)
+                     if not info.builtin and info.alias_of is None]
         return ok({"models": available, "suggest": suggest(options.suggest, available, options.legacy_models)})
 
     @router.post("/openai/image")

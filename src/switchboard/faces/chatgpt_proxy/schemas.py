@@ -24,7 +24,7 @@ class ChatMessageIn(_Body):
 
 class SamplingBody(_Body):
     model: str | None = Field(default=None, max_length=200)
-    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_tokens: int | None = Field(default=None, ge=0, le=1_000_000)  # 0: the model's default (seed 001)
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, ge=0, le=1)
 

@@ -4,7 +4,12 @@ the chatcode, then the end (seed 001):
     {"code":0,"data":"你","message":"continue"}
     {"code":0,"data":"<chatcode>","message":"code"}      (chat only)
     {"code":0,"data":"[DONE]","message":"end"}
-    {"code":<status>,"data":"<reason>","message":"error"}   (instead of the rest, when it fails)
+    {"code":<status>,"data":"<reason>","message":"error"}   (instead of the text and code, when it fails)
+    {"code":0,"data":"[DONE]","message":"end"}               (after an error too: every stream ends so)
+
+Clients of this API read the body, not the status: a failure found before the first word (unknown
+model, quota, bad credentials, a malformed body) is sent the same way, `error` then `end`, with
+HTTP 200; the `error` object's `code` is the status the plain routes answer.
 
 `/stream` writes the objects as newline-delimited JSON, `/sse` as SSE `data:` lines. The
 heartbeat of a silent model is an empty `continue` object in NDJSON (it has no comment syntax,
@@ -41,12 +46,14 @@ class Framing:
     def frame(self, code: int, data: str, message: str) -> bytes:
         return self.prefix + orjson.dumps({"code": code, "data": data, "message": message}) + self.suffix
 
+    def failure(self, status: int, reason: str) -> bytes:
+        """The stream's last two objects when it fails: the `error`, then the `end` as always."""
+        return self.frame(status, reason, "error") + self.frame(0, "[DONE]", "end")
+
     def error_response(self, status: int, reason: str) -> Response:
-        """An error found before streaming began, as this stream's one and only object."""
+        """An error found before streaming began, as the whole stream (HTTP 200, see the module doc)."""
         media = dict(self.headers)[b"content-type"].decode()
-        return Response(self.frame(status, reason, "error"), status_code=status, headers={
-            "content-type": media, "cache-control": "no-cache",
-        })
+        return Response(self.failure(status, reason), headers={"content-type": media, "cache-control": "no-cache"})
 
 
 NDJSON = Framing(b"", b"\n", [(b"content-type", b"application/x-ndjson; charset=utf-8"), *_NO_BUFFERING],
@@ -64,7 +71,7 @@ async def proxy_stream(
                 # the hot path: one orjson call, no objects built
                 yield prefix + orjson.dumps({"code": 0, "data": event.text, "message": "continue"}) + suffix
             elif isinstance(event, ev.Failed):
-                yield framing.frame(status_for_code(event.code), event.message, "error")
+                yield framing.failure(status_for_code(event.code), event.message)
                 return
             elif isinstance(event, ev.Done):
                 if chatcode is not None:
@@ -86,8 +93,8 @@ class StreamPolicy:
     async def respond(
         self, framing: Framing, start: Awaitable[tuple[Conversation, Turn]], *, with_code: bool
     ) -> Response:
-        """Start the turn, then stream it. A failure before the first word (unknown chatcode,
-        quota, unknown model) is the stream's only object, with the fitting HTTP status."""
+        """Start the turn, then stream it. A failure before the first word (quota, unknown
+        model) is the stream's `error` and `end`, with HTTP 200."""
         try:
             conversation, turn = await start
         except DomainError as exc:

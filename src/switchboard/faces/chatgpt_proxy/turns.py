@@ -16,7 +16,7 @@ import contextlib
 from switchboard.core.domain import events as ev
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Conversation
-from switchboard.core.domain.errors import DomainError
+from switchboard.core.domain.errors import DomainError, NotFound
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat.turn import Turn
@@ -28,21 +28,30 @@ async def start_turn(
     services: Services, principal: Principal, chatcode: str | None, new: NewConversation,
     request: ChatRequest,
 ) -> tuple[Conversation, Turn]:
-    """Continue the caller's conversation `chatcode` (another user's is simply not found), or
-    start one from `new`; then start the turn. A conversation started here that could not take
-    its first turn (quota, unknown model ...) is removed again, so failures leave no litter."""
-    if chatcode:
-        conversation = await services.conversations.get(principal, chatcode)
-    else:
+    """Continue the caller's conversation `chatcode`, or start one from `new` when there is none
+    or it names no conversation of the caller's (the document's own example sends a chatcode the
+    server has never seen; another user's is the same as an unknown one, and is never touched);
+    the answer carries the new code. Then start the turn. A conversation started here that could
+    not take its first turn (quota, unknown model ...) is removed again, so failures leave no litter."""
+    conversation = await _existing(services, principal, chatcode) if chatcode else None
+    started_here = conversation is None
+    if conversation is None:
         conversation = await services.conversations.create(principal, new)
     try:
         turn = await services.chat.start(request.model_copy(update={"conversation_id": conversation.id}), principal)
     except DomainError:
-        if not chatcode:
+        if started_here:
             with contextlib.suppress(DomainError):
                 await services.conversations.delete(principal, conversation.id)
         raise
     return conversation, turn
+
+
+async def _existing(services: Services, principal: Principal, chatcode: str) -> Conversation | None:
+    try:
+        return await services.conversations.get(principal, chatcode)
+    except NotFound:
+        return None
 
 
 async def answer(turn: Turn) -> str:
