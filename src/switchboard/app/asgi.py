@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from switchboard.app.container import Runtime, build_runtime
 from switchboard.app.docs import serve_offline_docs
@@ -190,7 +191,9 @@ def _install_error_handlers(app: FastAPI, table: FaceTable) -> None:
         if exc.status_code == 405:
             message = f"method {request.method} is not allowed on {request.url.path}"
         response = table.renderer_for(request.url.path)(kind(message), exc.status_code)
-        response.headers.update(exc.headers or {})  # a 405's Allow, as RFC 9110 asks
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # Allow names every method of the path (RFC 9110), not only the first route's
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     @app.exception_handler(Exception)
@@ -198,6 +201,19 @@ def _install_error_handlers(app: FastAPI, table: FaceTable) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         error = e.DomainError("internal server error; the details were logged")
         return table.renderer_for(request.url.path)(error, 500)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    def methods_of(routes: list[Any]) -> set[str]:
+        found: set[str] = set()
+        for route in routes:
+            if (inner := getattr(route, "original_router", None)) is not None:
+                found |= methods_of(inner.routes)  # an included router keeps its own route list
+            elif isinstance(getattr(route, "methods", None), set) and route.matches(request.scope)[0] is not Match.NONE:
+                found |= route.methods
+        return found
+
+    return sorted(methods_of(request.app.routes))
 
 
 def describe_validation(exc: RequestValidationError) -> str:

@@ -94,8 +94,10 @@ async def test_one_users_sessions_and_files_are_invisible_to_another(
     _, same_name = await astr.chat({"message": "hi", "username": "bob", "session_id": "private"}, who="mallory")
 
     assert listed.json()["data"]["total"] == 0
-    assert fetched.status_code == 404
-    assert referenced.json() == {"status": "error", "message": f"attachment not found: {attachment}"}
+    assert fetched.json() == {"status": "error", "message": "Attachment not found", "data": None}
+    # another's attachment is dropped as an unknown one; nothing else remains to answer
+    assert referenced.json() == {"status": "error", "message": "Message content is empty (reply only is not allowed)",
+                                 "data": None}
     # the same session id under another key is another session: nothing of bob's history leaks
     assert upstream.last.json["messages"] == [{"role": "user", "content": "hi"}]
     assert data_events(same_name)[-1]["type"] == "end"

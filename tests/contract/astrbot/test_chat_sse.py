@@ -100,12 +100,39 @@ async def test_selected_model_and_session_alias(start_astrbot: Start, upstream: 
     assert upstream.last.json["model"] == MODEL
 
 
-async def test_upstream_failure_is_an_error_event_then_end(start_astrbot: Start, upstream: ScriptedUpstream) -> None:
+async def test_a_failed_model_call_reaches_the_client_as_astrbot_sends_it(
+    start_astrbot: Start, upstream: ScriptedUpstream
+) -> None:
+    """AstrBot puts the error text into the chat as the bot's message and ends the stream as
+    always (`complete`, `message_saved`, `end`); the `error` event stays for newer clients."""
     astr = await start_astrbot()
     upstream.push(Reply(status=500))
     _, raw = await astr.chat({"message": "hi", "username": "alice", "session_id": "s-fail"})
+    check("chat_failed.sse", raw)
+    events = data_events(raw)
+    assert [e["type"] for e in events] == ["session_id", "user_message_saved", "plain", "error", "complete",
+                                           "message_saved", "end"]
+    plain, error, complete = events[2], events[3], events[4]
+    assert plain["chain_type"] is None and plain["data"] == error["data"] == complete["data"] and "500" in plain["data"]
+    upstream.push(Reply(status=500))
+    _, raw = await astr.chat({"message": "hi", "username": "alice", "session_id": "s-fail", "enable_streaming": False})
+    assert [e["type"] for e in data_events(raw)][2:] == ["plain", "error", "message_saved", "end"]
+
+
+async def test_stats_come_before_complete_and_count_the_last_requests_context(
+    start_astrbot: Start, upstream: ScriptedUpstream
+) -> None:
+    """agent_stats, then complete: AstrBot's order; current_context_tokens is how full the context
+    is now (the last request's input), while token_usage sums every round."""
+    astr = await start_astrbot()
+    upstream.push(Reply(tool_calls=[ToolCallReply("calculate", '{"expression": "1+1"}', id="c1")], usage=(20, 5)),
+                  Reply(text="2", usage=(30, 1)))
+    _, raw = await astr.chat({"message": "1+1?", "username": "alice", "session_id": "s-stats"})
     kinds = [e["type"] for e in data_events(raw)]
-    assert kinds[0] == "session_id" and kinds[-2:] == ["error", "end"]
+    assert kinds[-4:] == ["agent_stats", "complete", "message_saved", "end"]
+    stats = next(e for e in data_events(raw) if e["type"] == "agent_stats")["data"]
+    assert stats["current_context_tokens"] == 30
+    assert stats["token_usage"] == {"input_other": 50, "input_cached": 0, "output": 6}
 
 
 def test_attachments_the_model_produces_render_as_astrbot_media_events() -> None:

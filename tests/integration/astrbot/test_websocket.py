@@ -48,7 +48,7 @@ async def test_send_streams_the_same_events_as_sse(start_astrbot: Start, upstrea
     assert kinds.index(("plain", "reasoning")) < kinds.index(("plain", "tool_call"))
     assert kinds.index(("plain", "tool_call")) < kinds.index(("plain", "tool_call_result")) < kinds.index(
         ("plain", None))
-    assert [k for k, _ in kinds[-4:]] == ["complete", "message_saved", "agent_stats", "end"]
+    assert [k for k, _ in kinds[-4:]] == ["agent_stats", "complete", "message_saved", "end"]
     saved = next(f for f in frames if f["type"] == "message_saved")
     assert saved["session_id"] == "ws-1" and isinstance(saved["data"]["id"], int)
     assert all(f["message_id"] == "m-42" for f in frames if "message_id" in f)

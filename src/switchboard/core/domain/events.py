@@ -69,9 +69,13 @@ class Attachment:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
+    """A provider's report for one request; the turn's own sums over its tool rounds, where
+    `context_tokens` is the prompt of its last request (how full the context is now)."""
+
     prompt_tokens: int
     completion_tokens: int
     estimated: bool = False
+    context_tokens: int | None = None  # None: not known apart from prompt_tokens
 
 
 @dataclass(frozen=True, slots=True)

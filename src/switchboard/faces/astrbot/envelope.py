@@ -1,5 +1,6 @@
 """AstrBot's envelope: `{"status": "ok", "message": null, "data": {...}}`, errors
-`{"status": "error", "message": "..."}`.
+`{"status": "error", "message": "...", "data": null}` (the seed-era clients read `data` of every
+answer, as AstrBot's `Response().error()` always wrote it).
 
 As AstrBot does it, business errors (bad input, unknown session or config, another username's
 session ...) answer HTTP 200 with `status: "error"`; credentials (401), scopes (403), oversized
@@ -20,8 +21,8 @@ NO_SUCH_ENDPOINT = "no such endpoint"
 
 
 # the error envelope and the statuses it comes with (business errors are HTTP 200), for /openapi.json
-ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["status", "message"], "properties": {
-    "status": {"const": "error"}, "message": {"type": "string"}}}
+ERROR_SCHEMA: dict[str, Any] = {"type": "object", "required": ["status", "message", "data"], "properties": {
+    "status": {"const": "error"}, "message": {"type": "string"}, "data": {"type": "null"}}}
 ERROR_STATUSES = (401, 403, 404, 405, 413, 429, 502, 503, 504)
 
 
@@ -30,7 +31,8 @@ def ok(data: Any = None, message: str | None = None) -> Response:
 
 
 def error(message: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return FastJSONResponse({"status": "error", "message": message}, status_code=status, headers=headers)
+    return FastJSONResponse({"status": "error", "message": message, "data": None}, status_code=status,
+                            headers=headers)
 
 
 def render_error(error_: e.DomainError, status: int) -> Response:

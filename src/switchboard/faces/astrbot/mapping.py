@@ -63,9 +63,15 @@ def attachment_ids(message: WireMessage | None) -> list[str]:
     return [p.attachment_id for p in message if p.type in MEDIA_PARTS and p.attachment_id]
 
 
-def core_parts(message: WireMessage | None, files: Mapping[str, StoredFile], *, empty: str = EMPTY_CHAT) -> list[Part]:
+def core_parts(message: WireMessage | None, files: Mapping[str, StoredFile], *, empty: str = EMPTY_CHAT,
+               lenient: bool = False) -> list[Part]:
     """An AstrBot message (text, or a chain of parts) -> core parts. `files` holds the caller's
-    attachments named in the chain (looked up beforehand; absent = not found or not theirs)."""
+    attachments named in the chain (looked up beforehand; absent = not found or not theirs).
+
+    `lenient` is AstrBot's chat: a part it cannot use (an unknown type, an unknown or missing
+    attachment id, a server `path`) is dropped and the rest is answered, failing only when nothing
+    remains (the OpenAPI document's own example names an attachment no server has). Proactive
+    messages (`im/message`) are strict, as AstrBot's are: every part must be usable."""
     if message is None:
         raise InvalidInput("Missing key: message")
     if isinstance(message, str):
@@ -74,7 +80,12 @@ def core_parts(message: WireMessage | None, files: Mapping[str, StoredFile], *, 
         return [Part(type="text", text=message)]
     parts: list[Part] = []
     for wire in message:
-        part = _part(wire, files)
+        try:
+            part = _part(wire, files)
+        except InvalidInput:
+            if not lenient:
+                raise
+            continue
         if part is not None:
             parts.append(part)
     if not any(p.type != "text" or (p.text or "").strip() for p in parts if not _is_reply(p)):

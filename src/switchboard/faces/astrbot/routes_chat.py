@@ -13,6 +13,7 @@ from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces.astrbot.auth import scoped
 from switchboard.faces.astrbot.envelope import ok
 from switchboard.faces.astrbot.mapping import session_out
+from switchboard.faces.astrbot.pushes import with_pushes
 from switchboard.faces.astrbot.schemas import ChatBody
 from switchboard.faces.astrbot.sessions import ChatSessions, check_username
 from switchboard.faces.astrbot.stream import sse_bytes
@@ -26,7 +27,8 @@ def chat_router(services: Services, sessions: ChatSessions, heartbeat: float) ->
     async def chat(principal: Chatter, body: ChatBody) -> Response:
         plan = await sessions.plan(principal, body)
         events = await sessions.start(principal, plan)
-        return EventStream(sse_bytes(events), heartbeat=heartbeat)
+        live = with_pushes(services.push, principal.user_id, plan.session_id, events)
+        return EventStream(sse_bytes(live), heartbeat=heartbeat)
 
     @router.get("/api/v1/chat/sessions", tags=["astrbot"])
     async def chat_sessions(

@@ -41,8 +41,8 @@ def misc_router(services: Services, sessions: ChatSessions) -> APIRouter:
             raise InvalidInput("Missing key: attachment_id")
         try:
             stored, data = await services.files.read(principal.user_id, attachment_id)
-        except NotFound:
-            return error("Attachment not found", 404)
+        except NotFound:  # a business error, HTTP 200, as AstrBot answers it
+            return error("Attachment not found")
         disposition = f"inline; filename=\"{stored.name}\""
         return Response(data, media_type=stored.mime, headers={"Content-Disposition": disposition})
 

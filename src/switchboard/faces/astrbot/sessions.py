@@ -59,7 +59,7 @@ class ChatSessions:
         profile = await self._services.profiles.resolve(body.config_id, body.config_name)
         if body.message is None:
             raise InvalidInput("Missing key: message or files", param="message")
-        parts = await self.parts(principal, body.message)
+        parts = await self.parts(principal, body.message, lenient=True)
         conversation = await self.open(principal, username, session_id, profile)
         return ChatPlan(username, session_id, conversation, parts, (body.selected_model or "").strip() or None,
                         body.streaming)
@@ -77,14 +77,16 @@ class ChatSessions:
         events = turn.events() if self._cancel else self._detacher.detach(turn.events())
         return astrbot_events(opening, renderer, events)
 
-    async def parts(self, principal: Principal, message: WireMessage | None, empty: str = EMPTY_CHAT) -> list[Part]:
+    async def parts(self, principal: Principal, message: WireMessage | None, empty: str = EMPTY_CHAT, *,
+                    lenient: bool = False) -> list[Part]:
+        """The message's parts; `lenient` (the chat) drops unusable ones instead of refusing (see core_parts)."""
         files = {}
         for file_id in attachment_ids(message):
             try:
                 files[file_id] = await self._services.files.describe(principal.user_id, file_id)
             except NotFound:
                 continue  # reported by core_parts as AstrBot words it
-        return core_parts(message, files, empty=empty)
+        return core_parts(message, files, empty=empty, lenient=lenient)
 
     async def open(self, principal: Principal, username: str, session_id: str, profile: Profile | None
                    ) -> Conversation:

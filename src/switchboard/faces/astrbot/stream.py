@@ -6,13 +6,16 @@ event names, no [DONE]) and the WebSocket:
     {"type": "plain", "data": "...", "streaming": true, "chain_type": "reasoning" | null, "message_id"}
     {"type": "plain", "data": "<JSON text>", "streaming": false, "chain_type": "tool_call" | "tool_call_result", ...}
     {"type": "image" | "record" | "file" | "video", "data": "[IMAGE]<attachment id>", "streaming", "message_id"}
+    {"type": "agent_stats", "data": {"token_usage": {...}, "current_context_tokens", "start_time", ...}}
     {"type": "complete", "data": "<all text>", "reasoning": "...", "streaming": true, "message_id"}
     {"type": "message_saved", "data": {"id", "created_at"}}
-    {"type": "agent_stats", "data": {"token_usage": {...}, "start_time", "end_time", "time_to_first_token", ...}}
     {"type": "end", "data": "", "streaming": false, "message_id"}
 
-With streaming off, text and reasoning arrive as one `plain` each with `"streaming": false`, and
-there is no `complete`. A failure sends `{"type": "error", "code": "PROCESSING_ERROR", "data"}` then `end`.
+(AstrBot's order: its agent reports the stats when the run ends, before the webchat adapter sends
+`complete`.) With streaming off, text and reasoning arrive as one `plain` each with
+`"streaming": false`, and there is no `complete`. A failure reaches the client as AstrBot sends
+one, the error text as a `plain` message, then `complete`, `message_saved` and `end`; Switchboard
+adds `{"type": "error", "code": "PROCESSING_ERROR", "data"}` after that `plain` for newer clients.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from switchboard.core.domain import events as ev
@@ -75,7 +79,7 @@ class AstrBotEvents:
         elif isinstance(event, ev.Done):
             return self._finish()
         elif isinstance(event, ev.Failed):
-            return [*self._flush(), {"type": "error", "code": "PROCESSING_ERROR", "data": event.message}, self.end()]
+            return self._fail(event)
         return []
 
     def _delta(self, event: ev.TextDelta | ev.ReasoningDelta) -> list[Event]:
@@ -100,23 +104,41 @@ class AstrBotEvents:
         return out
 
     def _finish(self) -> list[Event]:
-        out = self._flush()
-        if self.streaming:
-            out.append({"type": "complete", "data": "".join(self.text), "reasoning": "".join(self.reasoning),
-                        "streaming": True, "message_id": self.message_id})
+        out = [*self._flush(), {"type": "agent_stats", "data": self.stats()}, *self._complete("".join(self.text))]
         if self.saved is not None:
-            out.append({"type": "message_saved",
-                        "data": {"id": self.saved.message_id, "created_at": utc_iso(self.saved.created_at)}})
-        out.append({"type": "agent_stats", "data": self.stats()})
+            out.append(self._saved(self.saved.message_id, self.saved.created_at))
         out.append(self.end())
         return out
 
+    def _fail(self, failed: ev.Failed) -> list[Event]:
+        """The error text as AstrBot's own message, then the error event, and the stream's usual end."""
+        so_far = "".join(self.text)
+        out = [*self._flush(), self.plain(failed.message, None, False),
+               {"type": "error", "code": "PROCESSING_ERROR", "data": failed.message},
+               *self._complete(f"{so_far}\n\n{failed.message}" if so_far else failed.message)]
+        if failed.message_id is not None:  # the failed answer is stored too (with the text so far)
+            out.append(self._saved(failed.message_id, datetime.now(UTC)))
+        out.append(self.end())
+        return out
+
+    def _complete(self, text: str) -> list[Event]:
+        if not self.streaming:
+            return []
+        return [{"type": "complete", "data": text, "reasoning": "".join(self.reasoning), "streaming": True,
+                 "message_id": self.message_id}]
+
+    @staticmethod
+    def _saved(message_id: int, created_at: datetime) -> Event:
+        return {"type": "message_saved", "data": {"id": message_id, "created_at": utc_iso(created_at)}}
+
     def stats(self) -> dict[str, Any]:
-        prompt = self.usage.prompt_tokens if self.usage else 0
+        usage = self.usage
+        prompt = usage.prompt_tokens if usage else 0
         return {
             "token_usage": {"input_other": prompt, "input_cached": 0,
-                            "output": self.usage.completion_tokens if self.usage else 0},
-            "current_context_tokens": prompt,
+                            "output": usage.completion_tokens if usage else 0},
+            # the context as the model last saw it: the last request's prompt, not a sum over tool rounds
+            "current_context_tokens": usage.context_tokens if usage and usage.context_tokens is not None else prompt,
             "start_time": self.started_at,
             "end_time": time.time(),
             "time_to_first_token": round(self.first_token_at - self.started_at, 6) if self.first_token_at else 0.0,

@@ -5,7 +5,8 @@ status (stream.py). The plain routes keep the envelope with the fitting status."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -19,7 +20,7 @@ from switchboard.faces.chatgpt_proxy.stream import Framing
 
 def stream_route(framing: Framing) -> type[APIRoute]:
     class StreamRoute(APIRoute):
-        def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def answer_in_the_stream(request: Request) -> Response:

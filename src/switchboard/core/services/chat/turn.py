@@ -82,6 +82,7 @@ class Turn:
         self._text: list[str] = []
         self._reasoning: list[str] = []
         self._spent = TokenUsage()
+        self._last_prompt = 0  # the prompt of the latest provider request, for clients that show context size
         self._dirty = False
         self._flusher: asyncio.Task[None] | None = None
 
@@ -107,7 +108,8 @@ class Turn:
                     yield event
             status = MessageStatus.COMPLETED
             saved = await self._finish(status, None)
-            yield Usage(self._spent.prompt_tokens, self._spent.completion_tokens, self._spent.estimated)
+            yield Usage(self._spent.prompt_tokens, self._spent.completion_tokens, self._spent.estimated,
+                        self._last_prompt)
             yield MessageSaved(saved.id, saved.updated_at)
             yield Done(saved.id, saved.text, saved.reasoning, self._spent, finish)
         except DomainError as exc:
@@ -194,6 +196,7 @@ class Turn:
             prompt = counter.count_messages(self._messages)
             produced = "".join(self._text) + "".join(self._reasoning) + "".join(c.arguments for c in assembler.calls())
             completion, estimated = counter.count_text(produced), True
+        self._last_prompt = prompt
         spent = self._spent
         self._spent = TokenUsage(
             prompt_tokens=spent.prompt_tokens + prompt, completion_tokens=spent.completion_tokens + completion,
