@@ -60,6 +60,11 @@ class OneBotPeer:
             async for frame in socket:
                 await self.on_frame(frame)
 
+    async def wait_closed(self, within: float = 10.0) -> None:
+        """Until the bot's side closed the connection (a platform disabled, edited or deleted)."""
+        assert self._reader is not None, "not connected"
+        await asyncio.wait_for(asyncio.shield(self._reader), within)
+
     async def close(self) -> None:
         if self._socket is not None:
             await self._socket.close()

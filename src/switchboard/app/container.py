@@ -30,7 +30,7 @@ from switchboard.adapters.tools.builtin_host import BuiltinToolHost
 from switchboard.adapters.tools.composite import CompositeToolHost
 from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.app.accounts_wiring import build_account_services
-from switchboard.app.platforms import PlatformHost, build_platforms
+from switchboard.app.platforms import PlatformHost, build_platform_host
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.ids import new_id
@@ -88,6 +88,7 @@ class Runtime:
             await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
         if self.platforms is not None:  # connects in the background: a platform never holds up start-up
+            await self.platforms.load(await self.services.platforms.startup_entries(self.settings.platforms))
             await self.platforms.supervisor.start()
 
     def readiness_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
@@ -267,5 +268,5 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     attach_commands(services, settings, counter, catalog)
     recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(**settings.workers.model_dump()))
-    platforms = build_platforms(settings, services, build_limiter(settings)) if settings.platforms else None
+    platforms = build_platform_host(services, build_limiter(settings))  # the admin API may add some at runtime
     return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms)

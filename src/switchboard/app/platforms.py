@@ -1,5 +1,11 @@
-"""The IM platforms of the config (`platforms:`), built and registered here: one builder per `type`,
-each returning the platform and the routes it serves (OneBot's reverse WebSocket)."""
+"""The IM platforms (`platforms:` in the config, and those the admin API adds): one builder per
+`type`, each making the platform of one entry; the host keeps the entries, runs the enabled ones
+under the supervisor and serves OneBot's reverse WebSocket for whichever reverse platforms run now.
+
+    host = build_platform_host(settings, services, limiter)   # services.platforms is set too
+    await host.load(await services.platforms.startup_entries(settings.platforms))
+    await host.supervisor.start()
+"""
 
 from __future__ import annotations
 
@@ -9,12 +15,18 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
-from switchboard.config.platforms import OneBot11Platform, PlatformSettings, TelegramPlatform
-from switchboard.config.settings import Settings
+from switchboard.core.domain.platform_settings import (
+    OneBot11Platform,
+    PlatformSettings,
+    TelegramPlatform,
+    masked,
+)
+from switchboard.core.domain.platforms import ImBot
 from switchboard.core.ports.gateway import RateLimiter
+from switchboard.core.services.admin.platforms import PlatformAdminService
 from switchboard.core.services.bundle import Services
 from switchboard.platforms._shared.chat import ChatOptions, PlatformChat
-from switchboard.platforms._shared.directory import PlatformDirectory
+from switchboard.platforms._shared.directory import PlatformDirectory, bot_of
 from switchboard.platforms._shared.supervisor import Backoff, Platform, Supervisor
 from switchboard.platforms._shared.triggers import TriggerPolicy
 from switchboard.platforms.onebot11.forward import dial
@@ -30,19 +42,63 @@ log = logging.getLogger("switchboard")
 # whose ids a platform's users have: every OneBot bot is QQ, so one QQ user is one identity on all of them
 IDENTITY_PLATFORM = {"onebot11": "qq", "telegram": "telegram"}
 
+Builder = Callable[[PlatformSettings, Services, RateLimiter], Platform]
+
 
 @dataclass(slots=True)
 class PlatformHost:
-    supervisor: Supervisor
+    """The platform registry (core.ports.platforms.PlatformRegistry) of this worker."""
+
+    services: Services
     limiter: RateLimiter  # the senders' rates
+    builders: dict[str, Builder]
+    supervisor: Supervisor = field(default_factory=lambda: Supervisor({}, {}))
     routers: list[APIRouter] = field(default_factory=list)
+    _entries: dict[str, PlatformSettings] = field(default_factory=dict)
+
+    def entries(self) -> dict[str, PlatformSettings]:
+        return dict(self._entries)
+
+    def states(self) -> list[ImBot]:
+        running = {s.id: s for s in self.supervisor.states()}
+        return [bot_of(running[p.id]) if p.id in running else ImBot(p.id, p.type, "disabled", settings=masked(p))
+                for p in self._entries.values()]
+
+    async def load(self, entries: list[PlatformSettings]) -> None:
+        for p in entries:
+            await self.put(p)
+
+    async def put(self, settings: PlatformSettings) -> ImBot:
+        await self.supervisor.remove(settings.id)
+        self._entries[settings.id] = settings
+        if settings.enabled:
+            platform = self.builders[settings.type](settings, self.services, self.limiter)
+            platform.state.settings = masked(settings)
+            self.supervisor.add(settings.id, platform,
+                                Backoff(settings.reconnect_initial_seconds, settings.reconnect_max_seconds))
+        return next(b for b in self.states() if b.platform_id == settings.id)
+
+    async def remove(self, platform_id: str) -> None:
+        await self.supervisor.remove(platform_id)
+        self._entries.pop(platform_id, None)
+
+    def reverse_onebot(self) -> list[OneBotPlatform]:
+        return [p for p in self.supervisor.platforms.values() if isinstance(p, OneBotPlatform) and p.reverse]
 
     async def close(self) -> None:
         await self.supervisor.close()
         await self.limiter.close()
 
 
-Builder = Callable[[list[PlatformSettings], Services, RateLimiter, "PlatformHost"], None]
+def build_platform_host(services: Services, limiter: RateLimiter,
+                        builders: dict[str, Builder] | None = None) -> PlatformHost:
+    """The host, with nothing running yet; `services.platforms` and the proactive messages' way
+    into real chats are wired to it."""
+    host = PlatformHost(services, limiter, builders or BUILDERS)
+    host.routers.append(onebot_router(host.reverse_onebot))
+    services.proactive.im = PlatformDirectory(host.supervisor, services.files)
+    services.platforms = PlatformAdminService(services.uow, host)
+    return host
 
 
 def chat_for(p: PlatformSettings, services: Services, limiter: RateLimiter) -> PlatformChat:
@@ -58,60 +114,20 @@ def chat_for(p: PlatformSettings, services: Services, limiter: RateLimiter) -> P
     ))
 
 
-def build_platforms(settings: Settings, services: Services, limiter: RateLimiter,
-                    builders: dict[str, Builder] | None = None) -> PlatformHost:
-    """Each enabled platform, grouped by type and handed to that type's builder."""
-    host = PlatformHost(Supervisor({}, {}), limiter)
-    enabled = [p for p in settings.platforms if p.enabled]
-    for kind, build in (builders or BUILDERS).items():
-        of_kind = [p for p in enabled if p.type == kind]
-        if of_kind:
-            build(of_kind, services, limiter, host)
-    services.proactive.im = PlatformDirectory(host.supervisor, services.files)
-    for p in enabled:
-        if p.id not in host.supervisor.platforms:
-            log.warning("platform %r: type %s is not available in this build; skipped", p.id, p.type)
-    return host
+def build_onebot11(p: PlatformSettings, services: Services, limiter: RateLimiter) -> Platform:
+    assert isinstance(p, OneBot11Platform)
+    return OneBotPlatform(OneBotOptions(
+        p.id, p.url, p.access_token, p.action_timeout_seconds, p.accept_friend_requests,
+        SendOptions(max_chars=p.max_message_chars, forward_after=p.forward_after_messages),
+    ), chat_for(p, services, limiter), dial if p.mode == "forward" else None)
 
 
-SECRETS = ("access_token", "token")
-
-
-def masked(p: PlatformSettings) -> dict[str, object]:
-    """The platform's settings as administrators see them: secrets only say whether they are set."""
-    return {k: ("***" if v else v) if k in SECRETS else v for k, v in p.model_dump(mode="json").items()}
-
-
-def add_platform(host: PlatformHost, p: PlatformSettings, platform: Platform) -> None:
-    platform.state.settings = masked(p)
-    host.supervisor.platforms[p.id] = platform
-    host.supervisor.backoffs[p.id] = Backoff(p.reconnect_initial_seconds, p.reconnect_max_seconds)
-
-
-def build_onebot11(entries: list[PlatformSettings], services: Services, limiter: RateLimiter,
-                   host: PlatformHost) -> None:
-    reverse: list[OneBotPlatform] = []
-    for p in entries:
-        assert isinstance(p, OneBot11Platform)
-        platform = OneBotPlatform(OneBotOptions(
-            p.id, p.url, p.access_token, p.action_timeout_seconds, p.accept_friend_requests,
-            SendOptions(max_chars=p.max_message_chars, forward_after=p.forward_after_messages),
-        ), chat_for(p, services, limiter), dial if p.mode == "forward" else None)
-        add_platform(host, p, platform)
-        if p.mode == "reverse":
-            reverse.append(platform)
-    if reverse:
-        host.routers.append(onebot_router(reverse))
-
-
-def build_telegram(entries: list[PlatformSettings], services: Services, limiter: RateLimiter,
-                   host: PlatformHost) -> None:
-    for p in entries:
-        assert isinstance(p, TelegramPlatform)
-        send = telegram_sender.SendOptions(max_chars=p.max_message_chars, edit_interval=p.edit_interval_seconds,
-                                           markdown=p.markdown)
-        options = TelegramOptions(p.id, p.poll_timeout_seconds, send)
-        add_platform(host, p, TelegramBot(options, chat_for(p, services, limiter), BotApi(p.api_base, p.token)))
+def build_telegram(p: PlatformSettings, services: Services, limiter: RateLimiter) -> Platform:
+    assert isinstance(p, TelegramPlatform)
+    send = telegram_sender.SendOptions(max_chars=p.max_message_chars, edit_interval=p.edit_interval_seconds,
+                                       markdown=p.markdown)
+    return TelegramBot(TelegramOptions(p.id, p.poll_timeout_seconds, send), chat_for(p, services, limiter),
+                       BotApi(p.api_base, p.token))
 
 
 BUILDERS: dict[str, Builder] = {"onebot11": build_onebot11, "telegram": build_telegram}

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from switchboard.config.platforms import PlatformSettings
+from switchboard.core.domain.platform_settings import PlatformSettings
 
 
 class Section(BaseModel):
@@ -205,7 +205,7 @@ class Settings(BaseSettings):
     chatgpt_proxy: ChatgptProxySettings = Field(default_factory=ChatgptProxySettings)
     miochat: MiochatSettings = Field(default_factory=MiochatSettings)
     web: WebSettings = Field(default_factory=WebSettings)
-    platforms: list[PlatformSettings] = Field(default_factory=list)  # IM bots (config/platforms.py)
+    platforms: list[PlatformSettings] = Field(default_factory=list)  # IM bots (core/domain/platform_settings.py)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"

@@ -39,6 +39,10 @@ NATIVE: dict[str, str] = {
     "PUT /api/admin/profiles/{profile_id}": "admin", "DELETE /api/admin/profiles/{profile_id}": "admin",
     "POST /api/admin/users": "admin", "GET /api/admin/keys": "admin", "GET /api/admin/providers": "admin",
     "GET /api/admin/settings": "admin", "PUT /api/admin/settings": "admin", "GET /api/admin/platforms": "admin",
+    "POST /api/admin/platforms": "admin", "GET /api/admin/platforms/{platform_id}": "admin",
+    "PUT /api/admin/platforms/{platform_id}": "admin", "DELETE /api/admin/platforms/{platform_id}": "admin",
+    "POST /api/admin/platforms/{platform_id}/enable": "admin",
+    "POST /api/admin/platforms/{platform_id}/disable": "admin",
     "GET /healthz": PUBLIC, "GET /readyz": PUBLIC,
 }
 CHATGPT_PROXY = {f"POST /openai/{kind}{mode}": "chat" for kind in ("completions", "edits", "chat")
@@ -72,7 +76,7 @@ TABLE = NATIVE | CHATGPT_PROXY | MIOCHAT | MUSEBOT | ASTRBOT | OPENAI
 # values for path parameters: none of them names anything that exists
 PATH_VALUES = {"key_id": "key_nope", "conversation_id": "conv_nope", "message_id": "999999", "name": "nope",
                "user_id": "999999", "profile_id": "nope", "owner": "1", "file_id": "nope", "token": "nope",
-               "model": "echo"}
+               "model": "echo", "platform_id": "nope"}
 MUSEBOT_PREFIXES = ("/communicate", "/user/", "/record/", "/conf/", "/command/", "/mcp/")
 MIOCHAT_PREFIXES = ("/api/system/", "/api/onebot/", "/api/openai/", "/api/share")
 

@@ -1,8 +1,8 @@
 import pytest
 from pydantic import ValidationError
 
-from switchboard.config.platforms import OneBot11Platform, TelegramPlatform
 from switchboard.config.settings import Settings
+from switchboard.core.domain.platform_settings import OneBot11Platform, TelegramPlatform
 
 
 def test_the_platform_list_as_the_issue_fixes_it() -> None:

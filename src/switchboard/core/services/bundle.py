@@ -11,6 +11,7 @@ from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
 from switchboard.core.services.accounts.keys import KeyService
 from switchboard.core.services.admin.models import ModelService
+from switchboard.core.services.admin.platforms import PlatformAdminService
 from switchboard.core.services.admin.providers import ProviderAdminService
 from switchboard.core.services.admin.runtime_config import RuntimeConfigService
 from switchboard.core.services.admin.users import AdminService
@@ -57,3 +58,4 @@ class Services:
     commands: CommandService = field(init=False)
     records: RecordService = field(init=False)
     runtime_config: RuntimeConfigService = field(init=False)
+    platforms: PlatformAdminService = field(init=False)  # set with the IM platforms' host

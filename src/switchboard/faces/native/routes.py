@@ -11,6 +11,7 @@ from switchboard.faces.native.routes_admin import admin_router
 from switchboard.faces.native.routes_chat import chat_router
 from switchboard.faces.native.routes_files import files_router
 from switchboard.faces.native.routes_models import models_router
+from switchboard.faces.native.routes_platforms import platforms_router
 from switchboard.faces.native.routes_profiles import profiles_router
 from switchboard.faces.native.routes_tools import tools_router
 from switchboard.faces.native.routes_usage import usage_router
@@ -29,4 +30,5 @@ def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect:
     router.include_router(models_router(services))
     router.include_router(files_router(services))
     router.include_router(admin_router(services))
+    router.include_router(platforms_router(services))
     return router

@@ -1,5 +1,6 @@
 """What the web app's admin console needs beyond /api/admin/users (routes_accounts): creating
-accounts, everyone's API keys, the providers' health, the IM platforms' state and the runtime settings. Scope `admin`.
+accounts, everyone's API keys, the providers' health, and the runtime settings. Scope `admin`.
+The IM platforms are in routes_platforms.
 
 An administrator changes or revokes anyone's key through /api/keys/{key_id} (routes_accounts)."""
 
@@ -14,7 +15,7 @@ from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.bounds import RowId
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import ok
-from switchboard.faces.native.mapping import admin_key_out, admin_user_out, platform_out, provider_status_out
+from switchboard.faces.native.mapping import admin_key_out, admin_user_out, provider_status_out
 from switchboard.faces.native.schemas import SettingsBody, UserCreateBody
 
 
@@ -35,10 +36,6 @@ def admin_router(services: Services) -> APIRouter:
     @router.get("/api/admin/providers")
     async def list_providers(principal: Admin) -> Response:
         return ok([provider_status_out(s) for s in services.providers.statuses(principal)])
-
-    @router.get("/api/admin/platforms")
-    async def list_platforms(principal: Admin) -> Response:
-        return ok([platform_out(b) for b in services.proactive.platform_states(principal)])
 
     @router.get("/api/admin/settings")
     async def get_settings(principal: Admin) -> Response:

@@ -10,7 +10,12 @@ from switchboard.core.domain.errors import NotFound
 from switchboard.core.domain.platforms import ImBot
 from switchboard.core.services.media.files import FileService
 from switchboard.platforms._shared.messages import Image, Reply, Target
-from switchboard.platforms._shared.supervisor import Supervisor
+from switchboard.platforms._shared.supervisor import PlatformState, Supervisor
+
+
+def bot_of(state: PlatformState) -> ImBot:
+    return ImBot(state.id, state.type, state.status, state.detail, {k: b.online for k, b in state.bots.items()},
+                 state.settings)
 
 
 class PlatformDirectory:
@@ -19,8 +24,7 @@ class PlatformDirectory:
         self._files = files
 
     def bots(self) -> list[ImBot]:
-        return [ImBot(s.id, s.type, s.status, s.detail, {k: b.online for k, b in s.bots.items()}, s.settings)
-                for s in self._supervisor.states()]
+        return [bot_of(s) for s in self._supervisor.states()]
 
     async def deliver(self, platform_id: str, chat: Literal["private", "group"], chat_id: str, parts: list[Part],
                       owner_id: int) -> None:

@@ -70,29 +70,56 @@ class Backoff:
 
 
 class Supervisor:
+    """Platforms can be added and removed while it runs (the admin API): an added one starts at
+    once if the supervisor has started, a removed one is stopped and closed."""
+
     def __init__(self, platforms: dict[str, Platform], backoffs: dict[str, Backoff] | None = None) -> None:
         self.platforms = platforms
         self.backoffs = backoffs or {}
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._started = False
 
     async def start(self) -> None:
-        for platform_id, platform in self.platforms.items():
-            backoff = self.backoffs.get(platform_id, Backoff())
-            self._tasks.append(asyncio.create_task(self._keep(platform, backoff), name=f"platform {platform_id}"))
+        self._started = True
+        for platform_id in self.platforms:
+            self._run(platform_id)
+
+    def add(self, platform_id: str, platform: Platform, backoff: Backoff) -> None:
+        """A new platform (its id must be free: `remove` the old one first)."""
+        self.platforms[platform_id] = platform
+        self.backoffs[platform_id] = backoff
+        if self._started:
+            self._run(platform_id)
+
+    async def remove(self, platform_id: str) -> None:
+        """Stops the platform and closes its connections; nothing if it is not there."""
+        if platform_id in self.platforms:
+            await self._stop(platform_id)
+            del self.platforms[platform_id]
+            self.backoffs.pop(platform_id, None)
 
     def states(self) -> list[PlatformState]:
         return [p.state for p in self.platforms.values()]
 
     async def close(self) -> None:
-        for task in self._tasks:
+        """Stops every platform; they stay listed, as stopped."""
+        self._started = False
+        for platform_id in list(self.platforms):
+            await self._stop(platform_id)
+
+    async def _stop(self, platform_id: str) -> None:
+        task = self._tasks.pop(platform_id, None)
+        if task is not None:
             task.cancel()
-        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._tasks.clear()
-        for platform in self.platforms.values():
-            await platform.close()
-            platform.state.set("stopped")
+        platform = self.platforms[platform_id]
+        await platform.close()
+        platform.state.set("stopped")
+
+    def _run(self, platform_id: str) -> None:
+        platform, backoff = self.platforms[platform_id], self.backoffs.get(platform_id, Backoff())
+        self._tasks[platform_id] = asyncio.create_task(self._keep(platform, backoff), name=f"platform {platform_id}")
 
     async def _keep(self, platform: Platform, backoff: Backoff) -> None:
         state = platform.state

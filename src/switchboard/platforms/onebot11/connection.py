@@ -25,6 +25,10 @@ OWN_MESSAGES_KEPT = 2000  # ids of the bot's recent messages, to know a reply to
 class Socket(Protocol):
     async def send_text(self, text: str) -> None: ...
 
+    async def close(self) -> None:
+        """Ends the connection (the platform was disabled or deleted)."""
+        ...
+
 
 class ActionFailed(UpstreamError):
     """The implementation answered an action with a failure (a muted bot, an unknown group ...)."""

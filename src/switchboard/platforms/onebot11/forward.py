@@ -25,6 +25,9 @@ class ClientSocket:
     async def send_text(self, text: str) -> None:
         await self._ws.send_str(text)
 
+    async def close(self) -> None:
+        await self._ws.close()
+
 
 async def dial(platform: OneBotPlatform) -> None:
     options = platform.options

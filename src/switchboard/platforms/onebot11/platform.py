@@ -58,6 +58,11 @@ class OneBotPlatform:
         self.bots: dict[str, Bot] = {}
         self._answering: set[asyncio.Task[None]] = set()
 
+    @property
+    def reverse(self) -> bool:
+        """The implementation dials in (the reverse WebSocket route) rather than being dialled."""
+        return self._dial is None
+
     # -- sockets -----------------------------------------------------------------------------
     def attach(self, self_id: str, socket: Socket, role: str) -> Bot:
         bot = self.bots.get(self_id)
@@ -147,6 +152,10 @@ class OneBotPlatform:
         for task in list(self._answering):
             task.cancel()
         await asyncio.gather(*self._answering, return_exceptions=True)
+        # the reverse sockets outlive run(): the route serves them, so they are closed here
+        sockets = {id(s): s for bot in self.bots.values() for s in bot.sockets}
+        for socket in sockets.values():
+            await socket.close()
 
     def _report(self) -> None:
         self.state.bots = {b.self_id: BotState(b.online, b.since) for b in self.bots.values()}

@@ -1,12 +1,15 @@
 """Reverse WebSocket: OneBot implementations dial `/onebot/v11/ws` (Universal; also with a trailing
 slash) or its split roles `/onebot/v11/ws/api` and `/onebot/v11/ws/event`, saying who they are in
 `X-Self-ID` and `X-Client-Role`. The access token (`Authorization: Bearer …` or `?access_token=`)
-picks the configured platform; a wrong or missing one is a 401 before the upgrade."""
+picks the platform (the first running reverse one whose token matches, or that has none); a
+wrong or missing one is a 401 before the upgrade."""
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
+from collections.abc import Callable, Iterable
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.responses import JSONResponse
@@ -26,6 +29,10 @@ class ServerSocket:
     async def send_text(self, text: str) -> None:
         await self._ws.send_text(text)
 
+    async def close(self) -> None:
+        with contextlib.suppress(RuntimeError, OSError):  # already closed by the other side
+            await self._ws.close(1001)
+
 
 def token_of(websocket: WebSocket) -> str | None:
     header = websocket.headers.get("authorization", "")
@@ -35,7 +42,7 @@ def token_of(websocket: WebSocket) -> str | None:
     return websocket.query_params.get("access_token") or None
 
 
-def platform_for(platforms: list[OneBotPlatform], token: str | None) -> OneBotPlatform | None:
+def platform_for(platforms: Iterable[OneBotPlatform], token: str | None) -> OneBotPlatform | None:
     for platform in platforms:
         expected = platform.options.access_token
         if not expected or (token is not None and hmac.compare_digest(expected.encode(), token.encode())):
@@ -43,11 +50,12 @@ def platform_for(platforms: list[OneBotPlatform], token: str | None) -> OneBotPl
     return None
 
 
-def onebot_router(platforms: list[OneBotPlatform]) -> APIRouter:
+def onebot_router(platforms: Callable[[], Iterable[OneBotPlatform]]) -> APIRouter:
+    """`platforms()`: the reverse-mode platforms running now (the admin API adds and removes them)."""
     router = APIRouter()
 
     async def serve(websocket: WebSocket, path_role: str | None) -> None:
-        platform = platform_for(platforms, token_of(websocket))
+        platform = platform_for(platforms(), token_of(websocket))
         header_role = websocket.headers.get("x-client-role", "universal").strip().lower()
         role = path_role or _ROLES.get(header_role)
         self_id = websocket.headers.get("x-self-id", "").strip()

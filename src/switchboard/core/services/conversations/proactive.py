@@ -20,7 +20,6 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.push import ImPlatforms, PushBus
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock
-from switchboard.core.services.accounts.guards import require_admin
 
 KNOWN_PLATFORMS = ("webchat", "miochat")
 MAX_SESSION_ID = 200
@@ -53,11 +52,6 @@ class ProactiveService:
 
     def bots(self) -> list[ImBot]:
         return self.im.bots() if self.im is not None else []
-
-    def platform_states(self, principal: Principal) -> list[ImBot]:
-        """Every configured IM platform with its connection and settings, for administrators."""
-        require_admin(principal)
-        return self.bots()
 
     async def send(self, principal: Principal, platform: str, session_id: str, parts: list[Part],
                    message_type: str = "FriendMessage") -> Delivery:

@@ -1,4 +1,5 @@
 """`platforms:` — the IM platforms Switchboard is a bot on, one entry each, told apart by `type`.
+The same entries come from the config file and from the admin API (/api/admin/platforms).
 
     platforms:
       - id: qq                 # the platform id in AstrBot umo strings: qq:GroupMessage:<group>
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 
 class _Platform(BaseModel):
@@ -68,3 +69,13 @@ class TelegramPlatform(_Platform):
 
 
 PlatformSettings = Annotated[OneBot11Platform | TelegramPlatform, Field(discriminator="type")]
+
+PLATFORM_SETTINGS: TypeAdapter[PlatformSettings] = TypeAdapter(PlatformSettings)
+
+SECRETS = ("access_token", "token")
+MASK = "***"  # a secret as administrators see it; sent back in an edit, it keeps the saved secret
+
+
+def masked(p: OneBot11Platform | TelegramPlatform) -> dict[str, object]:
+    """The platform's settings as administrators see them: secrets only say whether they are set."""
+    return {k: (MASK if v else v) if k in SECRETS else v for k, v in p.model_dump(mode="json").items()}
