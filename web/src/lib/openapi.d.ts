@@ -626,23 +626,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/platforms": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List Platforms */
-        get: operations["list_platforms_api_admin_platforms_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/admin/settings": {
         parameters: {
             query?: never;
@@ -655,6 +638,77 @@ export interface paths {
         /** Change Settings */
         put: operations["change_settings_api_admin_settings_put"];
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/platforms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Platforms */
+        get: operations["list_platforms_api_admin_platforms_get"];
+        put?: never;
+        /** Add Platform */
+        post: operations["add_platform_api_admin_platforms_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/platforms/{platform_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Platform */
+        get: operations["get_platform_api_admin_platforms__platform_id__get"];
+        /** Edit Platform */
+        put: operations["edit_platform_api_admin_platforms__platform_id__put"];
+        post?: never;
+        /** Delete Platform */
+        delete: operations["delete_platform_api_admin_platforms__platform_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/platforms/{platform_id}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enable Platform */
+        post: operations["enable_platform_api_admin_platforms__platform_id__enable_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/platforms/{platform_id}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Disable Platform */
+        post: operations["disable_platform_api_admin_platforms__platform_id__disable_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1329,6 +1383,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/chat/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Configs */
+        get: operations["configs_api_v1_chat_configs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/configs": {
         parameters: {
             query?: never;
@@ -1818,6 +1889,98 @@ export interface components {
             /** Path */
             path?: string | null;
         };
+        /** OneBot11Platform */
+        OneBot11Platform: {
+            /** Id */
+            id: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Allow New Users
+             * @default true
+             */
+            allow_new_users: boolean;
+            /** Wake Words */
+            wake_words?: string[];
+            /**
+             * Answer Mentions
+             * @default true
+             */
+            answer_mentions: boolean;
+            /**
+             * Answer Replies
+             * @default true
+             */
+            answer_replies: boolean;
+            /** Allow Groups */
+            allow_groups?: string[] | null;
+            /** Deny Groups */
+            deny_groups?: string[];
+            /**
+             * Group Conversation
+             * @default group
+             * @enum {string}
+             */
+            group_conversation: "group" | "user";
+            /**
+             * Messages Per Minute
+             * @default 20
+             */
+            messages_per_minute: number | null;
+            /**
+             * Max Input Chars
+             * @default 8000
+             */
+            max_input_chars: number;
+            /**
+             * Max Message Chars
+             * @default 3000
+             */
+            max_message_chars: number;
+            /**
+             * Reconnect Initial Seconds
+             * @default 1
+             */
+            reconnect_initial_seconds: number;
+            /**
+             * Reconnect Max Seconds
+             * @default 60
+             */
+            reconnect_max_seconds: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "onebot11";
+            /**
+             * Mode
+             * @default reverse
+             * @enum {string}
+             */
+            mode: "reverse" | "forward";
+            /** Url */
+            url?: string | null;
+            /** Access Token */
+            access_token?: string | null;
+            /**
+             * Action Timeout Seconds
+             * @default 30
+             */
+            action_timeout_seconds: number;
+            /**
+             * Forward After Messages
+             * @default 3
+             */
+            forward_after_messages: number;
+            /**
+             * Accept Friend Requests
+             * @default false
+             */
+            accept_friend_requests: boolean;
+        };
         /** ProfileBody */
         ProfileBody: {
             /** Name */
@@ -1879,6 +2042,95 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        /** TelegramPlatform */
+        TelegramPlatform: {
+            /** Id */
+            id: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Allow New Users
+             * @default true
+             */
+            allow_new_users: boolean;
+            /** Wake Words */
+            wake_words?: string[];
+            /**
+             * Answer Mentions
+             * @default true
+             */
+            answer_mentions: boolean;
+            /**
+             * Answer Replies
+             * @default true
+             */
+            answer_replies: boolean;
+            /** Allow Groups */
+            allow_groups?: string[] | null;
+            /** Deny Groups */
+            deny_groups?: string[];
+            /**
+             * Group Conversation
+             * @default group
+             * @enum {string}
+             */
+            group_conversation: "group" | "user";
+            /**
+             * Messages Per Minute
+             * @default 20
+             */
+            messages_per_minute: number | null;
+            /**
+             * Max Input Chars
+             * @default 8000
+             */
+            max_input_chars: number;
+            /**
+             * Max Message Chars
+             * @default 4096
+             */
+            max_message_chars: number;
+            /**
+             * Reconnect Initial Seconds
+             * @default 1
+             */
+            reconnect_initial_seconds: number;
+            /**
+             * Reconnect Max Seconds
+             * @default 60
+             */
+            reconnect_max_seconds: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "telegram";
+            /** Token */
+            token: string;
+            /**
+             * Api Base
+             * @default https://api.telegram.org
+             */
+            api_base: string;
+            /**
+             * Poll Timeout Seconds
+             * @default 30
+             */
+            poll_timeout_seconds: number;
+            /**
+             * Edit Interval Seconds
+             * @default 1
+             */
+            edit_interval_seconds: number;
+            /**
+             * Markdown
+             * @default true
+             */
+            markdown: boolean;
         };
         /** TokenAddBody */
         TokenAddBody: {
@@ -9903,180 +10155,6 @@ export interface operations {
             };
         };
     };
-    list_platforms_api_admin_platforms_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description the request is malformed or out of range */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description no, bad, expired or revoked credentials */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description not allowed (scope, role, ownership) */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description no such thing (or not yours) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description conflicts with what exists */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description body or upload too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description the body or a parameter failed validation */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description rate limited, or the quota is spent */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description the provider failed */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description no provider available, or the database is busy */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-            /** @description the provider took too long */
-            504: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @constant */
-                        success: false;
-                        message: string;
-                        code?: string;
-                    };
-                };
-            };
-        };
-    };
     get_settings_api_admin_settings_get: {
         parameters: {
             query?: never;
@@ -10263,6 +10341,1242 @@ export interface operations {
                 "application/json": components["schemas"]["SettingsBody"];
             };
         };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description the request is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description conflicts with what exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the body or a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+        };
+    };
+    list_platforms_api_admin_platforms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description the request is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description conflicts with what exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the body or a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+        };
+    };
+    add_platform_api_admin_platforms_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OneBot11Platform"] | components["schemas"]["TelegramPlatform"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description the request is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description conflicts with what exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the body or a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+        };
+    };
+    get_platform_api_admin_platforms__platform_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                platform_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description the request is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description conflicts with what exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the body or a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+        };
+    };
+    edit_platform_api_admin_platforms__platform_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                platform_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OneBot11Platform"] | components["schemas"]["TelegramPlatform"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description the request is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description conflicts with what exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the body or a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+        };
+    };
+    delete_platform_api_admin_platforms__platform_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                platform_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description the request is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description conflicts with what exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the body or a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+        };
+    };
+    enable_platform_api_admin_platforms__platform_id__enable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                platform_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description the request is malformed or out of range */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description conflicts with what exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the body or a parameter failed validation */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        success: false;
+                        message: string;
+                        code?: string;
+                    };
+                };
+            };
+        };
+    };
+    disable_platform_api_admin_platforms__platform_id__disable_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                platform_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -15019,6 +16333,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15032,6 +16347,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15045,6 +16361,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15058,6 +16375,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15071,6 +16389,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15093,6 +16412,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15106,6 +16426,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15119,6 +16440,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15132,6 +16454,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15170,6 +16493,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15183,6 +16507,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15196,6 +16521,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15209,6 +16535,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15222,6 +16549,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15244,6 +16572,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15257,6 +16586,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15270,6 +16600,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15283,6 +16614,153 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
+                    };
+                };
+            };
+        };
+    };
+    configs_api_v1_chat_configs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no, bad, expired or revoked credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description not allowed (scope, role, ownership) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description no such thing (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description method not allowed */
+            405: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description rate limited, or the quota is spent */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description the provider failed */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description no provider available, or the database is busy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
+                    };
+                };
+            };
+            /** @description the provider took too long */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @constant */
+                        status: "error";
+                        message: string;
+                        data: null;
                     };
                 };
             };
@@ -15316,6 +16794,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15329,6 +16808,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15342,6 +16822,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15355,6 +16836,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15368,6 +16850,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15381,6 +16864,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15394,6 +16878,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15407,6 +16892,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15420,6 +16906,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15455,6 +16942,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15468,6 +16956,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15481,6 +16970,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15494,6 +16984,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15507,6 +16998,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15529,6 +17021,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15542,6 +17035,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15555,6 +17049,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15568,6 +17063,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15605,6 +17101,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15618,6 +17115,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15631,6 +17129,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15644,6 +17143,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15657,6 +17157,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15679,6 +17180,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15692,6 +17194,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15705,6 +17208,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15718,6 +17222,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15751,6 +17256,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15764,6 +17270,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15777,6 +17284,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15790,6 +17298,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15803,6 +17312,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15816,6 +17326,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15829,6 +17340,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15842,6 +17354,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15855,6 +17368,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15892,6 +17406,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15905,6 +17420,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15918,6 +17434,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15931,6 +17448,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15944,6 +17462,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15966,6 +17485,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15979,6 +17499,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -15992,6 +17513,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
@@ -16005,6 +17527,7 @@ export interface operations {
                         /** @constant */
                         status: "error";
                         message: string;
+                        data: null;
                     };
                 };
             };
