@@ -75,9 +75,12 @@ class Runtime:
     mcp: McpToolHost | None = None
     detacher: Detacher = field(default_factory=Detacher)
     platforms: PlatformHost | None = None  # IM bots; started last, stopped first
+    load_signing_secret: Callable[[], Awaitable[None]] | None = None  # when the database keeps it
 
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
+        if self.load_signing_secret is not None:
+            await self.load_signing_secret()
         await self.recovery.start()  # what crashed workers left: interrupted, charged, released
         await self._ensure_admin()
         await self.services.runtime_config.load()  # settings changed at runtime, saved earlier
@@ -269,4 +272,5 @@ def build_runtime(settings: Settings) -> Runtime:
     attach_commands(services, settings, counter, catalog)
     recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(**settings.workers.model_dump()))
     platforms = build_platform_host(services, build_limiter(settings))  # the admin API may add some at runtime
-    return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms)
+    return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms,
+                   load_signing_secret=wiring.load_signing_secret)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from switchboard.core.domain.platform_settings import PlatformSettings
@@ -191,6 +191,9 @@ class Settings(BaseSettings):
     registration: Literal["open", "closed"] = "open"
     default_token_allowance: int = 0  # 0 = unlimited
     jwt_ttl_minutes: int = 60 * 24
+    # signs access tokens; every worker and host must share it. Unset: made once and kept in the
+    # database (PostgreSQL), or in <data_dir>/secret.key (SQLite, one host)
+    secret_key: SecretStr | None = Field(default=None, min_length=32)
     # how long a resolved credential is trusted without a database read; changes made on another
     # worker (logout, key revoked, user deactivated) take effect within this many seconds
     auth_cache_seconds: float = 5.0

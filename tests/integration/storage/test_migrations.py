@@ -15,6 +15,7 @@ from switchboard.adapters.storage.tables import metadata
 
 EXPECTED_TABLES = {
     "users",
+    "server_secrets",
     "api_keys",
     "revoked_tokens",
     "conversations",

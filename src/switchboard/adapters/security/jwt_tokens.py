@@ -1,4 +1,7 @@
-"""Access tokens as signed JWTs (HS256). Each carries a random `jti` so logout can revoke it."""
+"""Access tokens as signed JWTs (HS256). Each carries a random `jti` so logout can revoke it.
+
+The secret may arrive after construction (`use_secret`): when it lives in the database, it is read
+at start-up, once the schema is migrated, before the first request."""
 
 from __future__ import annotations
 
@@ -12,10 +15,22 @@ from switchboard.core.ports.system import AccessToken
 
 
 class JwtTokenIssuer:
-    def __init__(self, secret: str, ttl: timedelta, issuer: str = "switchboard") -> None:
-        self._secret = secret
+    def __init__(self, secret: str | None, ttl: timedelta, issuer: str = "switchboard") -> None:
+        self._secret = secret or ""
         self._ttl = ttl
         self._issuer = issuer
+
+    @property
+    def has_secret(self) -> bool:
+        return bool(self._secret)
+
+    def use_secret(self, secret: str) -> None:
+        self._secret = secret
+
+    def _key(self) -> str:
+        if not self._secret:  # a wiring mistake, never a client's: the server must not sign with ""
+            raise RuntimeError("the token signing secret was not loaded (Runtime.start loads it)")
+        return self._secret
 
     def issue(self, user_id: int) -> AccessToken:
         now = datetime.now(UTC)
@@ -24,12 +39,12 @@ class JwtTokenIssuer:
         # `iat` with its fraction (a NumericDate may have one), so a password reset can end every
         # session opened before it and none opened after, even within the same second
         claims = {"sub": str(user_id), "jti": token_id, "iat": now.timestamp(), "exp": expires, "iss": self._issuer}
-        return AccessToken(jwt.encode(claims, self._secret, algorithm="HS256"), token_id, user_id, expires, now)
+        return AccessToken(jwt.encode(claims, self._key(), algorithm="HS256"), token_id, user_id, expires, now)
 
     def read(self, token: str) -> AccessToken:
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], issuer=self._issuer,
+                token, self._key(), algorithms=["HS256"], issuer=self._issuer,
                 options={"require": ["sub", "jti", "exp"]},
             )
             issued = datetime.fromtimestamp(claims["iat"], UTC) if "iat" in claims else None

@@ -276,3 +276,13 @@ shares = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
 )
+
+# Secrets every worker and host must agree on (the token signing key), made once by whichever
+# starts first. Apart from `settings`, which administrators read and write at runtime.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
