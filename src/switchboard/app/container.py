@@ -271,6 +271,8 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     attach_commands(services, settings, counter, catalog)
     recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(**settings.workers.model_dump()))
-    platforms = build_platform_host(services, build_limiter(settings))  # the admin API may add some at runtime
+    # empty until start (the config file's and the saved entries); the admin API may add some at runtime
+    platforms = build_platform_host(services, build_limiter(settings),
+                                    allow_private_network=settings.tools.allow_private_network)
     return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms,
                    load_signing_secret=wiring.load_signing_secret)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 
+from switchboard.adapters.tools.builtin.net_guard import GuardedResolver, NetGuard
 from switchboard.core.domain.platform_settings import (
     OneBot11Platform,
     PlatformSettings,
@@ -27,6 +28,7 @@ from switchboard.core.services.admin.platforms import PlatformAdminService
 from switchboard.core.services.bundle import Services
 from switchboard.platforms._shared.chat import ChatOptions, PlatformChat
 from switchboard.platforms._shared.directory import PlatformDirectory, bot_of
+from switchboard.platforms._shared.images import AddressVetting, ImageLoader
 from switchboard.platforms._shared.supervisor import Backoff, Platform, Supervisor
 from switchboard.platforms._shared.triggers import TriggerPolicy
 from switchboard.platforms.onebot11.forward import dial
@@ -42,7 +44,7 @@ log = logging.getLogger("switchboard")
 # whose ids a platform's users have: every OneBot bot is QQ, so one QQ user is one identity on all of them
 IDENTITY_PLATFORM = {"onebot11": "qq", "telegram": "telegram"}
 
-Builder = Callable[[PlatformSettings, Services, RateLimiter], Platform]
+Builder = Callable[[PlatformSettings, "PlatformHost"], Platform]
 
 
 @dataclass(slots=True)
@@ -52,6 +54,8 @@ class PlatformHost:
     services: Services
     limiter: RateLimiter  # the senders' rates
     builders: dict[str, Builder]
+    # SSRF vetting of image URLs in OneBot messages (None: tools.allow_private_network is on)
+    vetting: AddressVetting | None = None
     supervisor: Supervisor = field(default_factory=lambda: Supervisor({}, {}))
     routers: list[APIRouter] = field(default_factory=list)
     _entries: dict[str, PlatformSettings] = field(default_factory=dict)
@@ -72,7 +76,7 @@ class PlatformHost:
         await self.supervisor.remove(settings.id)
         self._entries[settings.id] = settings
         if settings.enabled:
-            platform = self.builders[settings.type](settings, self.services, self.limiter)
+            platform = self.builders[settings.type](settings, self)
             platform.state.settings = masked(settings)
             self.supervisor.add(settings.id, platform,
                                 Backoff(settings.reconnect_initial_seconds, settings.reconnect_max_seconds))
@@ -90,43 +94,48 @@ class PlatformHost:
         await self.limiter.close()
 
 
-def build_platform_host(services: Services, limiter: RateLimiter,
+def build_platform_host(services: Services, limiter: RateLimiter, *, allow_private_network: bool = False,
                         builders: dict[str, Builder] | None = None) -> PlatformHost:
     """The host, with nothing running yet; `services.platforms` and the proactive messages' way
-    into real chats are wired to it."""
-    host = PlatformHost(services, limiter, builders or BUILDERS)
+    into real chats are wired to it. `allow_private_network` (tools.allow_private_network, the
+    switch for image URLs everywhere) lets OneBot images come from private and loopback addresses."""
+    guard = NetGuard()
+    vetting = None if allow_private_network else AddressVetting(guard.check_host, lambda: GuardedResolver(guard))
+    host = PlatformHost(services, limiter, builders or BUILDERS, vetting)
     host.routers.append(onebot_router(host.reverse_onebot))
     services.proactive.im = PlatformDirectory(host.supervisor, services.files)
     services.platforms = PlatformAdminService(services.uow, host)
     return host
 
 
-def chat_for(p: PlatformSettings, services: Services, limiter: RateLimiter) -> PlatformChat:
+def chat_for(p: PlatformSettings, host: PlatformHost, images: ImageLoader | None = None) -> PlatformChat:
     triggers = TriggerPolicy(
         wake_words=tuple(p.wake_words), answer_mentions=p.answer_mentions, answer_replies=p.answer_replies,
         allow_groups=frozenset(p.allow_groups) if p.allow_groups is not None else None,
         deny_groups=frozenset(p.deny_groups),
     )
-    return PlatformChat(services, limiter, ChatOptions(
+    return PlatformChat(host.services, host.limiter, ChatOptions(
         identity_platform=IDENTITY_PLATFORM[p.type], triggers=triggers, allow_new_users=p.allow_new_users,
         group_conversation=p.group_conversation, messages_per_minute=p.messages_per_minute,
         max_input_chars=p.max_input_chars,
-    ))
+    ), images)
 
 
-def build_onebot11(p: PlatformSettings, services: Services, limiter: RateLimiter) -> Platform:
+def build_onebot11(p: PlatformSettings, host: PlatformHost) -> Platform:
     assert isinstance(p, OneBot11Platform)
+    images = ImageLoader(host.services.files.max_bytes, vetting=host.vetting)  # URLs anyone may write
     return OneBotPlatform(OneBotOptions(
         p.id, p.url, p.access_token, p.action_timeout_seconds, p.accept_friend_requests,
         SendOptions(max_chars=p.max_message_chars, forward_after=p.forward_after_messages),
-    ), chat_for(p, services, limiter), dial if p.mode == "forward" else None)
+    ), chat_for(p, host, images), dial if p.mode == "forward" else None)
 
 
-def build_telegram(p: PlatformSettings, services: Services, limiter: RateLimiter) -> Platform:
+def build_telegram(p: PlatformSettings, host: PlatformHost) -> Platform:
+    """Its images are downloaded from its own api_base (getFile), which the administrator chose: not vetted."""
     assert isinstance(p, TelegramPlatform)
     send = telegram_sender.SendOptions(max_chars=p.max_message_chars, edit_interval=p.edit_interval_seconds,
                                        markdown=p.markdown)
-    return TelegramBot(TelegramOptions(p.id, p.poll_timeout_seconds, send), chat_for(p, services, limiter),
+    return TelegramBot(TelegramOptions(p.id, p.poll_timeout_seconds, send), chat_for(p, host),
                        BotApi(p.api_base, p.token))
 
 

@@ -78,10 +78,18 @@ class PlatformChat:
                 key = f"group:{message.chat_id}"
             session = await self._services.commands.open_contact(user, identity, self.options.identity_platform,
                                                                  key)
-            body = await self._images.load(message.images[0]) if message.images else b""
         except DomainError as exc:
             yield sentence(exc)
             return
+        body = b""
+        if message.images:  # an image that cannot be had (refused address, too large ...) is left out, said so
+            try:
+                body = await self._images.load(message.images[0])
+            except DomainError as exc:
+                log.info("%s: the image of %s was left out: %s", message.platform_id, message.sender_id, exc.message)
+                yield f"⚠️ Your image was left out: {exc.message}\n"
+                if not text:
+                    return
         async for chunk in self._services.commands.run(session, text, body):
             media = _data_media(chunk)
             yield media if media is not None else chunk

@@ -4,7 +4,9 @@ the asker — and silent otherwise; allow/deny lists; commands; images in and ou
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
 
+import pytest_asyncio
 from aiohttp import web
 
 from tests.integration.platforms.onebot11.conftest import StartBot
@@ -97,7 +99,9 @@ async def test_an_image_reaches_the_model_as_an_image_part(start_bot: StartBot) 
     assert "image_url" in kinds and {"type": "text", "text": "what is this?"} in content
 
 
-async def test_an_image_at_a_url_is_fetched_for_the_model(start_bot: StartBot) -> None:
+@pytest_asyncio.fixture
+async def picture_url() -> AsyncIterator[str]:
+    """A PNG served on 127.0.0.1: a private address, as an attacker's URL would name one."""
     async def serve_png(request: web.Request) -> web.Response:
         return web.Response(body=PNG_PIXEL, content_type="image/png")
 
@@ -107,17 +111,32 @@ async def test_an_image_at_a_url_is_fetched_for_the_model(start_bot: StartBot) -
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    try:
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        bot = await start_bot()
-        peer = await bot.peer()
-        await peer.group(GROUP, ALICE, f"[CQ:at,qq=10000][CQ:image,file=abc.png,url=http://127.0.0.1:{port}/pic.png]")
-        await peer.wait_actions(1, "send_group_msg")
-        content = bot.upstream.requests[-1].json["messages"][-1]["content"]
-        assert [part["type"] for part in content] == ["image_url"]
-        assert content[0]["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(PNG_PIXEL).decode()
-    finally:
-        await runner.cleanup()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}/pic.png"
+    await runner.cleanup()
+
+
+async def test_an_image_at_a_url_is_fetched_for_the_model(start_bot: StartBot, picture_url: str) -> None:
+    bot = await start_bot(settings={"tools": {"allow_private_network": True}})  # 127.0.0.1 allowed
+    peer = await bot.peer()
+    await peer.group(GROUP, ALICE, f"[CQ:at,qq=10000][CQ:image,file=abc.png,url={picture_url}]")
+    await peer.wait_actions(1, "send_group_msg")
+    content = bot.upstream.requests[-1].json["messages"][-1]["content"]
+    assert [part["type"] for part in content] == ["image_url"]
+    assert content[0]["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(PNG_PIXEL).decode()
+
+
+async def test_an_image_at_a_private_address_is_refused_and_the_answer_goes_on(start_bot: StartBot,
+                                                                               picture_url: str) -> None:
+    bot = await start_bot()
+    peer = await bot.peer()
+    for url in (picture_url, picture_url.replace("127.0.0.1", "localhost")):  # an IP literal, then a name
+        await peer.private(ALICE, [text("what is this?"), image("abc.png", url)])
+    sent = await peer.wait_actions(2, "send_private_msg")
+    for action in sent:
+        said = plain_text(action["params"]["message"])
+        assert "image was left out" in said and "private or reserved" in said and "Echo: what is this?" in said
+    assert all("image_url" not in str(r.json["messages"]) for r in bot.upstream.requests)
 
 
 async def test_a_made_picture_is_sent_as_an_image_segment(start_bot: StartBot) -> None:
