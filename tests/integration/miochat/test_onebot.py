@@ -93,9 +93,13 @@ async def test_forward_msg_pushes_a_nodes_segment(start_mio: Start, open_ws: Ope
         "messages": [[{"type": "text", "data": {"text": "the answer"}}], [text("my note")]]}}]
     ack = await ws.recv()
     assert ack["request_id"] == 2 and ack["code"] == 0
-    bad = await ws.request({"request_id": 3, "protocol": "onebot", "data": {
-        "id": "friend", "type": "forward_msg", "content": [{"message_id": 999999, "message": []}]}})
-    assert bad["code"] == 1
+    # a message that is not stored, or is another user's, forwards as an empty node: the same
+    # answer either way, so the ids of others' messages cannot be probed (nor their text read)
+    bob = await logged_in(mio, open_ws, "bob")
+    for who, message_id in ((ws, 999999), (bob, reply_id)):
+        await who.send({"request_id": 3, "protocol": "onebot", "data": {
+            "id": "friend", "type": "forward_msg", "content": [{"message_id": message_id, "message": []}]}})
+        assert (await pushed(who))["data"]["content"]["message"] == [{"type": "nodes", "data": {"messages": [[]]}}]
 
 
 async def test_proactive_messages_arrive_as_pushes(start_mio: Start, open_ws: Open) -> None:

@@ -35,6 +35,7 @@ def describe(exc: ValidationError) -> str:
 
 class Dispatcher:
     def __init__(self, services: Services, options: MioOptions, push_ids: Iterator[int]) -> None:
+        self.push_ids = push_ids  # request_ids of the frames the server starts (pushes, the login frame)
         self.openai = OpenaiOps(services, options)
         self.onebot = OnebotOps(services, options, push_ids)
         self._routes: dict[tuple[str, str], Handler] = {

@@ -4,7 +4,9 @@ A message goes to the engine in the conversation of that contact (origin "miocha
 contact id, owned by the logged-in user); the bot's reply is published on the push bus channel
 `miochat:<user_id>`, the same one proactive messages (AstrBot's `im/message`, platform miochat)
 use, so every socket of that user shows it as a OneBot message. message_ids are the stored
-messages' ids: `del_message` deletes one (from the history too), `forward_msg` pushes nodes."""
+messages' ids: `del_message` deletes one (from the history too), `forward_msg` pushes nodes.
+The contact is the envelope's `id` or the frame's top-level `id` (the real client's), so each
+contact keeps its own conversation and its pushes carry its id."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from pydantic import TypeAdapter
 from switchboard.core.domain import events as ev
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Part, text_parts
-from switchboard.core.domain.errors import InvalidInput
+from switchboard.core.domain.errors import InvalidInput, NotFound
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.conversations.history import NewConversation
@@ -43,12 +45,16 @@ _NODES = TypeAdapter(list[ForwardNode])
 
 
 def envelope_of(frame: RequestFrame) -> OnebotEnvelope:
-    """The OneBot envelope in `data`; a bare segment array (the real client's) is a message."""
+    """The OneBot envelope in `data`; a bare segment array (the real client's) is a message. The
+    contact is the envelope's `id`, else the frame's own top-level `id` (the real client's)."""
     if isinstance(frame.data, list):
-        return OnebotEnvelope(type=MESSAGE, data={"message": frame.data})
+        return OnebotEnvelope(id=frame.id, type=MESSAGE, data={"message": frame.data})
     if not isinstance(frame.data, dict):
         raise InvalidInput("data must be an object or a segment array", param="data")
-    return OnebotEnvelope.model_validate(frame.data)
+    envelope = OnebotEnvelope.model_validate(frame.data)
+    if envelope.id is None and frame.id is not None:
+        envelope.id = frame.id
+    return envelope
 
 
 def kind_of(frame: RequestFrame, envelope: OnebotEnvelope) -> str:
@@ -57,7 +63,14 @@ def kind_of(frame: RequestFrame, envelope: OnebotEnvelope) -> str:
     kind = KINDS.get(named)
     if kind is None:
         raise InvalidInput(f"unknown onebot type: {named[:50]}", param="type")
+    if kind == MESSAGE and _only_a_message_id(envelope):
+        return DELETE  # seed 000's own del_message example is labelled "message" and names only a message_id
     return kind
+
+
+def _only_a_message_id(envelope: OnebotEnvelope) -> bool:
+    body = envelope.content if envelope.content is not None else envelope.data
+    return isinstance(body, dict) and "message_id" in body and "message" not in body
 
 
 def _message_id(raw: int | str) -> int:
@@ -136,14 +149,23 @@ class OnebotOps:
         messages: list[list[dict[str, Any]]] = []
         for node in nodes:
             segments = [s.model_dump() for s in node.message]
-            if node.message_id is not None:
-                stored = await self._services.conversations.message(client.principal, _message_id(node.message_id))
-                segments = segments or await self.render(client, stored.parts)
+            if node.message_id is not None and not segments:
+                segments = await self.stored_segments(client, node.message_id)
             messages.append(segments)
         message_id = next(self._push_ids)
         nodes_segment = [{"type": "nodes", "data": {"messages": messages}}]
         await emit(onebot_push(next(self._push_ids), self.contact(envelope), nodes_segment, message_id))
         await emit(success(frame.request_id, {"message_id": message_id}))
+
+    async def stored_segments(self, client: MioClient, message_id: int | str) -> list[dict[str, Any]]:
+        """A node's segments from the stored message it names; a message that is not the caller's
+        (or not stored: the ids of seed 000's example are) forwards as an empty node, the same
+        answer either way, so nobody learns which ids exist."""
+        try:
+            stored = await self._services.conversations.message(client.principal, _message_id(message_id))
+        except (NotFound, InvalidInput):
+            return []
+        return await self.render(client, stored.parts)
 
     async def render(self, client: MioClient, parts: list[Part]) -> list[dict[str, Any]]:
         """Parts -> segments; stored images travel as data URIs (the socket is the only way in)."""

@@ -33,9 +33,10 @@ NDJSON_HEADERS = [
 
 def _frame(body: HttpFrame, protocol: str, type_: str) -> RequestFrame:
     data = body.data
-    if protocol == "onebot" and isinstance(data, dict) and not data.get("type"):
+    # the path names the operation: seed 000's del_message example labels its envelope "message"
+    if protocol == "onebot" and isinstance(data, dict) and (type_ != "message" or not data.get("type")):
         data = {**data, "type": type_}
-    return RequestFrame(request_id=body.request_id, protocol=protocol, type=type_, data=data)
+    return RequestFrame(request_id=body.request_id, protocol=protocol, type=type_, id=body.id, data=data)
 
 
 def _reply(frames: list[dict[str, Any]], request_id: object) -> Response:

@@ -1,14 +1,19 @@
-"""The Mio-Chat WebSocket (at `/`, `/ws` and `/api/miochat/ws`): login, then the whole protocol.
+"""The Mio-Chat WebSocket: login, then the whole protocol.
 
-Login by the upgrade's `mio-chat-id` / `mio-chat-token` headers (or the same names in the query
-string), or, as browsers must, by a first `system/login` frame within the login timeout. Success
-is answered with the login data (is_admin, admin_qq, bot_qq, default_model, models by owner);
-failure with `{"code": 1, "message": "failed", "data": {"reason"}}`, then the socket closes (1008; 1003
-when the first frame is binary)."""
+Every raw-WebSocket Mio-Chat web client connects to `/api/gateway` (frontend src/lib/websocket.js
+`getURL`); `/`, `/ws` and `/api/miochat/ws` are served too. Login by the upgrade's `mio-chat-id` /
+`mio-chat-token` headers or the same names in the query string (the Dec 2024 - Mar 2025 clients),
+or by a first `system/login` frame within the login timeout (the 2024 client). Success is one
+`{"request_id", "protocol": "system", "type": "login", "code": 0, "message": "success", "data":
+{is_admin, admin_qq, bot_qq, default_model, models by owner}}` frame: the login frame's
+request_id, or a fresh one when the client logged in by the upgrade (the original backend's
+`WebUser.login` pushed it so; the Dec 2024 client waits for exactly that frame). A failed login
+closes the socket without a frame, as the original did (the 2024 client takes any frame with its
+request_id for success): close code 1008 (1003 when the first frame is binary), the reason in the
+close frame."""
 
 import asyncio
 import contextlib
-import json
 
 import orjson
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -20,12 +25,12 @@ from switchboard.faces._shared.client import client_address
 from switchboard.faces._shared.turn_slots import TurnSlots
 from switchboard.faces.miochat.auth import Authenticator, MioClient, credentials
 from switchboard.faces.miochat.dispatch import Dispatcher
-from switchboard.faces.miochat.envelope import failure, success
+from switchboard.faces.miochat.envelope import success
 from switchboard.faces.miochat.options import MioOptions
 from switchboard.faces.miochat.schemas import LoginData, RequestFrame, RequestId
 from switchboard.faces.miochat.socket import MioSocket
 
-WS_PATHS = ("/", "/ws", "/api/miochat/ws")
+WS_PATHS = ("/api/gateway", "/", "/ws", "/api/miochat/ws")
 POLICY_VIOLATION = 1008
 UNSUPPORTED_DATA = 1003
 
@@ -85,6 +90,12 @@ async def _log_in(websocket: WebSocket, auth: Authenticator, options: MioOptions
         raise LoginFailed(request_id, exc.message) from exc
 
 
+def _close_reason(reason: str) -> str:
+    """A close frame's reason holds at most 123 bytes of UTF-8."""
+    encoded = reason.encode()[:120]
+    return encoded.decode("utf-8", "ignore")
+
+
 def ws_router(services: Services, auth: Authenticator, dispatcher: Dispatcher, options: MioOptions) -> APIRouter:
     router = APIRouter()
     slots = TurnSlots(options.turns_per_user)
@@ -95,8 +106,7 @@ def ws_router(services: Services, auth: Authenticator, dispatcher: Dispatcher, o
             request_id, client = await _log_in(websocket, auth, options)
         except LoginFailed as exc:
             with contextlib.suppress(Exception):
-                await websocket.send_text(json.dumps(failure(exc.request_id, exc.reason), ensure_ascii=False))
-                await websocket.close(exc.code, exc.reason[:100])
+                await websocket.close(exc.code, _close_reason(exc.reason))
             return
         except (ClientLeft, WebSocketDisconnect, OSError, RuntimeError):  # the client left during login
             return
@@ -104,7 +114,9 @@ def ws_router(services: Services, auth: Authenticator, dispatcher: Dispatcher, o
         forwarder = asyncio.create_task(socket.forward_pushes(services))
         try:
             await socket.subscribed.wait()
-            await socket.send(success(request_id, await dispatcher.openai.login_data(client)))
+            login_id = request_id if request_id is not None else next(dispatcher.push_ids)
+            await socket.send(success(login_id, await dispatcher.openai.login_data(client), protocol="system",
+                                      type_="login"))
             await socket.serve()
         except Exception:  # the client went away; its running turns are stopped below
             pass

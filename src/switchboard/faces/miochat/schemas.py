@@ -21,6 +21,9 @@ class RequestFrame(BaseModel):
     request_id: RequestId = None
     protocol: str
     type: str | None = None
+    # the contact a onebot frame is for: the client's `fetch("/api/onebot/message/<id>")` puts the
+    # path's last segment here (frontend src/lib/websocket.js `fetch`, src/lib/adapter/onebot.js)
+    id: str | int | None = None
     data: Any = None
 
 

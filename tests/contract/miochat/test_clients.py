@@ -1,0 +1,125 @@
+"""The real Mio-Chat web clients, frame for frame as their source sends and reads them.
+
+Sources (Pretend-to/mio-chat-frontend): the 2024 client (e.g. commit 7f1b69d, Sep 2024) logs in
+by a first `system/login` frame; the clients of Dec 2024 - Mar 2025 (e.g. 14e7895, cdc0e67) log in
+by the query string and wait for a pushed `{"protocol": "system", "type": "login"}` frame. Both
+connect to `/api/gateway` (src/lib/websocket.js `getURL`). What the server answers follows
+Pretend-to/mio-chat-backend of the same time (lib/server/webuser.js, lib/chat/openai.js)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from tests.contract.native.golden import match
+from tests.integration.miochat.conftest import Mio, MioWs, Open, Start
+from tests.support.upstream import Reply, ScriptedUpstream
+
+
+def gateway(mio: Mio, **query: str | int) -> str:
+    url = mio.base_url.replace("http://", "ws://") + "/api/gateway"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+async def refused(ws: MioWs) -> tuple[int | None, str | None]:
+    with pytest.raises(ConnectionClosed) as caught:
+        await ws.recv(5)
+    close = caught.value.rcvd
+    return (close.code, close.reason) if close else (None, None)
+
+
+LOGIN_DATA = {"is_admin": False, "admin_qq": "", "bot_qq": "10000", "default_model": "gpt-test",
+              "models": [{"owner": "up", "models": ["gpt-test"]}, {"owner": "switchboard", "models": ["echo"]}]}
+
+
+async def query_login(mio: Mio, open_ws: Open, client_id: int = 12345) -> MioWs:
+    # src/lib/websocket.js (14e7895) `connect`: `${this.url}?${new URLSearchParams(params)}` with
+    # params {"mio-chat-id": this.id, "mio-chat-token": this.code}; no frame is sent to log in
+    ws = await open_ws(gateway(mio, **{"mio-chat-id": client_id, "mio-chat-token": mio.keys["alice"]}))
+    # messageHandler: `if (e.protocol == "system") { if (e.type == "login") this.emit("connect", e.data) }`
+    match({"request_id": "<int>", "protocol": "system", "type": "login", "code": 0, "message": "success",
+           "data": LOGIN_DATA}, await ws.recv(), {})
+    return ws
+
+
+async def test_the_dec_2024_client_logs_in_by_query_string_at_api_gateway(start_mio: Start, open_ws: Open) -> None:
+    mio = await start_mio()
+    ws = await query_login(mio, open_ws)
+    # src/lib/websocket.js `fetch("/api/system/heartbeat", {timestamp})`: path segments become
+    # protocol and type; `id` (the 4th segment) is undefined and so absent from the JSON
+    reply = await ws.request({"request_id": "m3xk9a1b2c", "protocol": "system", "type": "heartbeat",
+                              "data": {"timestamp": 1734937200000}})
+    assert reply["data"].keys() == {"delay", "revTime"}
+
+
+async def test_the_2024_client_logs_in_by_its_first_frame_at_api_gateway(start_mio: Start, open_ws: Open) -> None:
+    mio = await start_mio()
+    ws = await open_ws(gateway(mio))
+    # src/lib/websocket.js (7f1b69d) onopen: `this.fetch("/api/system/login", headers)` with
+    # headers {"mio-chat-id": this.id (a number from genFakeId), "mio-chat-token": this.code}
+    await ws.send({"request_id": "m0q4w2x7f1k", "protocol": "system", "type": "login",
+                   "data": {"mio-chat-id": 14821, "mio-chat-token": mio.keys["alice"]}})
+    # any frame with the request_id resolves the login (`this.on(request_id, res => resolve(res.data))`)
+    match({"request_id": "m0q4w2x7f1k", "protocol": "system", "type": "login", "code": 0, "message": "success",
+           "data": LOGIN_DATA}, await ws.recv(), {})
+
+
+@pytest.mark.parametrize("code", ["sb-wrong", ""])
+async def test_a_wrong_or_empty_code_closes_the_socket_without_a_frame(
+    start_mio: Start, open_ws: Open, code: str
+) -> None:
+    """A failure frame would carry the login's request_id, which the 2024 client takes for success
+    (it caches the bad code and reconnects for ever); the original backend closed the socket."""
+    mio = await start_mio()
+    by_frame = await open_ws(gateway(mio))
+    await by_frame.send({"request_id": "m0q4w2x7f1k", "protocol": "system", "type": "login",
+                         "data": {"mio-chat-id": 14821, "mio-chat-token": code}})
+    assert await refused(by_frame) == (1008, "invalid code")
+    by_query = await open_ws(gateway(mio, **{"mio-chat-id": 14821, "mio-chat-token": code}))
+    assert await refused(by_query) == (1008, "invalid code")
+
+
+async def test_onebot_messages_keep_the_frames_contact_id(
+    start_mio: Start, open_ws: Open, upstream: ScriptedUpstream
+) -> None:
+    mio = await start_mio()
+    ws = await query_login(mio, open_ws)
+    upstream.push(Reply(text="收到"), Reply(text="也收到"))
+    # src/lib/adapter/onebot.js `send(id, message)`: `this.fetch('/api/onebot/message' + `/${id}`, message)`,
+    # so websocket.js `fetch` puts the contact in the frame's top-level `id` and the segments in `data`
+    for request_id, contact in (("m3xk9a1b2d", "123458888"), ("m3xk9a1b2e", "123457777")):
+        await ws.send({"request_id": request_id, "protocol": "onebot", "type": "message", "id": contact,
+                       "data": [{"type": "text", "data": {"text": "你好"}}]})
+        # `resolve(res.data)` then `response.message_id` (webuser.js `sendResponse`)
+        frames = await ws.until(lambda f: f.get("protocol") == "onebot")
+        ack = next(f for f in frames if f.get("request_id") == request_id)
+        match({"request_id": request_id, "code": 0, "message": "success", "data": {"message_id": "<int>"}}, ack, {})
+        # client.js addMsgListener: `this.getContactor(data.id)` then `contactor.revMessage(data.content)`
+        push = frames[-1]
+        match({"request_id": "<int>", "protocol": "onebot", "data": {
+            "id": contact, "type": "message", "message_id": "<int>",
+            "content": {"message": [{"type": "text", "data": {"text": "<str>"}}], "message_id": "<int>"}}}, push, {})
+    # each contact has its own conversation: the second starts afresh
+    assert [m["content"] for m in upstream.requests[-1].json["messages"]] == ["你好"]
+
+
+async def test_the_seed_documents_del_message_and_forward_msg_examples(
+    start_mio: Start, open_ws: Open, upstream: ScriptedUpstream
+) -> None:
+    """seed 000 (/api/onebot/del_message, /api/onebot/forward_msg), verbatim but for the ids."""
+    mio = await start_mio()
+    ws = await query_login(mio, open_ws)
+    upstream.push(Reply(text="hello"))
+    await ws.send({"request_id": 1, "protocol": "onebot", "type": "message", "id": "1234567890",
+                   "data": [{"type": "text", "data": {"text": "hi"}}]})
+    reply_id = (await ws.until(lambda f: f.get("protocol") == "onebot"))[-1]["data"]["message_id"]
+    deleted = await ws.request({"request_id": 1234567890, "protocol": "onebot", "data": {
+        "id": "1234567890", "type": "message", "content": {"message_id": str(reply_id)}}})
+    assert deleted == {"request_id": 1234567890, "code": 0, "message": "success", "data": {}}
+    await ws.send({"request_id": 1234567891, "protocol": "onebot", "data": {
+        "id": "1234567890", "type": "forward_msg", "content": [{"message_id": 1234567890, "message": []}]}})
+    frames = await ws.until(lambda f: f.get("request_id") == 1234567891)
+    assert frames[-1]["code"] == 0 and frames[-2]["data"]["content"]["message"] == [
+        {"type": "nodes", "data": {"messages": [[]]}}]
