@@ -187,6 +187,9 @@ class FakeBotApi:
         self._updates = deque(u for u in updates if update_id(u) is not None)
         return updates
 
+    async def _api_sendChatAction(self, params: dict[str, Any], files: dict[str, bytes]) -> bool:
+        return True
+
     async def _api_sendMessage(self, params: dict[str, Any], files: dict[str, bytes]) -> dict[str, Any]:
         text = self._parsed(params)
         if isinstance(text, dict):

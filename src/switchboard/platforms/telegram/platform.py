@@ -7,21 +7,24 @@ failure."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from switchboard.core.domain.errors import DomainError
 from switchboard.platforms._shared.chat import PlatformChat
-from switchboard.platforms._shared.messages import Incoming, Reply, Target
+from switchboard.platforms._shared.messages import Image, Incoming, Reply, Target
 from switchboard.platforms._shared.supervisor import BotState, PlatformState
-from switchboard.platforms.telegram.connection import BotApi
+from switchboard.platforms.telegram.connection import ApiError, BotApi
 from switchboard.platforms.telegram.events import Me, read_updates, to_incoming
 from switchboard.platforms.telegram.sender import Sender, SendOptions
 
 log = logging.getLogger("switchboard.platforms")
 
 MAX_ANSWERING = 64  # messages being answered at once; more are dropped (a flood must not grow memory)
+TYPING_EVERY = 4.0  # seconds; Telegram shows "typing…" for about 5 s after each sendChatAction
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,13 @@ class TelegramBot:
             params: dict[str, object] = {"timeout": self.options.poll_timeout, "allowed_updates": ["message"]}
             if self._offset is not None:
                 params["offset"] = self._offset
-            result = await self.api.call("getUpdates", params, limit=self.options.poll_timeout + 15)
+            try:
+                result = await self.api.call("getUpdates", params, limit=self.options.poll_timeout + 15)
+            except ApiError as exc:
+                if exc.status == 409:  # the supervisor reports it and polls again with backoff
+                    raise ApiError(f"{exc.message} — another program polls with this token, or a webhook is "
+                                   "set (deleteWebhook)", status=409) from None
+                raise
             offset, messages = read_updates(result)
             if offset is not None:
                 self._offset = offset
@@ -87,19 +96,57 @@ class TelegramBot:
             text = await self.chat.accept(incoming)
             if text is None:
                 return
+            left_out = None
             if incoming.images:  # only now, for a message answered: where its photo can be downloaded
-                incoming = dataclasses.replace(incoming, images=await self._file_urls(incoming.images))
+                urls, left_out = await self._file_urls(incoming.images)
+                incoming = dataclasses.replace(incoming, images=urls)
+            answer = self.chat.answer(incoming, text) if text or incoming.images else None
+            if left_out is not None:  # the answer goes on without the photo, and says so
+                answer = _after(f"⚠️ Your image was left out: {left_out}\n", answer)
             quote = incoming.message_id if incoming.chat == "group" else None
-            await self.sender.stream(incoming.chat_id, self.chat.answer(incoming, text), quote)
+            if answer is not None:
+                typing = asyncio.create_task(self._typing(incoming.chat_id))
+                try:
+                    await self.sender.stream(incoming.chat_id, answer, quote)
+                finally:
+                    typing.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await typing
         except DomainError as exc:  # the answer could not be sent; the asker sees nothing, the log says why
             log.warning("platform %s: answering %s failed: %s", self.options.id, incoming.sender_id, exc.message)
         except Exception:
             log.exception("platform %s: answering %s failed", self.options.id, incoming.sender_id)
 
-    async def _file_urls(self, file_ids: tuple[str, ...]) -> tuple[str, ...]:
+    async def _file_urls(self, file_ids: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+        """Where each photo is downloaded, and why one could not be had (None: every one could)."""
         urls: list[str] = []
+        why: str | None = None
         for file_id in file_ids:
-            file = await self.api.call("getFile", {"file_id": file_id})
+            try:
+                file = await self.api.call("getFile", {"file_id": file_id})
+            except DomainError as exc:
+                log.warning("platform %s: getFile failed: %s", self.options.id, exc.message)
+                why = "Telegram would not hand it over"
+                continue
             if isinstance(file, dict) and isinstance(file.get("file_path"), str):
                 urls.append(self.api.file_url(file["file_path"]))
-        return tuple(urls)
+            else:
+                why = "Telegram gave no file for it"
+        return tuple(urls), why
+
+    async def _typing(self, chat_id: str) -> None:
+        """"typing…" in the chat while the answer is made; a refusal only ends the indicator."""
+        while True:
+            try:
+                await self.api.call("sendChatAction", {"chat_id": chat_id, "action": "typing"})
+            except DomainError as exc:
+                log.info("platform %s: sendChatAction failed: %s", self.options.id, exc.message)
+                return
+            await asyncio.sleep(TYPING_EVERY)
+
+
+async def _after(note: str, answer: AsyncIterator[str | Image] | None) -> AsyncIterator[str | Image]:
+    yield note
+    if answer is not None:
+        async for piece in answer:
+            yield piece

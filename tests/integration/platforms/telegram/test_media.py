@@ -34,3 +34,17 @@ async def test_a_made_picture_is_sent_as_a_photo(start_bot: StartBot) -> None:
     bot.api.private(ALICE, "/photo a red fox")
     [sent] = await bot.api.wait_calls(1, "sendPhoto")
     assert int(sent.params["chat_id"]) == ALICE and sent.files["photo"] == PNG_PIXEL
+
+
+async def test_a_photo_telegram_will_not_hand_over_is_left_out_and_the_answer_goes_on(start_bot: StartBot) -> None:
+    bot = await start_bot()
+    bot.api.fail("getFile", 400, "Bad Request: file is too big")
+    bot.api.private(ALICE, photo=PNG_PIXEL, caption="what is this?")
+    await eventually(lambda: len(bot.api.texts(ALICE)) == 1 and "Echo" in bot.api.texts(ALICE)[0])
+    [said] = bot.api.texts(ALICE)
+    assert "image was left out" in said and "Echo: what is this?" in said
+    assert "image_url" not in str(bot.upstream.requests[-1].json["messages"])
+    bot.api.fail("getFile", 400, "Bad Request: file is too big")
+    bot.api.private(ALICE, photo=PNG_PIXEL)  # a photo alone: only the note
+    await eventually(lambda: len(bot.api.texts(ALICE)) == 2)
+    assert "image was left out" in bot.api.texts(ALICE)[1] and len(bot.upstream.requests) == 1

@@ -77,3 +77,11 @@ async def test_the_platform_reports_its_bot_and_masks_the_token(start_bot: Start
     bot = await start_bot()
     assert bot.state.status == "connected" and list(bot.state.bots) == ["switchboard_bot"]
     assert bot.state.settings["token"] == "***"
+
+
+async def test_the_chat_shows_typing_while_the_answer_is_made(start_bot: StartBot) -> None:
+    bot = await start_bot()
+    bot.api.private(ALICE, "hi")
+    await eventually(lambda: bot.api.texts(ALICE) == ["Echo: hi"])
+    [typing, *_] = await bot.api.wait_calls(1, "sendChatAction")
+    assert typing.params == {"chat_id": str(ALICE), "action": "typing"}

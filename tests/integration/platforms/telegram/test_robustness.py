@@ -36,6 +36,16 @@ async def test_a_429_on_getupdates_does_not_stop_the_polling(start_bot: StartBot
     assert bot.api.early == 0 and bot.state.status == "connected"
 
 
+async def test_a_409_conflict_on_getupdates_is_reported_and_polling_resumes(start_bot: StartBot) -> None:
+    bot = await start_bot(reconnect_initial_seconds=1, reconnect_max_seconds=1)
+    bot.api.fail("getUpdates", 409, "Conflict: terminated by other getUpdates request")
+    bot.api.private(ALICE, "hi")
+    await eventually(lambda: bot.state.status == "retrying" and "Conflict" in (bot.state.detail or ""))
+    assert "webhook" in (bot.state.detail or "")
+    await eventually(lambda: bot.api.texts(ALICE) == ["Echo: hi"], within=10)
+    await eventually(lambda: bot.state.status == "connected", within=10)
+
+
 async def test_the_api_going_away_and_coming_back(start_bot: StartBot, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     bot = await start_bot()
