@@ -36,6 +36,7 @@ from switchboard.faces.miochat.options import MioOptions
 from switchboard.faces.miochat.routes import PREFIXES as MIOCHAT_PREFIXES
 from switchboard.faces.miochat.routes import miochat_router
 from switchboard.faces.musebot import envelope as musebot_envelope
+from switchboard.faces.musebot.auth import TrustedCaller
 from switchboard.faces.musebot.routes import PREFIXES as MUSEBOT_PREFIXES
 from switchboard.faces.musebot.routes import musebot_router
 from switchboard.faces.native import envelope as native_envelope
@@ -70,6 +71,7 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
         FaceMount("musebot", MUSEBOT_PREFIXES, musebot_envelope.render_error, errors=_errors(musebot_envelope),
                   router=musebot_router(
             services, cancel_on_disconnect=streaming.cancel_on_disconnect, detacher=runtime.detacher,
+            trusted=TrustedCaller.of(settings.musebot.trusted_key, settings.musebot.trusted_clients),
         )),
         FaceMount("astrbot", ASTRBOT_PREFIXES, astrbot_envelope.render_error, errors=_errors(astrbot_envelope),
                   router=astrbot_router(

@@ -16,16 +16,19 @@ SCHEMES: dict[str, dict[str, Any]] = {
                     "description": "For pages that cannot set headers; prefer a header."},
     "keyQuery": {"type": "apiKey", "in": "query", "name": "key"},
     "mioChatToken": {"type": "apiKey", "in": "header", "name": "mio-chat-token"},
+    "basicKey": {"type": "http", "scheme": "basic",
+                 "description": "The API key as the password (http://musebot:KEY@host), for MuseBot's admin console."},
 }
 BY_FACE: dict[str, tuple[str, ...]] = {
     "native": ("bearer",), "openai": ("bearer",), "chatgpt_proxy": ("bearer",),
-    "musebot": ("bearer", "apiKeyHeader", "apiKeyQuery"),
+    "musebot": ("bearer", "basicKey", "apiKeyHeader", "apiKeyQuery"),
     "astrbot": ("bearer", "apiKeyHeader", "apiKeyQuery", "keyQuery"),
     "miochat": ("bearer", "mioChatToken"),
 }
 PUBLIC_OPERATIONS = frozenset({
     "POST /api/auth/register", "POST /api/auth/login", "GET /api/auth/options", "GET /healthz", "GET /readyz",
     "GET /share/{token}", "GET /share/{token}/preview.png", "GET /openai/image/file/{owner}/{file_id}",
+    "GET /pong",
 })
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -167,6 +168,23 @@ class MiochatSettings(Section):
     share_base_url: str | None = None  # public origin of share links; default: the request's own
 
 
+class MusebotSettings(Section):
+    """The MuseBot face. MuseBot's own API has no credentials, and its admin console sends none;
+    `trusted_key` (an API key, e.g. from SWITCHBOARD_MUSEBOT='{"trusted_key": "sk-…"}') lets calls
+    without credentials act as that key, from the `trusted_clients` addresses only (loopback unless
+    set; ["0.0.0.0/0", "::/0"] is everyone). Off by default: without credentials, a refusal."""
+
+    trusted_key: str | None = None
+    trusted_clients: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+
+    @field_validator("trusted_clients")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)  # a typo is an error at start-up
+        return value
+
+
 def _repo_web_build() -> Path:
     """`web/dist` of the source checkout this package runs from (src/switchboard -> the repo)."""
     return Path(__file__).resolve().parents[3] / "web" / "dist"
@@ -207,6 +225,7 @@ class Settings(BaseSettings):
     tools: ToolSettings = Field(default_factory=ToolSettings)
     chatgpt_proxy: ChatgptProxySettings = Field(default_factory=ChatgptProxySettings)
     miochat: MiochatSettings = Field(default_factory=MiochatSettings)
+    musebot: MusebotSettings = Field(default_factory=MusebotSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     platforms: list[PlatformSettings] = Field(default_factory=list)  # IM bots (core/domain/platform_settings.py)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
