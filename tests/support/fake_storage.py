@@ -272,9 +272,10 @@ class InMemoryQuotaRepo(_Repo):
             self.j.remove(self.s.holds, hold.id)
         return sum(q.reserved for q in held)
 
-    async def add_allowance(self, user_id: int, tokens: int) -> None:
+    async def add_allowance(self, user_id: int, tokens: int, *, limit: bool = False) -> None:
         quota = self.s.quotas.get(user_id) or Quota(user_id, 0, 0, 0, False)
-        self.j.put(self.s.quotas, user_id, replace(quota, allowance=quota.allowance + tokens))
+        self.j.put(self.s.quotas, user_id, replace(quota, allowance=quota.allowance + tokens,
+                                                   unlimited=quota.unlimited and not limit))
 
     async def set_allowance(self, user_id: int, allowance: int, unlimited: bool) -> None:
         quota = self.s.quotas.get(user_id) or Quota(user_id, 0, 0, 0, False)

@@ -218,7 +218,7 @@ def attach_commands(services: Services, settings: Settings, counter: HeuristicTo
         video=rc.VideoSection(video_model=m.video_model, video_poll_seconds=m.video_poll_seconds),
     )
     live = rc.RuntimeConfigService(services.uow, defaults, [rc.live_applier(services.media, services.tools,
-                                                                            services.accounts)])
+                                                                            services.accounts, services.identities)])
     # the default model every face chats with when none is chosen follows the live setting
     live.listen(lambda config: catalog.use_default(config.base.default_model))
     agents = AgentRunner(services.chat, services.conversations, services.tools)

@@ -141,15 +141,16 @@ class SqlQuotaRepo:
                         else_=_tokens(0))
         await self._connection.execute(update(api_keys).where(keys.id == key_id).values(tokens_reserved=released))
 
-    async def add_allowance(self, user_id: int, tokens: int) -> None:
-        """Top up (or with a negative number, take back); creates the row for a user without one."""
+    async def add_allowance(self, user_id: int, tokens: int, *, limit: bool = False) -> None:
+        """Top up (or with a negative number, take back); creates the row for a user without one.
+        With `limit`, the same UPDATE makes an unlimited user limited (held to the new allowance)."""
         insert_statement = upsert_into(self._connection, quotas).values(
             user_id=user_id, allowance=tokens, used=0, reserved=0, unlimited=False, last_grant=0
         )
-        statement = insert_statement.on_conflict_do_update(
-            index_elements=["user_id"],
-            set_={"allowance": quotas.c.allowance + insert_statement.excluded.allowance},
-        )
+        changes: dict[str, Any] = {"allowance": quotas.c.allowance + insert_statement.excluded.allowance}
+        if limit:
+            changes["unlimited"] = False
+        statement = insert_statement.on_conflict_do_update(index_elements=["user_id"], set_=changes)
         await self._connection.execute(statement)
 
     async def set_allowance(self, user_id: int, allowance: int, unlimited: bool) -> None:

@@ -44,6 +44,7 @@ class McpServerConfig(BaseModel):
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
     transport: McpTransport | None = None
+    type: str | None = Field(default=None, max_length=40)  # the client's own spelling, kept to be shown back
     description: str = ""
     disabled: bool = False
 
@@ -58,7 +59,7 @@ class McpServerConfig(BaseModel):
         spelled = _TRANSPORT_ALIASES.get(str(raw).strip().lower())
         if spelled is None:
             raise ValueError(f"unknown MCP transport {raw!r}: use stdio, http or sse")
-        return {**{k: v for k, v in data.items() if k != "type"}, "transport": spelled}
+        return {**data, "transport": spelled}
 
     @model_validator(mode="after")
     def _has_an_endpoint(self) -> McpServerConfig:

@@ -7,9 +7,12 @@ from typing import Any
 
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.mcp import McpServerStatus
+from switchboard.core.services.conversations.history import MAX_PAGE_SIZE
 from switchboard.core.services.conversations.records import PlatformUser, Record, RecordQuery
 from switchboard.faces._shared.bounds import INT64_MAX, MAX_PAGE, whole_number
 from switchboard.faces.musebot.schemas import RecordOut, UserOut
+
+RECORD_TYPES = frozenset({0, 1, 2, 3, 4})
 
 
 def text_param(query: Mapping[str, str], *names: str) -> str | None:
@@ -33,16 +36,46 @@ def required(value: str | None, name: str) -> str:
     return value
 
 
+def page_params(query: Mapping[str, str]) -> tuple[int, int]:
+    """MuseBot's paging never refuses: a page below 1 or not a number is 1, a size below 1 or not a
+    number is 10; beyond Switchboard's maxima, the maxima."""
+    page = _lenient_int(text_param(query, "page"))
+    size = _lenient_int(text_param(query, "page_size", "pageSize"))
+    return (min(page, MAX_PAGE) if page and page > 0 else 1,
+            min(size, MAX_PAGE_SIZE) if size and size > 0 else 10)
+
+
+def _lenient_int(text: str | None) -> int | None:
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def record_types(query: Mapping[str, str]) -> frozenset[int] | None:
+    """`record_type=2` or a comma list (`0,1,2,4`, the newer console); None (or -1) for all."""
+    raw = text_param(query, "record_type", "recordType")
+    items = [item.strip() for item in (raw or "").split(",") if item.strip()]
+    try:
+        types = frozenset(int(item) for item in items)
+    except ValueError:
+        types = frozenset({99})
+    if not types or -1 in types:
+        return None
+    if not types <= RECORD_TYPES:
+        raise InvalidInput("record_type is one or more of 0 (text), 1 (image), 2 (video), 3 (web), 4 (talk), "
+                           "separated by commas", param="record_type")
+    return types
+
+
 def record_query(query: Mapping[str, str]) -> RecordQuery:
     deleted = int_param(query, "is_deleted", "isDeleted", default=-1)
     if deleted not in (-1, 0, 1):
         raise InvalidInput("is_deleted must be 0, 1 or -1 (all)", param="is_deleted")
+    page, page_size = page_params(query)
     return RecordQuery(
-        page=int_param(query, "page", default=1, low=0, high=MAX_PAGE) or 1,
-        page_size=int_param(query, "page_size", "pageSize", default=10, low=0, high=MAX_PAGE) or 10,
-        external_id=text_param(query, "user_id", "userId"),
-        deleted=None if deleted == -1 else deleted == 1,
-        record_type=int_param(query, "record_type", "recordType", default=None),
+        page=page, page_size=page_size, external_id=text_param(query, "user_id", "userId"),
+        deleted=None if deleted == -1 else deleted == 1, record_types=record_types(query),
     )
 
 

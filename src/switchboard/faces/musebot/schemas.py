@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from annotated_types import Le
+from annotated_types import Ge, Le
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from switchboard.faces._shared.bounds import MAX_TOKENS
@@ -16,7 +16,7 @@ class _Body(BaseModel):
 
 class TokenAddBody(_Body):
     user_id: str = Field(min_length=1, max_length=200)
-    token: Annotated[int, Le(MAX_TOKENS)]  # below 1 is refused by the service, in its own words
+    token: Annotated[int, Ge(-MAX_TOKENS), Le(MAX_TOKENS)]  # negative: a correction, as MuseBot allows
 
     @field_validator("user_id", mode="before")
     @classmethod

@@ -23,7 +23,7 @@ class IdentityService:
     def __init__(self, uow: UnitOfWork, clock: Clock, default_token_allowance: int) -> None:
         self._uow = uow
         self._clock = clock
-        self._allowance = default_token_allowance
+        self.default_token_allowance = default_token_allowance  # of new platform users; follows the live setting
 
     async def link(self, principal: Principal, platform: str, external_id: str, display_name: str | None = None
                    ) -> PlatformIdentity:
@@ -139,5 +139,6 @@ class IdentityService:
         user = await store.users.by_username(username)
         if user is None:
             user = await store.users.add(username, None, None, Role.USER)
-            await store.quotas.ensure(user.id, self._allowance, unlimited=self._allowance == 0)
+            allowance = self.default_token_allowance
+            await store.quotas.ensure(user.id, allowance, unlimited=allowance == 0)
         return user

@@ -25,6 +25,7 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.guards import require_admin
+from switchboard.core.services.accounts.identities import IdentityService
 from switchboard.core.services.media.generation import MediaService
 from switchboard.core.services.tools.runner import ToolRunner
 
@@ -40,11 +41,14 @@ class _Section(BaseModel):
 class BaseSection(_Section):
     default_model: str | None = Field(default=None, max_length=200)  # every chat without a chosen model
     registration: Literal["open", "closed"] = "open"
-    default_token_allowance: int = Field(default=0, ge=0)  # password registrations; 0 = unlimited
+    default_token_allowance: int = Field(default=0, ge=0)  # new users (sign-ups, bot users); 0 = unlimited
 
 
 class LlmSection(_Section):
     temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     tool_rounds: int = Field(default=8, ge=0, le=100)  # tool-call rounds of one answer
     planner_model: str | None = Field(default=None, max_length=200)  # /task and /mcp; None = the chat model
@@ -214,7 +218,8 @@ def _flag_text(value: Any) -> str:
     return str(value)
 
 
-def live_applier(media: MediaService, tools: ToolRunner, accounts: AccountService) -> Listener:
+def live_applier(media: MediaService, tools: ToolRunner, accounts: AccountService,
+                 identities: IdentityService | None = None) -> Listener:
     """Pushes the live values into the services that keep their own copies."""
 
     def apply(config: RuntimeConfig) -> None:
@@ -228,5 +233,7 @@ def live_applier(media: MediaService, tools: ToolRunner, accounts: AccountServic
             accounts.policy, registration_open=config.base.registration == "open",
             default_token_allowance=config.base.default_token_allowance,
         )
+        if identities is not None:  # MuseBot's token_per_user: what each new bot user may spend
+            identities.default_token_allowance = config.base.default_token_allowance
 
     return apply

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -13,6 +14,8 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.system import TokenCounter
 from switchboard.core.services.admin.runtime_config import RuntimeConfigService
 from switchboard.core.services.media.generation import MediaService
+
+log = logging.getLogger(__name__)
 
 NO_VIDEO = "No video provider is configured, so /video cannot make videos. Ask an administrator to set one up.\n"
 
@@ -88,7 +91,8 @@ class MediaCommands:
             yield image
         yield TokenUsage(prompt_tokens=self._counter.count_text(prompt), estimated=True)
 
-    async def video(self, acting: Principal, prompt: str) -> AsyncIterator[MediaChunk]:
+    async def video(self, acting: Principal, prompt: str, *, progress: bool = True) -> AsyncIterator[MediaChunk]:
+        """The video as a stored file; with `progress`, lines on the job's way there (else logged)."""
         if not prompt:
             yield "Please describe the video after /video.\n"
             return
@@ -102,7 +106,9 @@ class MediaCommands:
         except UnknownModel:
             yield NO_VIDEO
             return
-        yield f"🎬 Video job {job.id} started.\n"
+        log.info("video job %s started for user %s", job.id, acting.user_id)
+        if progress:
+            yield f"🎬 Video job {job.id} started.\n"
         deadline = asyncio.get_running_loop().time() + video.video_max_wait_seconds
         while job.status not in ("completed", "failed"):
             if asyncio.get_running_loop().time() > deadline:
@@ -110,7 +116,9 @@ class MediaCommands:
                 return
             await asyncio.sleep(video.video_poll_seconds)
             job = await self._media.video_status(acting, job.id)
-            yield f"⏳ {job.status} {job.progress}%\n"
+            log.info("video job %s: %s %s%%", job.id, job.status, job.progress)
+            if progress:
+                yield f"⏳ {job.status} {job.progress}%\n"
         if job.status == "failed":
             yield f"The video could not be made: {job.error or 'the provider gave no reason'}.\n"
             return

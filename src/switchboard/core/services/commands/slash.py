@@ -54,11 +54,20 @@ Handler = Callable[["Session", str, "StoredUpload | None"], AsyncIterator[Chunk]
 
 
 @dataclass(frozen=True, slots=True)
+class CommandStyle:
+    """How a platform wants commands answered (the defaults suit IM chats)."""
+
+    progress: bool = True  # /video's progress lines in the answer; else only logged (MuseBot's UIs)
+    unknown_chats: bool = False  # `/unknown text` goes to the model as it is (MuseBot), not the help
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     caller: Principal  # who sent the request (the API key's owner)
     acting: Principal  # the Switchboard user linked to the platform id, with chat rights only
     identity: PlatformIdentity
     chat: Conversation
+    style: CommandStyle = CommandStyle()
 
     @property
     def platform(self) -> str:
@@ -114,7 +123,8 @@ class CommandService:
             "task": self._task, "mcp": self._mcp, "help": self._help,
         }
 
-    async def open(self, caller: Principal, platform: str, external_id: str) -> Session:
+    async def open(self, caller: Principal, platform: str, external_id: str,
+                   style: CommandStyle = CommandStyle()) -> Session:
         """The session of a platform user; Forbidden when a plain key speaks for someone else."""
         user, identity = await self._d.identities.act_as(caller, platform, external_id)
         acting = Principal(
@@ -124,7 +134,7 @@ class CommandService:
             key_tokens_left=caller.key_tokens_left,  # the bot's key pays for its users' calls
         )
         chat = await self._conversation(acting, platform, identity.external_id)
-        return Session(caller, acting, identity, chat)
+        return Session(caller, acting, identity, chat, style)
 
     async def open_contact(self, user: User, identity: PlatformIdentity, origin: str, key: str) -> Session:
         """The session of someone writing to a bot on an IM platform: they act as their own linked
@@ -155,11 +165,13 @@ class CommandService:
             if upload is not None and upload.kind != "unknown":
                 stored = StoredUpload(upload, await self._d.files.store(
                     session.acting.user_id, upload.filename, upload.mime, upload.data))
+            handler = self._handlers.get(command)
+            if handler is None and session.style.unknown_chats:
+                command, args, handler = "chat", prompt.strip(), self._chat
             if upload is not None and upload.kind == "audio":
                 heard = (await self._d.media.transcribe(session.acting, upload)).strip()
                 args = f"{args}\n{heard}".strip()
-            handler = self._handlers.get(command, self._help)
-            async for item in handler(session, args, stored):
+            async for item in (handler or self._help)(session, args, stored):
                 if isinstance(item, TokenUsage):
                     usage = _add(usage, item)
                 elif isinstance(item, StoredFile):
@@ -189,8 +201,10 @@ class CommandService:
 
     async def _answer(self, s: Session, request: ChatRequest) -> AsyncIterator[Chunk]:
         llm = self._d.runtime.current.llm
+        penalties = {"frequency_penalty": llm.frequency_penalty, "presence_penalty": llm.presence_penalty}
         request = request.model_copy(update={
             "model": self.model_of(s), "temperature": llm.temperature, "max_tokens": llm.max_tokens,
+            "top_p": llm.top_p, "extra": {k: v for k, v in penalties.items() if v is not None},
         })
         async for event in stream_turn(self._d.engine, request, s.acting):
             if isinstance(event, TextDelta):
@@ -231,7 +245,7 @@ class CommandService:
             yield item
 
     async def _video(self, s: Session, args: str, stored: StoredUpload | None) -> AsyncIterator[Chunk]:
-        async for item in self._d.media.video(s.acting, args):
+        async for item in self._d.media.video(s.acting, args, progress=s.style.progress):
             yield item
 
     async def _task(

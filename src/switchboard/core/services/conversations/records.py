@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from switchboard.core.domain.conversations import Conversation, Message
-from switchboard.core.domain.errors import InvalidInput, NotFound
+from switchboard.core.domain.errors import NotFound
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.services.accounts.guards import require_admin
@@ -53,7 +53,7 @@ class RecordQuery:
     page_size: int = 10
     external_id: str | None = None
     deleted: bool | None = None
-    record_type: int | None = None
+    record_types: frozenset[int] | None = None  # any of these (MuseBot's `record_type=0,1,2,4`)
 
 
 class RecordService:
@@ -80,38 +80,38 @@ class RecordService:
         return out, total
 
     async def add_tokens(self, caller: Principal, platform: str, external_id: str, tokens: int) -> None:
-        """Raises the allowance of the user behind a platform id (created on first use). Admins only."""
+        """Adds `tokens` (negative: a correction) to the allowance of the user behind a platform id
+        (created on first use), who is held to it from then on: MuseBot shows the allowance as the
+        user's `avail_token`, so an unlimited user stops being one. Admins only."""
         require_admin(caller)
-        if tokens < 1:
-            raise InvalidInput("token must be a positive number of tokens", param="token")
         user, _ = await self._identities.act_as(caller, platform, external_id)
         async with self._uow() as tx:
-            await tx.quotas.add_allowance(user.id, tokens)
+            await tx.quotas.add_allowance(user.id, tokens, limit=True)
 
     async def records(self, caller: Principal, platform: str, query: RecordQuery) -> tuple[list[Record], int]:
         check_page(query.page, query.page_size)
         owner = None if caller.is_admin else caller.user_id
         origins = (platform, f"{platform}-log")
         async with self._uow() as tx:
-            if query.record_type is None:
+            if query.record_types is None:
                 questions, total = await tx.messages.list_across(
                     query.page, query.page_size, user_id=owner, origins=origins, external_key=query.external_id,
                     role="user", deleted=query.deleted)
                 answers = await tx.messages.replies([q.id for q in questions])
             else:
-                questions, answers, total = await self._typed(tx, owner, origins, query)
+                questions, answers, total = await self._typed(tx, owner, origins, query, query.record_types)
             chats = {c: await tx.conversations.get(c) for c in {q.conversation_id for q in questions}}
         return [await self._record(q, answers.get(q.id, []), chats[q.conversation_id]) for q in questions], total
 
     @staticmethod
-    async def _typed(tx: Tx, owner: int | None, origins: tuple[str, ...], query: RecordQuery
-                     ) -> tuple[list[Message], dict[int, list[Message]], int]:
+    async def _typed(tx: Tx, owner: int | None, origins: tuple[str, ...], query: RecordQuery,
+                     types: frozenset[int]) -> tuple[list[Message], dict[int, list[Message]], int]:
         """Record types are read from the answers, so a type filter looks through the newest records."""
         questions, _ = await tx.messages.list_across(
             1, _SCAN_LIMIT, user_id=owner, origins=origins, external_key=query.external_id, role="user",
             deleted=query.deleted)
         answers = await tx.messages.replies([q.id for q in questions])
-        kept = [q for q in questions if _record_type(_chosen(answers.get(q.id, []))) == query.record_type]
+        kept = [q for q in questions if _matched_types(_chosen(answers.get(q.id, []))) & types]
         start = (query.page - 1) * query.page_size
         return kept[start:start + query.page_size], answers, len(kept)
 
@@ -141,6 +141,13 @@ def _chosen(replies: list[Message]) -> list[Message]:
     """The answers still standing (a retry marks the old one deleted); all of them if none is."""
     live = [m for m in replies if not m.is_deleted]
     return live or replies
+
+
+def _matched_types(answers: list[Message]) -> set[int]:
+    """The types a record is listed under. Every record here came through a web API, which MuseBot
+    stores twice: as its kind (text 0, image 1, video 2) and as a web exchange (3)."""
+    kind = _record_type(answers)
+    return {RECORD_TEXT if kind == RECORD_WEB else kind, RECORD_WEB}
 
 
 def _record_type(answers: list[Message]) -> int:
