@@ -70,14 +70,18 @@ async def test_clear_marks_history_deleted_and_retry_reanswers(muse: Muse, upstr
     assert nothing.text == "⚠️ There is no earlier question to retry.\n"
 
 
-async def test_help_and_unknown_commands(muse: Muse) -> None:
+async def test_help_and_unknown_commands(muse: Muse, upstream: ScriptedUpstream) -> None:
+    """An unknown command is chatted with, as MuseBot's ExecCmd falls through to the chat (robot/robot.go)."""
     helped = await muse.say("/help")
     assert helped.text.startswith("Commands:\n/chat")
     assert "/video" in helped.text and "/mcp" in helped.text
-    assert (await muse.say("/frobnicate now")).text == helped.text
+    upstream.push(Reply(text="frobnicated"))
+    assert (await muse.say("/frobnicate now")).text == "frobnicated"
+    asked = upstream.last.json["messages"][-1]["content"]
+    assert asked in ("/frobnicate now", [{"type": "text", "text": "/frobnicate now"}])
     logged = (await muse.get("/record/list", user_id="1001", pageSize=5))["data"]
     assert logged["total"] == 2 and logged["list"][0]["question"] == "/frobnicate now"
-    assert logged["list"][0]["record_type"] == 3
+    assert logged["list"][0]["answer"] == "frobnicated" and logged["list"][0]["record_type"] == 3
 
 
 async def test_missing_prompt_and_bad_keys(muse: Muse) -> None:

@@ -35,12 +35,15 @@ async def test_integers_past_64_bits_are_refused_in_the_envelope(start_native: A
     assert response.headers["content-type"].startswith("application/json")
 
 
-async def test_musebot_paging_past_64_bits_is_a_parameter_error(start_native: Any) -> None:
+async def test_musebot_paging_past_64_bits_is_clamped(start_native: Any) -> None:
+    """MuseBot never refuses paging (issue 17): past Switchboard's largest page, the largest page."""
     api = await start_native()
     key = (await api.client.post("/api/keys", json={"scopes": ["chat", "admin"]}, headers=api.auth("admin"))
            ).json()["data"]["key"]
-    response = await api.client.get(f"/record/list?page={TOO_BIG}", headers={"Authorization": f"Bearer {key}"})
-    assert response.status_code == 200 and response.json()["code"] == 210009
+    response = await api.client.get(f"/record/list?page={TOO_BIG}&page_size=-{TOO_BIG}",
+                                    headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200 and response.json()["code"] == 0
+    assert response.json()["data"] == {"list": [], "total": 0}
 
 
 async def test_a_nul_character_is_refused_on_either_database(start_native: Any, database_url: str) -> None:

@@ -60,6 +60,7 @@ MUSEBOT = {
     "POST /user/update/mode": "chat", "GET /record/list": "chat", "POST /user/token/add": "admin",
     "GET /conf/get": "admin", "POST /conf/update": "admin", "GET /command/get": "admin", "GET /mcp/get": "admin",
     "POST /mcp/update": "admin", "DELETE /mcp/delete": "admin", "POST /mcp/disable": "admin", "POST /mcp/sync": "admin",
+    "GET /mcp/delete": "admin", "GET /mcp/disable": "admin", "GET /mcp/sync": "admin", "GET /pong": PUBLIC,
 }
 ASTRBOT = {
     "POST /api/v1/chat": "chat", "GET /api/v1/chat/sessions": "chat", "GET /api/v1/configs": "config",
