@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections import deque
+import time
+from collections import OrderedDict, deque
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from switchboard.core.domain.errors import UpstreamError, UpstreamTimeout, Upstr
 from switchboard.platforms.onebot11.events import ActionResponse
 
 OWN_MESSAGES_KEPT = 2000  # ids of the bot's recent messages, to know a reply to the bot when one comes
+CHATS_KEPT = 5000  # chats each bot heard from most recently, to pick the bot a proactive message goes through
 
 
 class Socket(Protocol):
@@ -80,6 +82,8 @@ class Bot:
         self._calls = calls
         self._own: deque[str] = deque(maxlen=OWN_MESSAGES_KEPT)
         self._send_lock = asyncio.Lock()
+        self._chats: OrderedDict[tuple[str, str], None] = OrderedDict()  # (kind, id), oldest first
+        self.last_heard = time.monotonic()  # when the last message reached this bot (or it connected)
 
     async def call(self, action: str, params: dict[str, Any]) -> Any:
         if self.api is None:
@@ -98,6 +102,17 @@ class Bot:
 
     def sent(self, message_id: str) -> bool:
         return message_id in self._own
+
+    def heard(self, chat: str, chat_id: str) -> None:
+        """A message in this chat reached this bot: the account is in that group (or knows that user)."""
+        self._chats[(chat, chat_id)] = None
+        self._chats.move_to_end((chat, chat_id))
+        if len(self._chats) > CHATS_KEPT:
+            self._chats.popitem(last=False)
+        self.last_heard = time.monotonic()
+
+    def knows(self, chat: str, chat_id: str) -> bool:
+        return (chat, chat_id) in self._chats
 
     def set_online(self, online: bool) -> None:
         if online != self.online:

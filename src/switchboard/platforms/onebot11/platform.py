@@ -95,6 +95,10 @@ class OneBotPlatform:
                 bot.set_online(online)
                 self._report()
         elif isinstance(frame, MessageEvent):
+            if frame.message_type == "group" and frame.group_id:
+                bot.heard("group", frame.group_id)
+            else:
+                bot.heard("private", frame.user_id)
             self._answer(bot, frame)
         elif isinstance(frame, FriendRequest) and self.options.accept_friend_requests:
             self._start(self._accept_friend(bot, frame))
@@ -143,9 +147,11 @@ class OneBotPlatform:
         await asyncio.Event().wait()  # reverse: the implementation comes to the route; nothing to dial
 
     async def deliver(self, target: Target, reply: Reply) -> None:
-        bot = next((b for b in self.bots.values() if b.online and b.api is not None), None)
-        if bot is None:
+        """Through a bot that heard from that chat (so is in the group), else the one heard from last."""
+        ready = [b for b in self.bots.values() if b.online and b.api is not None]
+        if not ready:
             raise UpstreamUnavailable(f"no QQ bot of platform {self.options.id} is connected")
+        bot = max(ready, key=lambda b: (b.knows(target.chat, target.chat_id), b.last_heard))
         await sender.deliver(bot, target, reply, self.options.send)
 
     async def close(self) -> None:

@@ -70,3 +70,25 @@ async def test_without_a_connected_bot_the_platform_is_not_running(bot: Bot, api
     sent = await api.post("/api/v1/im/message", json={"umo": "qq:FriendMessage:20001", "message": "hello"})
     assert sent.json()["status"] == "error"
     assert sent.json()["message"] == "Bot not found or not running for platform: qq"
+
+
+async def test_with_two_bots_a_message_goes_through_the_one_in_that_chat(bot: Bot, api: httpx.AsyncClient) -> None:
+    first, second = await bot.peer(10000), await bot.peer(10001)
+    assert bot.runtime.platforms is not None
+    platform = bot.runtime.platforms.reverse_onebot()[0]
+    await eventually(lambda: set(platform.bots) == {"10000", "10001"})
+    await second.group(30001, 20001, "chatting among ourselves")  # not addressed: heard, not answered
+    await first.group(30002, 20001, "elsewhere")
+    await eventually(lambda: platform.bots["10001"].knows("group", "30001")
+                     and platform.bots["10000"].knows("group", "30002"))
+    for group in (30001, 30002):
+        sent = await api.post("/api/v1/im/message", json={"umo": f"qq:GroupMessage:{group}", "message": "hi"})
+        assert sent.json()["status"] == "ok"
+    assert [a["params"]["group_id"] for a in second.sent("send_group_msg")] == [30001]
+    assert [a["params"]["group_id"] for a in first.sent("send_group_msg")] == [30002]
+    await second.private(20009, "hello?")  # no bot knows 20010: the one heard from last sends
+    await second.wait_actions(1, "send_private_msg")
+    sent = await api.post("/api/v1/im/message", json={"umo": "qq:FriendMessage:20010", "message": "news"})
+    assert sent.json()["status"] == "ok"
+    assert [a["params"]["user_id"] for a in second.sent("send_private_msg")] == [20009, 20010]
+    assert first.sent("send_private_msg") == []
