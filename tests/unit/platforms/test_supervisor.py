@@ -59,3 +59,15 @@ async def test_the_retry_state_names_the_error() -> None:
     await eventually(lambda: flaky.state.status == "retrying")
     assert "ConnectionRefusedError: nobody listening" in (flaky.state.detail or "")
     await supervisor.close()
+
+
+async def test_platforms_added_and_removed_while_it_runs() -> None:
+    supervisor = Supervisor({})
+    await supervisor.start()
+    late = FlakyPlatform(failures=0)
+    supervisor.add("late", late, Backoff(0.001, 0.01))  # started at once: the supervisor runs
+    await asyncio.wait_for(late.up.wait(), 10)
+    await supervisor.remove("late")
+    assert late.state.status == "stopped" and supervisor.states() == []
+    await supervisor.remove("late")  # nothing to remove: no error
+    await supervisor.close()
