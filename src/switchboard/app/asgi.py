@@ -95,6 +95,7 @@ def _miochat_router(runtime: Runtime) -> APIRouter:
         codes, m.bot_qq, m.admin_qq, m.login_timeout_seconds, m.heartbeat_timeout_seconds, m.max_frame_bytes,
         m.share_base_url, runtime.settings.streaming.heartbeat_seconds,
         runtime.settings.limits.ws_turns_per_socket, runtime.settings.limits.ws_turns_per_user,
+        title=m.title, beian=m.beian, full_screen=m.full_screen,
     ))
 
 
@@ -148,13 +149,21 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
     # the web app answers what no route took; paths under the faces' and the app's own API roots
     # keep the router's 404 (the face's JSON envelope)
     api_paths = [prefix for face in faces for prefix in face.prefixes] + _route_paths(app.routes)
-    site = WebSite(settings.web.dist_dir, api_prefixes=api_paths, fallback=app.router.default)
+    site = _web_site(settings, api_paths, app.router.default)
     app.router.default = site
     limits = {"max_bytes": settings.limits.max_body_bytes, "max_upload_bytes": settings.limits.max_upload_bytes,
               "faces": table}
     app.add_middleware(BodyLimit, **limits)
     app.serve_plain(table, lambda plain: BodyLimit(plain, **limits))
     return app
+
+
+def _web_site(settings: Settings, api_paths: list[str], fallback: Any) -> WebSite:
+    """Switchboard's web app at `/`, or a Mio-Chat web build when `miochat.web_dist` names one
+    (its own pages and scripts: no Content-Security-Policy of ours over them)."""
+    if settings.miochat.web_dist is not None:
+        return WebSite(settings.miochat.web_dist, api_prefixes=api_paths, fallback=fallback, csp=None)
+    return WebSite(settings.web.dist_dir, api_prefixes=api_paths, fallback=fallback)
 
 
 def _route_paths(routes: list[Any]) -> list[str]:

@@ -166,6 +166,11 @@ class MiochatSettings(Section):
     heartbeat_timeout_seconds: float = 90.0  # a socket silent this long is closed
     max_frame_bytes: int = 1024 * 1024
     share_base_url: str | None = None  # public origin of share links; default: the request's own
+    title: str = "Mio-Chat"  # GET /api/base_info, shown by the Mio-Chat web client
+    beian: str = ""
+    full_screen: bool = False
+    # a Mio-Chat web build (its `dist/` folder) to serve at `/` instead of Switchboard's own web app
+    web_dist: Path | None = None
 
 
 class MusebotSettings(Section):

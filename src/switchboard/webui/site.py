@@ -49,8 +49,11 @@ def api_roots(prefixes: Iterable[str]) -> frozenset[str]:
 
 
 class WebSite:
-    def __init__(self, dist: Path, *, api_prefixes: Iterable[str], fallback: ASGIApp) -> None:
+    def __init__(self, dist: Path, *, api_prefixes: Iterable[str], fallback: ASGIApp, csp: str | None = CSP) -> None:
+        """`csp=None`: another web app's build (Mio-Chat's), whose pages our policy would break."""
         self.dist = dist
+        self._headers = {**SECURITY_HEADERS, "Content-Security-Policy": csp} if csp else {
+            k: v for k, v in SECURITY_HEADERS.items() if k != "Content-Security-Policy"}
         self._roots = api_roots(api_prefixes)
         self._fallback = fallback
         self._files = StaticFiles(directory=dist, check_dir=False)
@@ -71,7 +74,7 @@ class WebSite:
         if response is None:
             await self._fallback(scope, receive, send)
             return
-        response.headers.update(SECURITY_HEADERS)
+        response.headers.update(self._headers)
         await response(scope, receive, send)
 
     async def _response(self, path: str, scope: Scope) -> Response | None:

@@ -8,6 +8,7 @@ Pretend-to/mio-chat-backend of the same time (lib/server/webuser.js, lib/chat/op
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -123,3 +124,52 @@ async def test_the_seed_documents_del_message_and_forward_msg_examples(
     frames = await ws.until(lambda f: f.get("request_id") == 1234567891)
     assert frames[-1]["code"] == 0 and frames[-2]["data"]["content"]["message"] == [
         {"type": "nodes", "data": {"messages": [[]]}}]
+
+
+async def test_the_start_up_routes_answer_without_credentials(start_mio: Start) -> None:
+    mio = await start_mio(admin_qq="123456789", bot_qq="987654321", title="我的 Mio", beian="京ICP备00000000号")
+    client = mio.api.client
+    # src/lib/client.js (14e7895) getBaseInfo: `fetch('/api/base_info')` -> info.data.beian, .title ...
+    base = (await client.get("/api/base_info")).json()
+    assert base["code"] == 0 and base["data"] == {"full_screen": False, "beian": "京ICP备00000000号",
+                                                  "admin_qq": "123456789", "bot_qq": "987654321", "title": "我的 Mio"}
+    # client.js genDefaultConctor: `fetch('/api/onebot/plugins')` -> onebotOptionsJson.data.options
+    assert (await client.get("/api/onebot/plugins")).json()["data"] == {"options": {}}
+    # src/lib/config.js (cdc0e67) loadOpenaiTools: `Object.values(data.data.tools)`
+    assert (await client.get("/api/openai/tools")).json()["data"] == {"tools": {}}
+    # src/components/AddContactor.vue (cdc0e67): `/api/openai/presets?type=recommended&start=0` -> res.data.length
+    presets = (await client.get("/api/openai/presets", params={"type": "recommended", "start": 0})).json()
+    assert presets == {"code": 0, "message": "success", "data": []}
+    # client.js login: `this.avatar = `/api/qava?q=${this.qq}``, used as an <img> source
+    avatar = await client.get("/api/qava", params={"q": "123456789"})
+    assert avatar.status_code == 302 and avatar.headers["location"] == "https://q1.qlogo.cn/g?b=qq&s=0&nk=123456789"
+    for bad in ("", "abc", "1" * 40, "../x"):
+        refused = await client.get("/api/qava", params={"q": bad})
+        assert refused.status_code == 400 and refused.json()["code"] == 1
+
+
+async def test_tools_are_listed_to_a_caller_with_a_credential(start_mio: Start) -> None:
+    mio = await start_mio()
+    listed = await mio.api.client.get("/api/openai/tools", headers=mio.headers("alice"))
+    assert listed.status_code == 200 and isinstance(listed.json()["data"]["tools"], dict)
+    wrong = await mio.api.client.get("/api/openai/tools", headers={"mio-chat-id": "1", "mio-chat-token": "nope"})
+    assert wrong.status_code == 200 and wrong.json()["data"] == {"tools": {}}
+
+
+async def test_a_mio_chat_build_is_served_at_the_root_beside_the_api(start_mio: Start, tmp_path: Path) -> None:
+    dist = tmp_path / "mio-dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><title>Mio-Chat</title><script>inline()</script>")
+    (dist / "assets" / "index-abc123.js").write_text("console.log('mio')")
+    (tmp_path / "secret.txt").write_text("not yours")
+    mio = await start_mio(web_dist=str(dist))
+    client = mio.api.client
+    page = await client.get("/")
+    assert page.status_code == 200 and "<title>Mio-Chat</title>" in page.text
+    assert "content-security-policy" not in page.headers  # its own inline scripts must run
+    assert (await client.get("/chat/12345")).text == page.text  # a deep link opens the app
+    assert (await client.get("/assets/index-abc123.js")).text == "console.log('mio')"
+    for escape in ("/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt"):
+        assert "not yours" not in (await client.get(escape)).text
+    assert (await client.get("/api/base_info")).json()["code"] == 0  # the API beside it
+    assert (await client.get("/api/nothing")).status_code == 404

@@ -24,3 +24,6 @@ class MioOptions:
     stream_heartbeat: float = 15.0  # HTTP completions: a blank line when the model is silent this long
     turns_per_socket: int = 4  # answers one socket may have running at once
     turns_per_user: int = 8  # ... and all the sockets of one user together (per worker)
+    title: str = "Mio-Chat"  # /api/base_info: what the web client shows
+    beian: str = ""
+    full_screen: bool = False

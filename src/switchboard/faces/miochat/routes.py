@@ -11,10 +11,12 @@ from switchboard.faces.miochat.dispatch import Dispatcher
 from switchboard.faces.miochat.envelope import push_ids
 from switchboard.faces.miochat.options import MioOptions
 from switchboard.faces.miochat.routes_http import http_router
+from switchboard.faces.miochat.routes_info import info_router
 from switchboard.faces.miochat.routes_share import share_router
 from switchboard.faces.miochat.routes_ws import ws_router
 
-PREFIXES = ("/api/onebot", "/api/system", "/api/openai", "/api/share", "/share", "/api/miochat")
+PREFIXES = ("/api/onebot", "/api/system", "/api/openai", "/api/share", "/share", "/api/miochat", "/api/gateway",
+            "/api/base_info", "/api/qava", "/api/upload", "/api/uploaded")
 
 
 def miochat_router(services: Services, options: MioOptions) -> APIRouter:
@@ -23,5 +25,6 @@ def miochat_router(services: Services, options: MioOptions) -> APIRouter:
     router = APIRouter()
     router.include_router(ws_router(services, auth, dispatcher, options))
     router.include_router(http_router(auth, dispatcher, options))
+    router.include_router(info_router(services, auth, options))
     router.include_router(share_router(services, services.shares, auth, options))
     return router
