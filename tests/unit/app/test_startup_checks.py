@@ -17,11 +17,12 @@ def test_each_risk_is_said(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, admin=AdminSettings(password="change-me-now"),
                         chatgpt_proxy=ChatgptProxySettings(allow_anonymous=True),
                         tools=ToolSettings(allow_private_network=True, code_users="*"),
-                        redis_url="redis://127.0.0.1:6379/0")
+                        redis_url="redis://127.0.0.1:6379/0",
+                        platforms=[{"id": "tg", "type": "telegram", "token": "1:A"}])
     said = " | ".join(risks(settings, workers=2))
     for words in ("registration is open and new users get unlimited tokens", "README's example",
                   "allow_anonymous is on", "allow_private_network is on", 'tools.code_users is "*"',
-                  "2 workers share one SQLite file"):
+                  "2 workers share one SQLite file", "IM platforms run in each of the 2 workers"):
         assert words in said
 
 
