@@ -11,14 +11,17 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 import websockets
 
 from tests.e2e.test_serve import SWITCHBOARD, _free_port
 
 
-async def test_query_string_credentials_never_reach_the_log(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_query_string_credentials_never_reach_the_log(tmp_path: Path, log_format: str) -> None:
     port = _free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_LOG_LEVEL": "info",
+           "SWITCHBOARD_LOG_FORMAT": log_format,
            "SWITCHBOARD_ADMIN": json.dumps({"username": "admin", "password": "admin-password"})}
     env.pop("OPENAI_API_KEY", None)
     log = (tmp_path / "server.log").open("wb")
@@ -37,7 +40,7 @@ async def test_query_string_credentials_never_reach_the_log(tmp_path: Path) -> N
                                        )).json()["data"]["access_token"]
             key = (await client.post("/api/keys", json={"name": "k", "scopes": ["chat", "config"]},
                                      headers={"Authorization": f"Bearer {token}"})).json()["data"]["key"]
-            await client.get(f"/api/v1/configs?api_key={key}")
+            configs = await client.get(f"/api/v1/configs?api_key={key}", headers={"X-Request-Id": "req-configs"})
             await client.get(f"/api/v1/configs?key={key}&x=1")
             await client.get(f"/v1/models?token={token}")
             await client.get("/v1/models?api_key=sb-not-a-real-key-but-secret-looking")
@@ -55,3 +58,11 @@ async def test_query_string_credentials_never_reach_the_log(tmp_path: Path) -> N
     assert "/api/v1/chat/ws?key=***" in written
     for secret in (key, key[3:], token, "not-a-real-key-but-secret-looking"):
         assert secret not in written
+    assert configs.headers["x-request-id"] == "req-configs"
+    if log_format == "text":
+        assert "GET /api/v1/configs?api_key=*** HTTP/1.1\" 200 OK [req-configs]" in written
+        return
+    lines = [json.loads(line) for line in written.splitlines() if line.strip()]  # every line is JSON
+    [access] = [line for line in lines if line.get("request_id") == "req-configs"]
+    assert access["path"] == "/api/v1/configs?api_key=***" and access["status"] == 200
+    assert access["method"] == "GET" and access["logger"] == "uvicorn.access"

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.config.dictConfig(logging_config(settings.log_level))  # `serve` gives uvicorn the same
+    logging.config.dictConfig(logging_config(settings.log_level, settings.log_format))  # `serve` gives uvicorn the same
     if args.command == "serve":
         return _serve(args, settings)
     try:
@@ -92,7 +92,8 @@ def server_options(settings: Settings) -> dict[str, Any]:
     passes the credential filter (app/logs.py): keys in query strings never reach the log."""
     level = settings.log_level.lower()
     return {"log_level": level, "access_log": level in ("trace", "debug", "info"), "server_header": False,
-            "timeout_keep_alive": 75, "loop": "uvloop", "http": "httptools", "log_config": logging_config(level)}
+            "timeout_keep_alive": 75, "loop": "uvloop", "http": "httptools",
+            "log_config": logging_config(level, settings.log_format)}
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from switchboard.app.openapi_security import declare_security
+from switchboard.app.request_ids import RequestIds
 from switchboard.core.domain.errors import DomainError
 from switchboard.faces._shared.plain_asgi import PlainFace, openapi_paths
 
@@ -59,6 +60,7 @@ class SwitchboardApp(FastAPI):
         self._table: FaceTable | None = None  # set by serve_plain
         self._plain: dict[str, ASGIApp] = {}  # face name -> its (wrapped) plain app
         self._plain_faces: list[FaceMount] = []
+        self._request_ids = RequestIds()
 
     def serve_plain(self, table: FaceTable, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
         """The plain faces of `table` answer their own paths, each app wrapped by `wrap`."""
@@ -67,6 +69,12 @@ class SwitchboardApp(FastAPI):
         self._plain_faces = [face for face in table.faces if face.plain is not None]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await super().__call__(scope, receive, send)
+        else:  # every request and socket has an id, whichever face answers it
+            await self._request_ids.serve(self._answer, scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return

@@ -1,5 +1,6 @@
-"""Logging for `switchboard serve`: uvicorn's own set-up, plus one filter on every handler that
-takes credentials out of each line before it is written.
+"""Logging for `switchboard serve`: uvicorn's own set-up, plus filters on every handler that take
+credentials out of each line before it is written and tag it with its request's id; as text, or as
+JSON lines (`log_format: json`) for a log collector.
 
 Clients put API keys where the log sees them: AstrBot and MuseBot accept `?api_key=` / `?key=`,
 Mio-Chat `?mio-chat-token=`, and the access log writes every request's path with its query. The
@@ -13,9 +14,13 @@ from __future__ import annotations
 import copy
 import logging
 import re
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
 
+import orjson
 from uvicorn.config import LOGGING_CONFIG
+
+from switchboard.core.domain.correlation import REQUEST_ID
 
 MASK = "***"
 # query parameters that carry a secret, in any case; the value runs to the next & or the end
@@ -54,14 +59,50 @@ class RedactCredentials(logging.Filter):
         return True
 
 
-def logging_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging configuration with the filter on every handler, and the root logger
-    (where the `switchboard.*` loggers write) on the same stream, format and filter."""
+class TagRequest(logging.Filter):
+    """Gives each record the id of the request it was logged for: `request_id` (None outside a
+    request) and `request_tag` (" [id]" or "", for the text formats)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request_id = REQUEST_ID.get()
+        record.request_id = request_id
+        record.request_tag = f" [{request_id}]" if request_id is not None else ""
+        return True
+
+
+_ACCESS_FIELDS = ("client", "method", "path", "http_version", "status")
+
+
+class JsonLines(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request_id; an access-log line also
+    has its client, method, path and status as fields, an error its traceback (masked too)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", None),
+        }
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            line.update(zip(_ACCESS_FIELDS, record.args, strict=True))
+        if record.exc_info:
+            line["error"] = redact(self.formatException(record.exc_info))
+        return orjson.dumps(line, default=str).decode()
+
+
+def logging_config(level: str, log_format: Literal["text", "json"] = "text") -> dict[str, Any]:
+    """uvicorn's logging configuration with the filters on every handler, and the root logger
+    (where the `switchboard.*` loggers write) on the same stream, format and filters."""
     config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"redact": {"()": RedactCredentials}}
-    config["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["filters"] = {"redact": {"()": RedactCredentials}, "request": {"()": TagRequest}}
+    config["formatters"]["plain"] = {"format": "%(asctime)s %(levelname)s %(name)s%(request_tag)s: %(message)s"}
+    config["formatters"]["access"]["fmt"] += "%(request_tag)s"
+    config["formatters"]["default"]["fmt"] += "%(request_tag)s"
+    config["formatters"]["json"] = {"()": JsonLines}
     config["handlers"]["root"] = {"formatter": "plain", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
     for handler in config["handlers"].values():
-        handler["filters"] = ["redact"]
+        handler["filters"] = ["redact", "request"]
+        if log_format == "json":
+            handler["formatter"] = "json"
     config["root"] = {"handlers": ["root"], "level": level.upper()}
     return config

@@ -236,6 +236,7 @@ class Settings(BaseSettings):
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, with the request id
 
     @field_validator("platforms")
     @classmethod

@@ -25,6 +25,7 @@ from switchboard.adapters.providers.openai_wire import ChunkReader, status_error
 from switchboard.adapters.providers.silence import SilenceWatchdog
 from switchboard.adapters.providers.sse import DONE, SSEDecoder
 from switchboard.core.domain.chat import ProviderCall
+from switchboard.core.domain.correlation import REQUEST_ID
 from switchboard.core.domain.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from switchboard.core.domain.events import ProviderEvent
 
@@ -186,6 +187,8 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         session = self._session()
         url = self._base_url + path
         headers = {"Accept": accept}
+        if (request_id := REQUEST_ID.get()) is not None:  # the provider's logs can be matched with ours
+            headers["X-Request-Id"] = request_id
         if isinstance(body, bytes):
             headers["Content-Type"] = "application/json"
         max_retries = self._max_retries if retries is None else retries
