@@ -77,3 +77,11 @@ async def test_an_unknown_platform_is_a_404(start_server: StartServer) -> None:
                                ("DELETE", "/api/admin/platforms/nope", None)]:
         response = await server.call(method, path, json=body)
         assert response.status_code == 404 and refusal(response.json()), (method, path)
+
+
+async def test_an_oversize_body_is_a_413(start_server: StartServer) -> None:
+    server = await start_server()
+    huge = {**QQ, "wake_words": ["x" * 1000] * 3000}  # 3 MB, over limits.max_body_bytes
+    response = await server.call("POST", "/api/admin/platforms", json=huge)
+    assert response.status_code == 413 and refusal(response.json())
+    assert (await server.call("GET", "/api/admin/platforms")).json()["data"] == []
