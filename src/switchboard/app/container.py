@@ -17,6 +17,7 @@ from switchboard.adapters.providers.echo import ECHO_MODEL, EchoProvider
 from switchboard.adapters.providers.echo_relay import EchoRelay
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
+from switchboard.adapters.push.changes import ChangeFeed
 from switchboard.adapters.push.memory import InMemoryPushBus
 from switchboard.adapters.push.redis_bus import RedisPushBus
 from switchboard.adapters.ratelimit.memory import InMemoryAttemptCounter, InMemoryRateLimiter
@@ -30,6 +31,7 @@ from switchboard.adapters.tools.builtin_host import BuiltinToolHost
 from switchboard.adapters.tools.composite import CompositeToolHost
 from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.app.accounts_wiring import build_account_services
+from switchboard.app.changes import build_change_feed
 from switchboard.app.platforms import PlatformHost, build_platform_host
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
@@ -76,6 +78,7 @@ class Runtime:
     detacher: Detacher = field(default_factory=Detacher)
     platforms: PlatformHost | None = None  # IM bots; started last, stopped first
     load_signing_secret: Callable[[], Awaitable[None]] | None = None  # when the database keeps it
+    changes: ChangeFeed | None = None  # other workers' changes to what this one keeps a copy of
 
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
@@ -89,6 +92,8 @@ class Runtime:
             await self.builtin_tools.start()
         if self.mcp is not None:  # waits for each server's first connect attempt
             await self.mcp.start(await self.services.mcp.startup_configs(self.settings.mcp_servers))
+        if self.changes is not None:  # after the copies above are made, so a change applies to them
+            await self.changes.start()
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
         if self.platforms is not None:  # connects in the background: a platform never holds up start-up
             await self.platforms.load(await self.services.platforms.startup_entries(self.settings.platforms))
@@ -104,6 +109,8 @@ class Runtime:
     async def close(self) -> None:
         if self.platforms is not None:
             await self.platforms.close()
+        if self.changes is not None:
+            await self.changes.close()
         await self.detacher.wait_all()
         await self.services.gateway.close()  # settles the usage still queued
         if self.mcp is not None:
@@ -274,5 +281,6 @@ def build_runtime(settings: Settings) -> Runtime:
     # empty until start (the config file's and the saved entries); the admin API may add some at runtime
     platforms = build_platform_host(services, build_limiter(settings),
                                     allow_private_network=settings.tools.allow_private_network)
+    changes = build_change_feed(settings, services, wiring.principals, worker.id)
     return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms,
-                   load_signing_secret=wiring.load_signing_secret)
+                   load_signing_secret=wiring.load_signing_secret, changes=changes)

@@ -31,3 +31,12 @@ class ImPlatforms(Protocol):
         """Sends `parts` (files of `owner_id`) into the chat; NotFound for an unknown platform, an
         UpstreamError when no bot is connected or the platform refused the message."""
         ...
+
+
+class ChangeAnnouncer(Protocol):
+    """Tells the other workers that something they keep a copy of changed here (resolved credentials,
+    the runtime settings, the MCP servers), so it holds everywhere at once, not after a cache expires."""
+
+    def announce(self, kind: str, **details: Any) -> None:
+        """Queued and sent in the background: the caller never waits on Redis, nor fails with it."""
+        ...

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.core.domain.users import Principal
+from switchboard.core.ports.push import ChangeAnnouncer
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.guards import require_admin
@@ -106,6 +107,7 @@ class RuntimeConfigService:
         self._current = defaults
         self._listeners = list(listeners or [])
         self._lock = asyncio.Lock()
+        self.announcer: ChangeAnnouncer | None = None  # other workers load() again when told
 
     @property
     def current(self) -> RuntimeConfig:
@@ -183,6 +185,8 @@ class RuntimeConfigService:
                 saved[section] = {**(saved.get(section) or {}), key: value}
             await tx.settings.put(RUNTIME_SETTINGS_KEY, saved)
         self._apply(config)
+        if self.announcer is not None:
+            self.announcer.announce("runtime")
 
     def _apply(self, config: RuntimeConfig) -> None:
         self._current = config

@@ -21,6 +21,7 @@ from switchboard.core.domain.mcp import McpServerConfig, McpServerStatus, valida
 from switchboard.core.domain.tools import ToolContext, ToolOutcome, ToolSpec
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.mcp import McpRegistry
+from switchboard.core.ports.push import ChangeAnnouncer
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.tools import ValidatingToolHost
 from switchboard.core.services.accounts.guards import require_admin
@@ -74,6 +75,7 @@ class McpAdminService:
     def __init__(self, uow: UnitOfWork, registry: McpRegistry) -> None:
         self._uow = uow
         self._registry = registry
+        self.announcer: ChangeAnnouncer | None = None  # other workers follow() when told
 
     async def startup_configs(self, file_entries: Mapping[str, Any]) -> dict[str, McpServerConfig]:
         """The servers to start with: the file's entries, minus those deleted at runtime, overridden
@@ -89,6 +91,16 @@ class McpAdminService:
             except ValidationError as exc:
                 log.warning("MCP server %r ignored: %s", name, _first_error(exc))
         return configs
+
+    async def follow(self, file_entries: Mapping[str, Any]) -> None:
+        """Another worker changed the servers: start, restart or stop ours to match what it saved."""
+        wanted = await self.startup_configs(file_entries)
+        running = {s.name: s.config for s in await self._registry.statuses()}
+        for name in running.keys() - wanted.keys():
+            await self._registry.remove(name)
+        for name, config in wanted.items():
+            if running.get(name) != config:
+                await self._registry.upsert(name, config)
 
     # every status leaving this service is redacted: env and headers often hold API tokens
     async def statuses(self, principal: Principal) -> list[McpServerStatus]:
@@ -128,13 +140,14 @@ class McpAdminService:
         }
         async with self._uow() as tx:
             await tx.settings.put(MCP_SETTINGS_KEY, servers)
-            if removed is None and restored is None:
-                return
-            gone: set[str] = set(await tx.settings.get(MCP_REMOVED_KEY) or [])
-            gone.discard(restored or "")
-            if removed is not None:
-                gone.add(removed)
-            await tx.settings.put(MCP_REMOVED_KEY, sorted(gone))
+            if removed is not None or restored is not None:
+                gone: set[str] = set(await tx.settings.get(MCP_REMOVED_KEY) or [])
+                gone.discard(restored or "")
+                if removed is not None:
+                    gone.add(removed)
+                await tx.settings.put(MCP_REMOVED_KEY, sorted(gone))
+        if self.announcer is not None:
+            self.announcer.announce("mcp")
 
 
 def _server_map(value: Any) -> dict[str, Any]:

@@ -1,0 +1,122 @@
+"""Two apps (two workers) on one database and one Redis, credentials cached for a minute: a logout,
+a revoked key or a changed setting on one holds on the other at once (the change feed), not when
+the other's copy expires."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import redis.asyncio as redis
+
+from switchboard.app.asgi import create_app
+from switchboard.config.settings import PasswordSettings
+from tests.integration.native.conftest import Api
+from tests.support.app_settings import ADMIN, app_settings
+from tests.support.live_server import LiveServer
+from tests.support.mcp_servers import TEST_SERVER_SCRIPT
+from tests.support.upstream import ScriptedUpstream
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+WITHIN_SECONDS = 5.0  # a generous bound for a loaded CI machine; it takes milliseconds
+
+
+async def soon(condition: Callable[[], Awaitable[bool]]) -> None:
+    """Polls the other worker's API: the change reaches it over Redis, and only its answers show it."""
+    async with asyncio.timeout(WITHIN_SECONDS):
+        while not await condition():  # noqa: ASYNC110 - nothing in this process to wait on
+            await asyncio.sleep(0.02)
+
+
+@pytest_asyncio.fixture
+async def two_workers(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncIterator[tuple[Api, Api]]:
+    """Built as `serve` builds them (the principal cache included), on one data directory: one
+    database and one signing secret, as two hosts share them."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except OSError as exc:
+        pytest.skip(f"Redis unreachable: {exc}")
+    finally:
+        await client.aclose()
+    settings = app_settings(tmp_path / "shared", upstream, redis_url=REDIS_URL, auth_cache_seconds=60,
+                            passwords=PasswordSettings(time_cost=1, memory_cost_kib=1024, parallelism=1))
+    async with contextlib.AsyncExitStack() as stack:
+        workers = []
+        for _ in range(2):
+            app = create_app(settings)
+            base_url = await stack.enter_async_context(LiveServer(app))
+            client = await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30))
+            worker = Api(client, runtime=app.state.runtime)
+            await worker.login(ADMIN.username, ADMIN.password)
+            workers.append(worker)
+        yield workers[0], workers[1]
+
+
+async def test_a_logout_on_one_worker_ends_the_session_on_the_other(two_workers: tuple[Api, Api]) -> None:
+    one, two = two_workers
+    await one.user("alice")
+    two.tokens["alice"] = one.tokens["alice"]
+    assert (await two.client.get("/api/conversations/", headers=two.auth("alice"))).status_code == 200  # cached on two
+
+    assert (await one.client.post("/api/auth/logout", headers=one.auth("alice"))).status_code == 200
+
+    async def refused() -> bool:
+        return (await two.client.get("/api/conversations/", headers=two.auth("alice"))).status_code == 401
+    await soon(refused)
+
+
+async def test_a_key_revoked_on_one_worker_is_refused_on_the_other(two_workers: tuple[Api, Api]) -> None:
+    one, two = two_workers
+    await one.user("alice")
+    created = (await one.client.post("/api/keys", json={"name": "script"}, headers=one.auth("alice"))).json()["data"]
+    by_key = {"Authorization": f"Bearer {created['key']}"}
+    assert (await two.client.get("/api/conversations/", headers=by_key)).status_code == 200
+
+    revoked = await one.client.delete(f"/api/keys/{created['id']}", headers=one.auth("alice"))
+    assert revoked.status_code in (200, 204), revoked.text
+
+    async def refused() -> bool:
+        return (await two.client.get("/api/conversations/", headers=by_key)).status_code == 401
+    await soon(refused)
+
+
+async def test_a_setting_changed_on_one_worker_applies_on_the_other(two_workers: tuple[Api, Api]) -> None:
+    one, two = two_workers
+    closed = await one.client.put("/api/admin/settings", json={"registration": "closed"}, headers=one.auth("admin"))
+    assert closed.status_code == 200, closed.text
+
+    async def registration_closed() -> bool:
+        assert two.runtime is not None
+        return two.runtime.services.runtime_config.current.base.registration == "closed"
+    await soon(registration_closed)
+    refused = await two.client.post("/api/auth/register", json={"username": "mallory", "password": "password1"})
+    assert refused.status_code == 403
+
+
+async def test_an_mcp_server_added_and_removed_on_one_worker_follows_on_the_other(
+        two_workers: tuple[Api, Api]) -> None:
+    one, two = two_workers
+    entry = {"command": sys.executable, "args": [str(TEST_SERVER_SCRIPT), "stdio"]}
+    saved = await one.client.put("/api/admin/mcp/shared", json=entry, headers=one.auth("admin"))
+    assert saved.status_code == 200, saved.text
+
+    async def names_on_two() -> set[str]:
+        listed = await two.client.get("/api/admin/mcp", headers=two.auth("admin"))
+        return {server["name"] for server in listed.json()["data"]}
+
+    async def started() -> bool:
+        return "shared" in await names_on_two()
+    await soon(started)
+
+    assert (await one.client.delete("/api/admin/mcp/shared", headers=one.auth("admin"))).status_code in (200, 204)
+
+    async def stopped() -> bool:
+        return "shared" not in await names_on_two()
+    await soon(stopped)
