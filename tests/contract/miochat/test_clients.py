@@ -173,3 +173,44 @@ async def test_a_mio_chat_build_is_served_at_the_root_beside_the_api(start_mio: 
         assert "not yours" not in (await client.get(escape)).text
     assert (await client.get("/api/base_info")).json()["code"] == 0  # the API beside it
     assert (await client.get("/api/nothing")).status_code == 404
+
+
+async def test_a_contacts_completions_continue_one_conversation(
+    start_mio: Start, open_ws: Open, upstream: ScriptedUpstream
+) -> None:
+    mio = await start_mio()
+    ws = await query_login(mio, open_ws)
+    upstream.push(Reply(text="你好呀"), Reply(text="我是 MioBot"), Reply(text="另一个"))
+    # src/lib/websocket.js (14e7895) streamCompletions: {request_id, protocol: "openai", type: "completions",
+    # data: {...settings, messages}} with the contact's whole history (src/lib/contactor.js webSend)
+    system = {"role": "system", "content": "你是 MioBot"}
+    first = [system, {"role": "user", "content": "你好"}]
+    await ws.stream({"request_id": "c1", "protocol": "openai", "type": "completions",
+                     "data": {"model": "gpt-test", "messages": first}})
+    again = [*first, {"role": "assistant", "content": "你好呀"}, {"role": "user", "content": "你是谁"}]
+    await ws.stream({"request_id": "c2", "protocol": "openai", "type": "completions",
+                     "data": {"model": "gpt-test", "messages": again}})
+    assert upstream.last.json["messages"] == again  # the model sees the whole history once
+    # another contact (another beginning) is another conversation
+    await ws.stream({"request_id": "c3", "protocol": "openai", "type": "completions",
+                     "data": {"model": "gpt-test", "messages": [{"role": "user", "content": "别的"}]}})
+    auth = {"Authorization": f"Bearer {mio.keys['alice']}"}
+    items = (await mio.api.client.get("/api/conversations", headers=auth)).json()["data"]["items"]
+    assert len(items) == 2
+    thread = next(c["id"] for c in items if c["title"] == "你好")
+    stored = (await mio.api.client.get(f"/api/messages/{thread}", headers=auth)).json()["data"]
+    assert [(m["role"], m["content"]) for m in stored] == [
+        ("user", "你好"), ("assistant", "你好呀"), ("user", "你是谁"), ("assistant", "我是 MioBot")]
+
+
+async def test_reasoning_deltas_are_forwarded(start_mio: Start, open_ws: Open, upstream: ScriptedUpstream) -> None:
+    mio = await start_mio()
+    ws = await query_login(mio, open_ws)
+    upstream.push(Reply(text="42", reasoning="think"))
+    frames = await ws.stream({"request_id": "r1", "protocol": "openai", "type": "completions",
+                              "data": {"messages": [{"role": "user", "content": "6*7?"}]}})
+    # the client of Mar 2025 (cdc0e67 src/lib/adapter/openai.js) reads `chunk.data.reasoning_content`
+    reasoning = [f["data"]["reasoning_content"] for f in frames if "reasoning_content" in f.get("data", {})]
+    assert "".join(reasoning) == "think"
+    assert all(f["data"]["chunk"] == "" and f["data"]["tool_call"] is None for f in frames
+               if "reasoning_content" in f.get("data", {}))

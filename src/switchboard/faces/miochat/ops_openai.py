@@ -1,10 +1,9 @@
 """The `system` and `openai` protocols: login data, heartbeat, models and streamed completions.
 
-Completions carry the client's whole history (Mio-Chat keeps it in the browser). Each request
-becomes a conversation of its own (origin "miochat-openai", keyed by the client id), so the
-question and the answer are stored, metered and visible in the user's history like any other
-turn; the earlier messages the client sent go to the model as the engine's `prior` turns and are
-not stored again (they were stored when they were asked, or never were ours)."""
+Completions carry the client's whole history (Mio-Chat keeps it in the browser). Each contact's
+requests continue one conversation (origin "miochat-openai", threads.py says how it is found), so
+each question and answer is stored once, metered and visible in the user's history like any other
+turn; what the client sent before is not stored again."""
 
 from __future__ import annotations
 
@@ -21,15 +20,13 @@ from switchboard.core.domain.errors import DomainError, InvalidInput
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.conversations.history import NewConversation
 from switchboard.faces.miochat.auth import MioClient
 from switchboard.faces.miochat.envelope import success
 from switchboard.faces.miochat.mapping import group_models, is_data_uri, split_history
 from switchboard.faces.miochat.options import Emit, MioOptions
 from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, RequestFrame
 from switchboard.faces.miochat.stream import OpenaiFrames, openai_frames
-
-OPENAI_ORIGIN = "miochat-openai"
+from switchboard.faces.miochat.threads import thread_for
 
 
 async def store_images(services: Services, principal: Principal, parts: list[Part]) -> list[Part]:
@@ -84,20 +81,21 @@ class OpenaiOps:
         prior, question = split_history(body.messages)
         services, principal = self._services, client.principal
         question = await store_images(services, principal, question)
-        title = next((p.text for p in question if p.text), "Mio-Chat")[:60]
-        conversation = await services.conversations.create(principal, NewConversation(
-            title=title, origin=OPENAI_ORIGIN, external_key=client.client_id))
+        thread = await thread_for(services, principal, client.client_id, prior,
+                                  "".join(p.text or "" for p in question if p.type == "text"))
+        conversation = thread.conversation
         extra = {k: v for k in ("presence_penalty", "frequency_penalty") if (v := getattr(body, k)) is not None}
         request = ChatRequest(
             conversation_id=conversation.id, parts=question, model=body.model, temperature=body.temperature,
-            top_p=body.top_p, max_tokens=body.max_tokens, extra=extra, prior=prior,
+            top_p=body.top_p, max_tokens=body.max_tokens, extra=extra, prior=thread.prior,
         )
         frames = OpenaiFrames(frame.request_id)
         try:
             turn = await services.chat.start(request, principal)
         except DomainError as exc:
-            with contextlib.suppress(DomainError):  # nothing was asked: leave no empty conversation
-                await services.conversations.delete(principal, conversation.id)
+            if thread.created:
+                with contextlib.suppress(DomainError):  # nothing was asked: leave no empty conversation
+                    await services.conversations.delete(principal, conversation.id)
             await emit(frames.failed(exc.message))
             return
         await emit(frames.pending())
