@@ -6,7 +6,8 @@ contact id, owned by the logged-in user); the bot's reply is published on the pu
 use, so every socket of that user shows it as a OneBot message. message_ids are the stored
 messages' ids: `del_message` deletes one (from the history too), `forward_msg` pushes nodes.
 The contact is the envelope's `id` or the frame's top-level `id` (the real client's), so each
-contact keeps its own conversation and its pushes carry its id."""
+contact keeps its own conversation and its pushes carry its id. When a OneBot bot is connected
+and the credential has the `im` scope, a message goes into the contact's real QQ chat instead."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Part, text_parts
 from switchboard.core.domain.errors import InvalidInput, NotFound
 from switchboard.core.domain.events import ChatEvent
+from switchboard.core.domain.users import Scope
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.conversations.history import NewConversation
 from switchboard.core.services.conversations.proactive import push_channel
@@ -100,12 +102,29 @@ class OnebotOps:
             raise InvalidInput("the contact id must be 1-200 characters", param="id")
         return contact
 
+    def relay_bot(self, client: MioClient) -> str | None:
+        """The platform id of a connected OneBot bot that carries this user's messages into the real
+        QQ chat of the contact (as the original's OneBot server did), or None: the Switchboard bot
+        answers. Only for a credential with the `im` scope (a chat key or a shared code must not
+        make the bot write to any QQ number it names)."""
+        if Scope.IM not in client.principal.scopes:
+            return None
+        return next((b.platform_id for b in self._services.proactive.bots() if b.type == "onebot11" and b.running),
+                    None)
+
     async def message(self, frame: RequestFrame, envelope: OnebotEnvelope, client: MioClient, emit: Emit
-                      ) -> dict[str, Any]:
+                      ) -> dict[str, Any] | None:
         """Ack with the stored user message's id, let the bot answer, push the answer; returns it."""
         body = OnebotMessageData.model_validate(envelope.data if envelope.data is not None else envelope.content)
         services, principal, contact = self._services, client.principal, self.contact(envelope)
         parts = await store_images(services, principal, segment_parts(body.message))
+        relay = self.relay_bot(client)
+        if relay is not None:
+            # the way AstrBot's im/message reaches the bots; a refusal (or no bot after all)
+            # raises, and the dispatcher answers it with a failure frame of this request_id
+            delivery = await services.proactive.send(principal, relay, contact, parts)
+            await emit(success(frame.request_id, {"message_id": delivery.message.id}))
+            return None
         conversation = await services.conversations.find(principal, PLATFORM, contact)
         if conversation is None:
             conversation = await services.conversations.create(principal, NewConversation(
