@@ -19,6 +19,7 @@ from switchboard.app.container import Runtime, build_runtime
 from switchboard.app.docs import serve_offline_docs
 from switchboard.app.faces import FaceMount, FaceTable, SwitchboardApp
 from switchboard.app.guest import GuestAccount
+from switchboard.app.metrics_endpoint import MetricsEndpoint
 from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
 from switchboard.core.domain import errors as e
@@ -155,6 +156,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
               "faces": table}
     app.add_middleware(BodyLimit, **limits)
     app.serve_plain(table, lambda plain: BodyLimit(plain, **limits))
+    app.metrics_endpoint = MetricsEndpoint(app.metrics, runtime, _native_error, public=settings.metrics.public)
     return app
 
 

@@ -109,8 +109,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.config:
         os.environ["SWITCHBOARD_CONFIG"] = args.config  # worker processes load the same file
     if args.workers > 1:
-        uvicorn.run("switchboard.app.main:app_from_environment", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, **server_options(settings))
+        import tempfile
+
+        # /metrics sums every worker's numbers, which prometheus-client keeps in files here (an
+        # operator's own directory wins; ours goes away with the server)
+        with tempfile.TemporaryDirectory(prefix="switchboard-metrics-") as metrics_dir:
+            os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
+            uvicorn.run("switchboard.app.main:app_from_environment", factory=True, host=args.host, port=args.port,
+                        workers=args.workers, **server_options(settings))
         return 0
     from switchboard.app.asgi import create_app
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, FastAPI
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from switchboard.app.metrics import HttpMetrics, now
 from switchboard.app.openapi_security import declare_security
 from switchboard.app.request_ids import RequestIds
 from switchboard.core.domain.errors import DomainError
@@ -61,29 +62,53 @@ class SwitchboardApp(FastAPI):
         self._plain: dict[str, ASGIApp] = {}  # face name -> its (wrapped) plain app
         self._plain_faces: list[FaceMount] = []
         self._request_ids = RequestIds()
+        self.metrics = HttpMetrics()
+        self.metrics_endpoint: ASGIApp | None = None  # GET /metrics, outside every face
+        self._plain_routes: dict[tuple[str, str], str] = {}  # (method, path) -> route template
+        self._plain_prefixes: list[tuple[str, str]] = []  # (path prefix, route template)
 
     def serve_plain(self, table: FaceTable, wrap: Callable[[ASGIApp], ASGIApp]) -> None:
         """The plain faces of `table` answer their own paths, each app wrapped by `wrap`."""
         self._table = table
         self._plain = {face.name: wrap(face.plain) for face in table.faces if face.plain is not None}
         self._plain_faces = [face for face in table.faces if face.plain is not None]
+        for face in self._plain_faces:
+            assert face.plain is not None
+            for route in face.plain.routes:
+                if route.prefix:
+                    template = route.doc_path or route.path + "/{rest}"
+                    self._plain_prefixes.append((route.path.rstrip("/") + "/", template))
+                else:
+                    self._plain_routes[(route.method, route.path)] = route.path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await super().__call__(scope, receive, send)
-        else:  # every request and socket has an id, whichever face answers it
-            await self._request_ids.serve(self._answer, scope, receive, send)
+            return
+        if scope["path"] == "/metrics" and self.metrics_endpoint is not None:
+            await self.metrics_endpoint(scope, receive, send)
+            return
+        # every request and socket has an id and is counted, whichever face answers it
+        face = self._table.face_for(scope["path"]) if self._table is not None else None
+        name, kind = (face.name if face is not None else "app"), scope["type"]
+        scope["switchboard.face"] = face
+        self.metrics.opened(name, kind)
+        started, status = now(), None
+        try:
+            status = await self._request_ids.serve(self._answer, scope, receive, send)
+        finally:
+            self.metrics.closed(name, kind, scope, status, now() - started)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        if self._table is not None:
-            face = self._table.face_for(scope["path"])
-            plain = self._plain.get(face.name) if face is not None else None
-            if plain is not None:
-                await plain(scope, receive, send)
-                return
+        face = scope["switchboard.face"]
+        plain = self._plain.get(face.name) if face is not None else None
+        if plain is not None:
+            scope["switchboard.route"] = self._plain_template(scope)
+            await plain(scope, receive, send)
+            return
         answered = False
 
         async def tracking_send(message: Message) -> None:
@@ -100,6 +125,15 @@ class SwitchboardApp(FastAPI):
             # out, so the connection is sound: only an error in mid-answer must still close it.
             if not answered:
                 raise
+
+    def _plain_template(self, scope: Scope) -> str | None:
+        path = scope["path"]
+        if (template := self._plain_routes.get((scope["method"], path))) is not None:
+            return template
+        for prefix, template in self._plain_prefixes:
+            if path.startswith(prefix):
+                return template
+        return None
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:

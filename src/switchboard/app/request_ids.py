@@ -43,15 +43,20 @@ class RequestIds:
                 return value.decode("ascii") if _is_sane(value) else self.new()
         return self.new()
 
-    async def serve(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        """`app` answers with the request's id set and sent back in the response's headers."""
+    async def serve(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> int | None:
+        """`app` answers with the request's id set and sent back in the response's headers; the
+        response's status (101 for an accepted WebSocket, 403 for a refused one), None if none went out."""
         request_id = self.of(scope)
         stamp = (HEADER, request_id.encode("ascii"))
-        starts = "http.response.start" if scope["type"] == "http" else "websocket.accept"
+        http = scope["type"] == "http"
+        starts = "http.response.start" if http else "websocket.accept"
+        status: int | None = None if http else 403
 
         async def stamped(message: Message) -> None:
+            nonlocal status
             if message["type"] == starts:
                 message["headers"] = [*message.get("headers", ()), stamp]  # a copy: a response may be reused
+                status = message["status"] if http else 101
             await send(message)
 
         token = REQUEST_ID.set(request_id)
@@ -59,3 +64,4 @@ class RequestIds:
             await app(scope, receive, stamped)
         finally:
             REQUEST_ID.reset(token)
+        return status

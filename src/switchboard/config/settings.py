@@ -201,6 +201,12 @@ class WebSettings(Section):
     dist_dir: Path = Field(default_factory=_repo_web_build)
 
 
+class MetricsSettings(Section):
+    """GET /metrics (Prometheus). Not public: an administrator's token or an admin-scope key."""
+
+    public: bool = False  # true: anyone who reaches the server may read it (a scraper on a private network)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="forbid", populate_by_name=True)
 
@@ -236,7 +242,8 @@ class Settings(BaseSettings):
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "info"
-    log_format: Literal["text", "json"] = "text"  # json: one object per line, with the request id
+    log_format: Literal["text", "json"] = "text"
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)  # json: one object per line, with the request id
 
     @field_validator("platforms")
     @classmethod

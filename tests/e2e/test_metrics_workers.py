@@ -1,0 +1,56 @@
+"""`serve --workers 2`: /metrics, scraped from whichever worker answers, counts every worker's
+traffic (prometheus-client's multiprocess mode, in a directory `serve` makes and removes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.e2e.test_serve import SWITCHBOARD, _free_port
+
+REQUESTS = 40
+
+
+def healthz_count(text: str) -> float:
+    return sum(sample.value for family in text_string_to_metric_families(text)
+               if family.name == "switchboard_http_requests" for sample in family.samples
+               if sample.name.endswith("_total") and sample.labels["route"] == "/healthz")
+
+
+async def test_metrics_sum_every_worker(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_LOG_LEVEL": "warning",
+           "SWITCHBOARD_REDIS_URL": "redis://127.0.0.1:6379/14", "SWITCHBOARD_METRICS": '{"public": true}'}
+    for name in ("OPENAI_API_KEY", "PROMETHEUS_MULTIPROC_DIR"):
+        env.pop(name, None)
+    process = await asyncio.create_subprocess_exec(
+        SWITCHBOARD, "serve", "--workers", "2", "--port", str(port), env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=base, timeout=2) as probe:
+            for _ in range(600):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await probe.get("/readyz")).status_code == 200:
+                        break
+                assert process.returncode is None, "the server exited during start-up"
+                await asyncio.sleep(0.1)
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+            before = healthz_count((await client.get("/metrics")).text)
+        for _ in range(REQUESTS):  # a new connection each: the kernel spreads them over the workers
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+                assert (await client.get("/healthz")).status_code == 200
+        scrapes = []
+        for _ in range(4):  # whichever worker answers the scrape, it counts them all
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+                scrapes.append(healthz_count((await client.get("/metrics")).text))
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 30)
+    assert scrapes == [before + REQUESTS] * 4
