@@ -1,5 +1,6 @@
 """`serve --workers 2`: /metrics, scraped from whichever worker answers, counts every worker's
-traffic (prometheus-client's multiprocess mode, in a directory `serve` makes and removes)."""
+traffic (prometheus-client's multiprocess mode, in a directory `serve` makes and removes, or the
+operator's own); a worker that stops takes its open-request gauge out of the sum."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.test_serve import SWITCHBOARD, _free_port
@@ -23,12 +25,17 @@ def healthz_count(text: str) -> float:
                if sample.name.endswith("_total") and sample.labels["route"] == "/healthz")
 
 
-async def test_metrics_sum_every_worker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("own_directory", [False, True])
+async def test_metrics_sum_every_worker(tmp_path: Path, own_directory: bool) -> None:
     port = _free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_LOG_LEVEL": "warning",
            "SWITCHBOARD_REDIS_URL": "redis://127.0.0.1:6379/14", "SWITCHBOARD_METRICS": '{"public": true}'}
     for name in ("OPENAI_API_KEY", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
+    metrics_dir = tmp_path / "metrics"
+    if own_directory:
+        metrics_dir.mkdir()
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     process = await asyncio.create_subprocess_exec(
         SWITCHBOARD, "serve", "--workers", "2", "--port", str(port), env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -54,3 +61,5 @@ async def test_metrics_sum_every_worker(tmp_path: Path) -> None:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
     assert scrapes == [before + REQUESTS] * 4
+    if own_directory:  # kept, with the counters, but no stopped worker's live gauge
+        assert list(metrics_dir.glob("counter_*.db")) and not list(metrics_dir.glob("gauge_livesum_*.db"))

@@ -131,6 +131,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None, *, freeze_hea
             yield
         finally:
             await runtime.close()
+            app.metrics.close()
 
     app = SwitchboardApp(
         title="Switchboard", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,

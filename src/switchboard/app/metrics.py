@@ -17,7 +17,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from starlette.types import Scope
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -64,6 +64,11 @@ class HttpMetrics:
                     str(status or 500)).inc()
         if kind == "http":
             self._child(self._latency, face).observe(seconds)
+
+    def close(self) -> None:
+        """A worker stopping: its open-request gauges leave the sum (counters stay counted)."""
+        if self.multiprocess:
+            mark_process_dead(os.getpid())
 
     async def exposition(self, read_state: StateReader) -> bytes:
         """The scrape: every worker's numbers (multiprocess) or this one's, and the state now."""
