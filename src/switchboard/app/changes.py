@@ -29,9 +29,13 @@ def build_change_feed(settings: Settings, services: Services, principals: Princi
     async def follow_mcp(_: dict[str, Any]) -> None:
         await services.mcp.follow(settings.mcp_servers)
 
+    async def follow_platforms(_: dict[str, Any]) -> None:
+        await services.platforms.follow(settings.platforms)
+
     feed.on("principals", forget_principals)
     feed.on("runtime", reload_runtime)
     feed.on("mcp", follow_mcp)
-    for announcing in (principals, services.runtime_config, services.mcp):
+    feed.on("platforms", follow_platforms)
+    for announcing in (principals, services.runtime_config, services.mcp, services.platforms):
         announcing.announcer = feed
     return feed

@@ -41,6 +41,6 @@ def risks(settings: Settings, workers: int = 1) -> list[str]:
                     "but writes queue behind each other; use PostgreSQL (database_url) for real concurrency")
     if workers > 1 and settings.platforms:
         said.append(f"IM platforms run in each of the {workers} workers: a Telegram bot polls {workers} times "
-                    "(409 Conflict), a forward OneBot connection is dialled and answered from each, and an "
-                    "admin API change reaches only the worker that took it; run the bots with one worker")
+                    "(409 Conflict) and a forward OneBot connection is dialled and answered from each; "
+                    "run the bots with one worker")
     return said

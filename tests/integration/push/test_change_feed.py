@@ -120,3 +120,25 @@ async def test_an_mcp_server_added_and_removed_on_one_worker_follows_on_the_othe
     async def stopped() -> bool:
         return "shared" not in await names_on_two()
     await soon(stopped)
+
+
+async def test_an_im_platform_added_and_removed_on_one_worker_follows_on_the_other(
+        two_workers: tuple[Api, Api]) -> None:
+    one, two = two_workers
+    entry = {"id": "qq", "type": "onebot11", "mode": "reverse", "access_token": "s3cret"}
+    added = await one.client.post("/api/admin/platforms", json=entry, headers=one.auth("admin"))
+    assert added.status_code in (200, 201), added.text
+
+    async def ids_on_two() -> set[str]:
+        listed = await two.client.get("/api/admin/platforms", headers=two.auth("admin"))
+        return {platform["id"] for platform in listed.json()["data"]}
+
+    async def added_there() -> bool:
+        return "qq" in await ids_on_two()
+    await soon(added_there)
+
+    assert (await one.client.delete("/api/admin/platforms/qq", headers=one.auth("admin"))).status_code in (200, 204)
+
+    async def removed_there() -> bool:
+        return "qq" not in await ids_on_two()
+    await soon(removed_there)

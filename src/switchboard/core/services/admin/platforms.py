@@ -26,6 +26,7 @@ from switchboard.core.domain.platform_settings import MASK, PLATFORM_SETTINGS, S
 from switchboard.core.domain.platforms import ImBot
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.platforms import PlatformRegistry
+from switchboard.core.ports.push import ChangeAnnouncer
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.services.accounts.guards import require_admin
 
@@ -41,6 +42,7 @@ class PlatformAdminService:
         self._registry = registry
         self._lock = asyncio.Lock()  # one change at a time: each saves the whole map
         self._file: dict[str, PlatformSettings] = {}  # the config file's entries; only others are saved
+        self.announcer: ChangeAnnouncer | None = None  # other workers follow() when told
 
     async def startup_entries(self, file_entries: Iterable[PlatformSettings]) -> list[PlatformSettings]:
         """The file's entries, minus those deleted at runtime, replaced by those saved at runtime.
@@ -56,6 +58,17 @@ class PlatformAdminService:
             except (ValidationError, TypeError) as exc:
                 log.warning("saved platform %r ignored: %s", platform_id, exc)
         return list(kept.values())
+
+    async def follow(self, file_entries: Iterable[PlatformSettings]) -> None:
+        """Another worker changed the platforms: start, restart or stop ours to match what it saved."""
+        async with self._lock:
+            wanted = {p.id: p for p in await self.startup_entries(file_entries)}
+            running = self._registry.entries()
+            for platform_id in running.keys() - wanted.keys():
+                await self._registry.remove(platform_id)
+            for platform_id, settings in wanted.items():
+                if running.get(platform_id) != settings:
+                    await self._registry.put(settings)
 
     def list(self, principal: Principal) -> list[ImBot]:
         require_admin(principal)
@@ -119,13 +132,14 @@ class PlatformAdminService:
                                  for k, v in entries.items() if self._file.get(k) != v}
         async with self._uow() as tx:
             await tx.settings.put(PLATFORMS_KEY, saved)
-            if removed is None and restored is None:
-                return
-            gone: set[str] = set(await tx.settings.get(PLATFORMS_REMOVED_KEY) or [])
-            gone.discard(restored or "")
-            if removed is not None:
-                gone.add(removed)
-            await tx.settings.put(PLATFORMS_REMOVED_KEY, sorted(gone))
+            if removed is not None or restored is not None:
+                gone: set[str] = set(await tx.settings.get(PLATFORMS_REMOVED_KEY) or [])
+                gone.discard(restored or "")
+                if removed is not None:
+                    gone.add(removed)
+                await tx.settings.put(PLATFORMS_REMOVED_KEY, sorted(gone))
+        if self.announcer is not None:
+            self.announcer.announce("platforms")
 
 
 def _keeping_secrets(new: PlatformSettings, old: PlatformSettings) -> PlatformSettings:
