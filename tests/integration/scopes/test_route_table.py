@@ -53,6 +53,9 @@ CHATGPT_PROXY = {f"POST /openai/{kind}{mode}": "chat" for kind in ("completions"
 MIOCHAT = {f"POST /api/{path}": "chat" for path in (
     "system/login", "system/heartbeat", "onebot/message", "onebot/forward_msg", "onebot/del_message",
     "openai/models", "openai/completions", "share")} | {
+    # what the Mio-Chat web client fetches at start-up with plain fetch(): public, as in the original
+    "GET /api/base_info": PUBLIC, "GET /api/qava": PUBLIC, "GET /api/onebot/plugins": PUBLIC,
+    "GET /api/openai/tools": PUBLIC, "GET /api/openai/presets": PUBLIC,
     "DELETE /api/share/{token}": "chat", "GET /share/{token}": PUBLIC, "GET /share/{token}/preview.png": PUBLIC,
 }
 MUSEBOT = {
