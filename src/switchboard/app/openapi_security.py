@@ -29,6 +29,9 @@ PUBLIC_OPERATIONS = frozenset({
     "POST /api/auth/register", "POST /api/auth/login", "GET /api/auth/options", "GET /healthz", "GET /readyz",
     "GET /share/{token}", "GET /share/{token}/preview.png", "GET /openai/image/file/{owner}/{file_id}",
     "GET /pong",
+    # what the Mio-Chat web client fetches at start-up with plain fetch()
+    "GET /api/base_info", "GET /api/qava", "GET /api/onebot/plugins", "GET /api/openai/tools",
+    "GET /api/openai/presets",
 })
 
 

@@ -49,10 +49,8 @@ async def test_a_binary_first_frame_is_closed_with_1003_and_a_reason(start_mio: 
     mio = await start_mio()
     ws = await open_ws(mio.ws_url)
     await ws.conn.send(b"\x00\x01binary")
-    failure = await ws.recv()
-    with pytest.raises(ConnectionClosed) as closed:
+    with pytest.raises(ConnectionClosed) as closed:  # no frame first: refused logins close, as the original
         await ws.recv(5)
-    assert failure["code"] == 1 and "binary" in failure["data"]["reason"]
     assert closed.value.rcvd is not None  # a close frame came: not a dropped connection
     assert closed.value.rcvd.code == 1003 and "binary" in closed.value.rcvd.reason
 
