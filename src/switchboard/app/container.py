@@ -18,6 +18,7 @@ from switchboard.adapters.providers.echo_relay import EchoRelay
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
 from switchboard.adapters.push.changes import ChangeFeed
+from switchboard.adapters.push.lease import InMemoryLeases, RedisLeases, new_holder
 from switchboard.adapters.push.memory import InMemoryPushBus
 from switchboard.adapters.push.redis_bus import RedisPushBus
 from switchboard.adapters.ratelimit.memory import InMemoryAttemptCounter, InMemoryRateLimiter
@@ -62,6 +63,7 @@ from switchboard.core.services.quotas.recovery import CrashRecovery, WorkerIdent
 from switchboard.core.services.tools.catalog import McpAdminService, ToolService
 from switchboard.core.services.tools.runner import ToolPolicy, ToolRunner
 from switchboard.faces._shared.detach import Detacher
+from switchboard.platforms._shared.leadership import Leadership
 
 log = logging.getLogger("switchboard")
 
@@ -97,7 +99,7 @@ class Runtime:
         await self.catalog.refresh()  # learn upstream model lists; a failing provider only logs
         if self.platforms is not None:  # connects in the background: a platform never holds up start-up
             await self.platforms.load(await self.services.platforms.startup_entries(self.settings.platforms))
-            await self.platforms.supervisor.start()
+            await self.platforms.start()
 
     def readiness_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
         """What /readyz asks: each must answer True for this worker to take traffic."""
@@ -277,10 +279,16 @@ def build_runtime(settings: Settings) -> Runtime:
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
     attach_commands(services, settings, counter, catalog)
-    recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(**settings.workers.model_dump()))
+    recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(settings.workers.heartbeat_seconds,
+                                                                       settings.workers.dead_after_seconds))
     # empty until start (the config file's and the saved entries); the admin API may add some at runtime
+    holder = new_holder(worker.id)
+    leases = RedisLeases(settings.redis_url, holder) if settings.redis_url else InMemoryLeases(holder)
     platforms = build_platform_host(services, build_limiter(settings),
-                                    allow_private_network=settings.tools.allow_private_network)
+                                    allow_private_network=settings.tools.allow_private_network,
+                                    leadership=Leadership(leases, settings.workers.platform_lease_seconds),
+                                    routing_bus=push if isinstance(push, RedisPushBus) else None,
+                                    worker_id=worker.id)
     changes = build_change_feed(settings, services, wiring.principals, worker.id)
     return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms,
                    load_signing_secret=wiring.load_signing_secret, changes=changes)

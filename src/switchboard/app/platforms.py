@@ -2,9 +2,13 @@
 `type`, each making the platform of one entry; the host keeps the entries, runs the enabled ones
 under the supervisor and serves OneBot's reverse WebSocket for whichever reverse platforms run now.
 
-    host = build_platform_host(settings, services, limiter)   # services.platforms is set too
+    host = build_platform_host(services, limiter, leadership=..., routing_bus=...)  # services.platforms too
     await host.load(await services.platforms.startup_entries(settings.platforms))
-    await host.supervisor.start()
+    await host.start()
+
+With several workers, each dialled connection runs in the worker holding its lease (`leadership`)
+and proactive messages reach the worker where the bot is connected (`routing_bus`, the Redis push
+bus; platforms/_shared/routing.py).
 """
 
 from __future__ import annotations
@@ -24,11 +28,15 @@ from switchboard.core.domain.platform_settings import (
 )
 from switchboard.core.domain.platforms import ImBot
 from switchboard.core.ports.gateway import RateLimiter
+from switchboard.core.ports.leases import Leases
+from switchboard.core.ports.push import PushBus
 from switchboard.core.services.admin.platforms import PlatformAdminService
 from switchboard.core.services.bundle import Services
 from switchboard.platforms._shared.chat import ChatOptions, PlatformChat
 from switchboard.platforms._shared.directory import PlatformDirectory, bot_of
 from switchboard.platforms._shared.images import AddressVetting, ImageLoader
+from switchboard.platforms._shared.leadership import Leadership
+from switchboard.platforms._shared.routing import BotRouting
 from switchboard.platforms._shared.supervisor import Backoff, Platform, Supervisor
 from switchboard.platforms._shared.triggers import TriggerPolicy
 from switchboard.platforms.onebot11.forward import dial
@@ -57,6 +65,8 @@ class PlatformHost:
     # SSRF vetting of image URLs in OneBot messages (None: tools.allow_private_network is on)
     vetting: AddressVetting | None = None
     supervisor: Supervisor = field(default_factory=lambda: Supervisor({}, {}))
+    directory: PlatformDirectory | None = None  # the bots as every worker sees them
+    leases: Leases | None = None  # closed with the host
     routers: list[APIRouter] = field(default_factory=list)
     _entries: dict[str, PlatformSettings] = field(default_factory=dict)
 
@@ -64,8 +74,9 @@ class PlatformHost:
         return dict(self._entries)
 
     def states(self) -> list[ImBot]:
-        running = {s.id: s for s in self.supervisor.states()}
-        return [bot_of(running[p.id]) if p.id in running else ImBot(p.id, p.type, "disabled", settings=masked(p))
+        bots = self.directory.bots() if self.directory is not None else [bot_of(s) for s in self.supervisor.states()]
+        running = {b.platform_id: b for b in bots}
+        return [running.get(p.id) or ImBot(p.id, p.type, "disabled", settings=masked(p))
                 for p in self._entries.values()]
 
     async def load(self, entries: list[PlatformSettings]) -> None:
@@ -89,21 +100,42 @@ class PlatformHost:
     def reverse_onebot(self) -> list[OneBotPlatform]:
         return [p for p in self.supervisor.platforms.values() if isinstance(p, OneBotPlatform) and p.reverse]
 
+    async def start(self) -> None:
+        """Routing first, so the other workers hear of our bots as soon as they connect."""
+        if self.directory is not None and self.directory.routing is not None:
+            await self.directory.routing.start()
+        await self.supervisor.start()
+
     async def close(self) -> None:
-        await self.supervisor.close()
+        await self.supervisor.close()  # releases the leases held, for another worker to take at once
+        if self.directory is not None and self.directory.routing is not None:
+            await self.directory.routing.close()
+        if self.leases is not None:
+            await self.leases.close()
         await self.limiter.close()
 
 
 def build_platform_host(services: Services, limiter: RateLimiter, *, allow_private_network: bool = False,
-                        builders: dict[str, Builder] | None = None) -> PlatformHost:
+                        builders: dict[str, Builder] | None = None, leadership: Leadership | None = None,
+                        routing_bus: PushBus | None = None, worker_id: str = "") -> PlatformHost:
     """The host, with nothing running yet; `services.platforms` and the proactive messages' way
     into real chats are wired to it. `allow_private_network` (tools.allow_private_network, the
-    switch for image URLs everywhere) lets OneBot images come from private and loopback addresses."""
+    switch for image URLs everywhere) lets OneBot images come from private and loopback addresses.
+    `leadership` runs each dialled connection in one worker at a time; `routing_bus` (several
+    workers) carries proactive messages to the worker where the bot is connected."""
     guard = NetGuard()
     vetting = None if allow_private_network else AddressVetting(guard.check_host, lambda: GuardedResolver(guard))
-    host = PlatformHost(services, limiter, builders or BUILDERS, vetting)
+    supervisor = Supervisor({}, {}, leadership)
+    directory = PlatformDirectory(supervisor, services.files)
+    if routing_bus is not None:
+        # bots are announced as often as leases are renewed: a takeover shows within about that long
+        every = leadership.every if leadership is not None else 5.0
+        directory.routing = BotRouting(routing_bus, worker_id, directory.local_bots, directory.deliver_here,
+                                       announce_every=every)
+    host = PlatformHost(services, limiter, builders or BUILDERS, vetting, supervisor, directory,
+                        leadership.leases if leadership is not None else None)
     host.routers.append(onebot_router(host.reverse_onebot))
-    services.proactive.im = PlatformDirectory(host.supervisor, services.files)
+    services.proactive.im = directory
     services.platforms = PlatformAdminService(services.uow, host)
     return host
 

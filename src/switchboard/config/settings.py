@@ -61,6 +61,9 @@ class WorkerSettings(Section):
 
     heartbeat_seconds: float = Field(default=10.0, gt=0)
     dead_after_seconds: float = Field(default=60.0, gt=0)
+    # an IM platform's dialled connection (Telegram polling, forward OneBot) runs in the one worker
+    # holding its lease; another takes it over within about this long after that worker dies
+    platform_lease_seconds: float = Field(default=15.0, ge=1.0, le=600.0)
 
 
 class StreamingSettings(Section):

@@ -11,6 +11,8 @@ from tests.support.fakes import eventually
 class FlakyPlatform:
     """Fails `failures` times, then connects and stays up until told to drop."""
 
+    exclusive = False
+
     def __init__(self, failures: int) -> None:
         self.state = PlatformState("flaky", "test")
         self.failures = failures

@@ -1,5 +1,7 @@
 """Keeping IM platforms connected: each runs in its own task, is started again with growing
 backoff whenever its connection ends or fails, and reports its state; none ever stops the server.
+With several workers, a platform whose connection is dialled out (`exclusive`) runs only in the
+worker holding its lease (leadership.py); the others report it as `standby`.
 
     supervisor = Supervisor([qq, tg])
     await supervisor.start()      # returns at once; connecting happens in the background
@@ -16,11 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
+from switchboard.platforms._shared.leadership import Leadership
 from switchboard.platforms._shared.messages import Reply, Target
 
 log = logging.getLogger("switchboard.platforms")
 
-Status = Literal["starting", "connected", "waiting", "retrying", "stopped"]
+Status = Literal["starting", "connected", "waiting", "retrying", "standby", "stopped"]
 
 
 @dataclass(slots=True)
@@ -45,6 +48,12 @@ class PlatformState:
 
 class Platform(Protocol):
     state: PlatformState
+
+    @property
+    def exclusive(self) -> bool:
+        """Its connection is dialled out (Telegram polling, forward OneBot) and must run in one worker
+        at a time; a platform others dial into (reverse OneBot) runs in every worker."""
+        ...
 
     async def run(self) -> None:
         """Connect and serve until the connection ends (return) or fails (raise); run again after
@@ -73,9 +82,11 @@ class Supervisor:
     """Platforms can be added and removed while it runs (the admin API): an added one starts at
     once if the supervisor has started, a removed one is stopped and closed."""
 
-    def __init__(self, platforms: dict[str, Platform], backoffs: dict[str, Backoff] | None = None) -> None:
+    def __init__(self, platforms: dict[str, Platform], backoffs: dict[str, Backoff] | None = None,
+                 leadership: Leadership | None = None) -> None:
         self.platforms = platforms
         self.backoffs = backoffs or {}
+        self.leadership = leadership  # None: this worker runs every platform (one worker, or tests)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._started = False
 
@@ -119,7 +130,18 @@ class Supervisor:
 
     def _run(self, platform_id: str) -> None:
         platform, backoff = self.platforms[platform_id], self.backoffs.get(platform_id, Backoff())
-        self._tasks[platform_id] = asyncio.create_task(self._keep(platform, backoff), name=f"platform {platform_id}")
+        if self.leadership is not None and platform.exclusive:
+            running = self.leadership.lead(f"platform:{platform_id}", lambda: self._keep(platform, backoff),
+                                           standby=lambda: self._standby(platform.state))
+        else:
+            running = self._keep(platform, backoff)
+        self._tasks[platform_id] = asyncio.create_task(running, name=f"platform {platform_id}")
+
+    @staticmethod
+    def _standby(state: PlatformState) -> None:
+        state.bots.clear()
+        if state.status != "standby":
+            state.set("standby", "another worker runs this connection")
 
     async def _keep(self, platform: Platform, backoff: Backoff) -> None:
         state = platform.state

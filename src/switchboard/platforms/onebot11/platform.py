@@ -63,6 +63,11 @@ class OneBotPlatform:
         """The implementation dials in (the reverse WebSocket route) rather than being dialled."""
         return self._dial is None
 
+    @property
+    def exclusive(self) -> bool:
+        """A dialled (forward) socket runs in one worker; reverse sockets land wherever they dial."""
+        return self._dial is not None
+
     # -- sockets -----------------------------------------------------------------------------
     def attach(self, self_id: str, socket: Socket, role: str) -> Bot:
         bot = self.bots.get(self_id)

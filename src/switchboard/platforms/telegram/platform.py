@@ -35,6 +35,8 @@ class TelegramOptions:
 
 
 class TelegramBot:
+    exclusive = True  # two pollers of one token get 409 Conflict: one worker polls
+
     def __init__(self, options: TelegramOptions, chat: PlatformChat, api: BotApi) -> None:
         self.options = options
         self.chat = chat
