@@ -39,8 +39,4 @@ def risks(settings: Settings, workers: int = 1) -> list[str]:
     if workers > 1 and settings.resolved_database_url.startswith("sqlite"):
         said.append(f"{workers} workers share one SQLite file: accounts, conversations and quotas are shared, "
                     "but writes queue behind each other; use PostgreSQL (database_url) for real concurrency")
-    if workers > 1 and settings.platforms:
-        said.append(f"IM platforms run in each of the {workers} workers: a Telegram bot polls {workers} times "
-                    "(409 Conflict) and a forward OneBot connection is dialled and answered from each; "
-                    "run the bots with one worker")
     return said
