@@ -3,6 +3,8 @@ keeps the others running; close() stops them all."""
 
 import asyncio
 
+from switchboard.adapters.push.lease import InMemoryLeases
+from switchboard.platforms._shared.leadership import Leadership
 from switchboard.platforms._shared.messages import Reply, Target
 from switchboard.platforms._shared.supervisor import Backoff, PlatformState, Supervisor
 from tests.support.fakes import eventually
@@ -73,3 +75,27 @@ async def test_platforms_added_and_removed_while_it_runs() -> None:
     assert late.state.status == "stopped" and supervisor.states() == []
     await supervisor.remove("late")  # nothing to remove: no error
     await supervisor.close()
+
+
+class DialledPlatform(FlakyPlatform):
+    """A connection dialled out (Telegram polling): one worker at a time."""
+
+    exclusive = True
+
+
+async def test_a_dialled_platform_runs_in_the_worker_holding_its_lease_and_moves_when_it_stops() -> None:
+    table: dict[str, tuple[str, float]] = {}  # two workers' leases on one store
+    first, second = DialledPlatform(failures=0), DialledPlatform(failures=0)
+    one = Supervisor({"tg": first}, {}, Leadership(InMemoryLeases("wrk_one:1", table), 0.3))
+    two = Supervisor({"tg": second}, {}, Leadership(InMemoryLeases("wrk_two:1", table), 0.3))
+    await one.start()
+    await asyncio.wait_for(first.up.wait(), 10)
+    await two.start()
+    await eventually(lambda: second.state.status == "standby")
+    assert (first.runs, second.runs) == (1, 0) and "another worker" in (second.state.detail or "")
+
+    await one.close()  # a stopping worker hands the lease over
+    await asyncio.wait_for(second.up.wait(), 10)
+    assert second.state.status == "connected"
+    await two.close()
+    assert table == {}

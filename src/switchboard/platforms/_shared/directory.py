@@ -54,10 +54,10 @@ class PlatformDirectory:
                 stored, data = await self._files.read(owner_id, part.file_id)
                 reply.images.append(Image(data, stored.mime))
         target = Target(chat, chat_id)
-        if self.routing is not None and not bot_of(platform.state).running and self.routing.elsewhere(platform_id):
-            await self.routing.deliver_elsewhere(platform_id, target, reply)
-        else:
-            await platform.deliver(target, reply)
+        if (self.routing is not None and not bot_of(platform.state).running
+                and await self.routing.deliver_elsewhere(platform_id, target, reply)):
+            return
+        await platform.deliver(target, reply)  # connected here, or nowhere else (then it says why it cannot)
 
     async def deliver_here(self, platform_id: str, target: Target, reply: Reply) -> None:
         """Another worker's request: its bot is connected here."""

@@ -9,7 +9,8 @@ OneBot socket; a reverse OneBot socket lands where the implementation dialled). 
   within `reply_timeout` is an UpstreamTimeout naming the platform.
 
 An announcement older than three periods is forgotten (its worker died). A request nobody received
-(Redis counts the subscribers) tries the next worker that announced the bot, then fails clearly."""
+(Redis counts the subscribers) tries the next worker that announced the bot; when none is left, the
+caller's worker sends it itself if it can (a Telegram send needs no poll) or says no bot is connected."""
 
 from __future__ import annotations
 
@@ -78,7 +79,9 @@ class BotRouting:
                  if pid == platform_id and worker != self.worker and a.heard >= fresh]
         return sorted(found, key=lambda a: a.heard, reverse=True)
 
-    async def deliver_elsewhere(self, platform_id: str, target: Target, reply: Reply) -> None:
+    async def deliver_elsewhere(self, platform_id: str, target: Target, reply: Reply) -> bool:
+        """Sent by a worker where the bot is connected (True), or nobody such is listening (False:
+        they all went away since they announced it). Their refusal is raised here."""
         request = {"kind": "request", "platform_id": platform_id, "chat": target.chat, "chat_id": target.chat_id,
                    "text": reply.text, "images": [{"data": base64.b64encode(i.data).decode(), "mime": i.mime}
                                                   for i in reply.images]}
@@ -99,9 +102,9 @@ class BotRouting:
             finally:
                 self._waiting.pop(request_id, None)
             if answer.get("ok"):
-                return
+                return True
             raise _error(answer.get("error"))
-        raise UpstreamUnavailable(f"no worker has a connected bot of platform {platform_id}")
+        return False
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
