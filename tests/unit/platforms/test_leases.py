@@ -148,3 +148,32 @@ async def test_of_two_leaders_exactly_one_runs_the_connection() -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+class HungRedis(InMemoryLeases):
+    """Takes the lease, then every renewal hangs (Redis unreachable but the socket not refused)."""
+
+    async def renew(self, name: str, ttl_seconds: float) -> bool:
+        await asyncio.Event().wait()
+        return True
+
+
+async def test_a_leader_whose_renewals_hang_stops_its_connection() -> None:
+    """Nobody else took the lease, but this worker cannot know that: it stops rather than risk
+    running next to the worker that will take the lease once it lapses."""
+    table: dict[str, tuple[str, float]] = {}
+    stopped = asyncio.Event()
+
+    async def connection() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.set()
+
+    leading = asyncio.create_task(Leadership(HungRedis("wrk_a:1", table), 0.6).lead("p", connection, lambda: None))
+    try:
+        await asyncio.wait_for(stopped.wait(), 10)
+        assert table["p"][0] == "wrk_a:1"  # still ours on record: it stopped for want of a renewal
+    finally:
+        leading.cancel()
+        await asyncio.gather(leading, return_exceptions=True)

@@ -55,9 +55,10 @@ class Leadership:
 
     async def _take(self, name: str) -> bool:
         try:
-            return await self.leases.take(name, self.ttl)
+            async with asyncio.timeout(self.every):  # a Redis that hangs is a Redis away
+                return await self.leases.take(name, self.ttl)
         except Exception as exc:  # Redis away: nobody can take it now; try again later
-            log.warning("the lease %s could not be asked for: %s", name, exc)
+            log.warning("the lease %s could not be asked for (%s: %s)", name, type(exc).__name__, exc)
             return False
 
     async def _hold(self, name: str, connection: Callable[[], Coroutine[Any, Any, None]]) -> None:
@@ -75,13 +76,18 @@ class Leadership:
         renewed = time.monotonic()
         while True:
             await asyncio.sleep(self.every)
+            asked = time.monotonic()  # the renewed lease runs from about now (Redis's clock), never earlier
             try:
-                if not await self.leases.renew(name, self.ttl):
+                # a hung Redis counts as a failure, decided well before the lease could lapse
+                async with asyncio.timeout(self.every / 2):
+                    renewed_now = await self.leases.renew(name, self.ttl)
+                if not renewed_now:
                     log.warning("this worker lost %s to another; its connection stops", name)
                     return
-                renewed = time.monotonic()
+                renewed = asked
             except Exception as exc:
                 if time.monotonic() + self.every >= renewed + self.ttl:  # it may lapse before the next try
-                    log.warning("the lease %s could not be renewed in time (%s); its connection stops", name, exc)
+                    log.warning("the lease %s could not be renewed in time (%s); its connection stops", name,
+                                type(exc).__name__)
                     return
-                log.warning("the lease %s could not be renewed (%s); trying again", name, exc)
+                log.warning("the lease %s could not be renewed (%s: %s); trying again", name, type(exc).__name__, exc)
