@@ -11,4 +11,5 @@ pytest_plugins = [
     "tests.support.upstream",
     "tests.support.mcp_servers",
     "tests.support.gateway",
+    "tests.support.s3_server",
 ]

@@ -11,7 +11,6 @@ import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from switchboard.adapters.blobs.local import LocalBlobStore
 from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
 from switchboard.adapters.providers.echo import ECHO_MODEL, EchoProvider
 from switchboard.adapters.providers.echo_relay import EchoRelay
@@ -33,6 +32,7 @@ from switchboard.adapters.tools.composite import CompositeToolHost
 from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.app.accounts_wiring import build_account_services
 from switchboard.app.changes import build_change_feed
+from switchboard.app.file_store import build_blob_store
 from switchboard.app.platforms import PlatformHost, build_platform_host
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
@@ -248,7 +248,7 @@ def build_runtime(settings: Settings) -> Runtime:
     worker = WorkerIdentity(new_id("wrk"), socket.gethostname(), os.getpid())
     quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion),
                           worker.id)
-    files = FileService(uow, LocalBlobStore(settings.data_dir / "files"), clock, settings.limits.max_upload_bytes)
+    files = FileService(uow, build_blob_store(settings), clock, settings.limits.max_upload_bytes)
     builtin_tools, mcp = build_tool_hosts(settings, files)
     tool_host = CompositeToolHost(builtin_tools, mcp)
     tools = ToolRunner(tool_host, ToolPolicy(

@@ -7,7 +7,7 @@ import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from switchboard.core.domain.platform_settings import PlatformSettings
@@ -210,6 +210,33 @@ class MetricsSettings(Section):
     public: bool = False  # true: anyone who reaches the server may read it (a scraper on a private network)
 
 
+class S3Settings(Section):
+    """An S3-compatible object store; credentials left out come from boto3's chain (AWS_* variables, ~/.aws, a role)."""
+
+    bucket: str = Field(min_length=1)
+    endpoint_url: str | None = None  # None: AWS itself; e.g. http://minio:9000 for MinIO
+    region: str | None = None
+    access_key_id: str | None = None
+    secret_access_key: SecretStr | None = None
+    prefix: str = ""  # prepended to every object's name, e.g. "switchboard/"
+    max_connections: int = Field(default=32, ge=1)
+
+
+class FileStoreSettings(Section):
+    """Where uploaded and generated files live: a directory (one shared volume for several hosts)
+    or an S3-compatible object store."""
+
+    store: Literal["local", "s3"] = "local"
+    directory: Path | None = None  # the `local` store's folder; None: <data_dir>/files
+    s3: S3Settings | None = None
+
+    @model_validator(mode="after")
+    def _s3_needs_its_section(self) -> FileStoreSettings:
+        if self.store == "s3" and self.s3 is None:
+            raise ValueError("store 's3' needs an 's3' section with at least a bucket")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SWITCHBOARD_", extra="forbid", populate_by_name=True)
 
@@ -241,6 +268,7 @@ class Settings(BaseSettings):
     miochat: MiochatSettings = Field(default_factory=MiochatSettings)
     musebot: MusebotSettings = Field(default_factory=MusebotSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    files: FileStoreSettings = Field(default_factory=FileStoreSettings)
     platforms: list[PlatformSettings] = Field(default_factory=list)  # IM bots (core/domain/platform_settings.py)
     mcp_servers: dict[str, dict[str, Any]] = Field(default_factory=dict, alias="mcpServers")
     cors_origins: list[str] = Field(default_factory=list)

@@ -25,6 +25,10 @@ def write(tmp_path: Path, text: str) -> Path:
      "unknown key 'providers.0.weigth' (did you mean 'weight'?)"),
     ("quota: {completion_reserve: lots}\n", "'quota.completion_reserve': Input should be a valid integer"),
     ("zzz: 1\n", "unknown key 'zzz'"),
+    ("files: {store: s3, s3: {bucket: b, secret_acess_key: x}}\n",
+     "unknown key 'files.s3.secret_acess_key' (did you mean 'secret_access_key'?)"),
+    ("files: {store: s3}\n", "store 's3' needs an 's3' section"),
+    ("files: {store: ftp}\n", "'files.store': Input should be 'local' or 's3'"),
 ])
 def test_a_mistake_in_the_file_names_the_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str,
                                               said: str) -> None:
@@ -47,3 +51,12 @@ def test_an_environment_variable_that_matches_no_key_is_refused() -> None:
         check_environment({"SWITCHBOARD_REGISTRATON": "closed"})
     check_environment({"SWITCHBOARD_REGISTRATION": "closed", "SWITCHBOARD_CONFIG": "x.yaml",
                        "switchboard_log_level": "debug", "SWITCHBOARD_MCPSERVERS": "{}", "HOME": "/root"})
+
+
+def test_the_file_store_is_read_from_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWITCHBOARD_CONFIG", raising=False)
+    text = "files: {store: s3, s3: {bucket: uploads, endpoint_url: 'http://minio:9000', prefix: sb/}}\n"
+    files = load_settings(write(tmp_path, text)).files
+    assert files.store == "s3" and files.s3 is not None
+    assert (files.s3.bucket, files.s3.endpoint_url, files.s3.prefix) == ("uploads", "http://minio:9000", "sb/")
+    assert files.s3.access_key_id is None  # boto3's own chain (AWS_* variables) then

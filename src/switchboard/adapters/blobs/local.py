@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from pathlib import Path
 
+from switchboard.adapters.blobs.keys import checked_key
 from switchboard.core.domain.errors import NotFound
-
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
 
 
 class LocalBlobStore:
@@ -17,8 +15,7 @@ class LocalBlobStore:
         self._root = root
 
     def _path(self, key: str) -> Path:
-        if not _SAFE_KEY.match(key) or key.startswith("."):
-            raise NotFound("file not found")
+        checked_key(key)
         # two-level fan-out keeps directories small
         return self._root / key[-2:] / key
 

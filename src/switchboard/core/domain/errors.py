@@ -64,8 +64,8 @@ class QuotaExceeded(DomainError):
 
 
 class StorageBusy(DomainError):
-    """The database stayed locked by other writers past its wait (SQLite under heavy load): a
-    passing condition the client may retry, not a fault."""
+    """The database stayed locked by other writers past its wait (SQLite under heavy load), or the
+    file store did not answer: a passing condition the client may retry, not a fault."""
 
     code = "storage_busy"
 
