@@ -11,7 +11,7 @@ import pytest
 import pytest_asyncio
 
 from switchboard.adapters.push.memory import InMemoryPushBus
-from switchboard.core.domain.errors import UpstreamError, UpstreamTimeout
+from switchboard.core.domain.errors import UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from switchboard.core.domain.platforms import ImBot
 from switchboard.platforms._shared.messages import Image, Reply, Target
 from switchboard.platforms._shared.routing import BotRouting
@@ -97,3 +97,14 @@ async def test_a_holder_that_went_away_is_forgotten(workers: tuple[Worker, Worke
     assert other.routing.elsewhere("tg")
     assert not await other.routing.deliver_elsewhere("tg", Target("private", "1"), Reply("hi"))
     assert not other.routing.elsewhere("tg") and holder.delivered == []  # nobody received it: forgotten
+
+
+async def test_a_push_bus_that_fails_is_a_clear_error(workers: tuple[Worker, Worker],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    _, other = workers
+
+    async def refused(channel: str, payload: object) -> int:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+    monkeypatch.setattr(other.routing._bus, "publish", refused)
+    with pytest.raises(UpstreamUnavailable, match="platform tg cannot be reached: ConnectionError"):
+        await other.routing.deliver_elsewhere("tg", Target("private", "1"), Reply("hi"))

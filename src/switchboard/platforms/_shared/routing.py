@@ -99,6 +99,9 @@ class BotRouting:
             except TimeoutError:
                 raise UpstreamTimeout(f"the worker running platform {platform_id} did not answer within "
                                       f"{self.reply_timeout:g} s") from None
+            except Exception as exc:  # Redis away: the caller hears it as the bot being unreachable
+                raise UpstreamUnavailable(f"the worker running platform {platform_id} cannot be reached: "
+                                          f"{type(exc).__name__}: {exc}") from None
             finally:
                 self._waiting.pop(request_id, None)
             if answer.get("ok"):
