@@ -52,11 +52,13 @@ CHATGPT_PROXY = {f"POST /openai/{kind}{mode}": "chat" for kind in ("completions"
 }
 MIOCHAT = {f"POST /api/{path}": "chat" for path in (
     "system/login", "system/heartbeat", "onebot/message", "onebot/forward_msg", "onebot/del_message",
-    "openai/models", "openai/completions", "share")} | {
+    "openai/models", "openai/completions", "share", "share/set")} | {
     # what the Mio-Chat web client fetches at start-up with plain fetch(): public, as in the original
     "GET /api/base_info": PUBLIC, "GET /api/qava": PUBLIC, "GET /api/onebot/plugins": PUBLIC,
     "GET /api/openai/tools": PUBLIC, "GET /api/openai/presets": PUBLIC,
     "DELETE /api/share/{token}": "chat", "GET /share/{token}": PUBLIC, "GET /share/{token}/preview.png": PUBLIC,
+    # a share is read by its unguessable id alone (src/lib/client.js loadOriginalContactors)
+    "GET /api/share": PUBLIC, "GET /s/{token}": PUBLIC,
 }
 MUSEBOT = {
     "GET /communicate": "chat", "POST /communicate": "chat", "GET /user/list": "chat",

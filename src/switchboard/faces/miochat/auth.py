@@ -4,7 +4,11 @@ The token is a Switchboard API key (or access token), or, when the operator conf
 of Mio-Chat's shared codes: the user code logs in as the `code_user` account (made on first use,
 chat and file scopes), the admin code as the `admin_user` administrator. A client logging in with
 its own key gets its `mio-chat-id` linked to that account (platform "miochat"). Every route and
-socket of this face is a chat client's: the credential needs the `chat` scope (NEEDS)."""
+socket of this face is a chat client's: the credential needs the `chat` scope (NEEDS).
+
+The web app's own fetches (share, upload) send no credentials at all: with `miochat.trusted_key`
+set (off by default), an HTTP call that carries none acts as that key, from the configured client
+addresses only (a TrustedCaller); otherwise it is refused (401)."""
 
 from __future__ import annotations
 
@@ -17,12 +21,15 @@ from switchboard.core.domain.errors import Conflict, Forbidden, Unauthenticated
 from switchboard.core.domain.users import Principal, Role, Scope, User, scopes_for_role
 from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.credentials import bearer_token, check_scope
+from switchboard.faces._shared.trusted import TrustedCaller
 
 PLATFORM = "miochat"
 ID_HEADER = "mio-chat-id"
 TOKEN_HEADER = "mio-chat-token"
 CODE_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
 NEEDS = Scope.CHAT
+MISSING = ("missing credentials: send the mio-chat-id and mio-chat-token headers or 'Authorization: Bearer "
+           "<API key>' (the Mio-Chat web app's fetches send none: the operator may set miochat.trusted_key)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +60,10 @@ def credentials(headers: Mapping[str, str], query: Mapping[str, str]) -> tuple[s
 
 
 class Authenticator:
-    def __init__(self, services: Services, codes: Codes) -> None:
+    def __init__(self, services: Services, codes: Codes, trusted: TrustedCaller | None = None) -> None:
         self._services = services
         self._codes = codes
+        self._trusted = trusted
         self._creating = asyncio.Lock()
 
     async def login(self, client_id: str | int | None, token: str | None, *, address: str | None = None
@@ -87,8 +95,13 @@ class Authenticator:
 
     async def principal(self, headers: Mapping[str, str], query: Mapping[str, str], address: str | None = None
                         ) -> MioClient:
-        """For HTTP routes: the mio-chat headers, or a bearer key alone (the client id is then the user's)."""
+        """For HTTP routes: the mio-chat headers, or a bearer key alone (the client id is then the
+        user's), or nothing at all from a trusted address (acting as the trusted key)."""
         client_id, token = credentials(headers, query)
+        if client_id is None and token is None:
+            if self._trusted is None or not self._trusted.admits(address):
+                raise Unauthenticated(MISSING)
+            token = self._trusted.key
         if client_id is None and token:
             probe = await self._services.accounts.principal_from_token(token)
             client_id = f"user-{probe.user_id}"

@@ -20,7 +20,7 @@ PREFIXES = ("/api/onebot", "/api/system", "/api/openai", "/api/share", "/share",
 
 
 def miochat_router(services: Services, options: MioOptions) -> APIRouter:
-    auth = Authenticator(services, options.codes)
+    auth = Authenticator(services, options.codes, options.trusted)
     dispatcher = Dispatcher(services, options, push_ids())
     router = APIRouter()
     router.include_router(ws_router(services, auth, dispatcher, options))
