@@ -34,6 +34,8 @@ PUBLIC_OPERATIONS = frozenset({
     "GET /api/openai/presets",
     # a Mio-Chat share, read by its unguessable id alone
     "GET /api/share", "GET /s/{token}",
+    # a Mio-Chat upload's address (a capability URL: the browser shows it in <img src>)
+    "GET /api/uploaded/{owner}/{file_id}",
 })
 
 

@@ -92,14 +92,15 @@ Open = Callable[..., Awaitable[MioWs]]
 async def start_mio(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncIterator[Start]:
     """`mio = await start_mio(**miochat_settings)`: a fresh app; alice and bob with API keys.
     `keep="name"`: the data directory of that name; started again, the same users and keys (a
-    restart, e.g. with a setting that names a key made by the first start)."""
+    restart, e.g. with a setting that names a key made by the first start); `app={...}`: other
+    settings of the app (e.g. `limits`)."""
     apps = itertools.count()
     kept: dict[str, Mio] = {}
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(keep: str | None = None, **miochat: Any) -> Mio:
+        async def start(keep: str | None = None, app: dict[str, Any] | None = None, **miochat: Any) -> Mio:
             data_dir = tmp_path / (keep or f"app{next(apps)}")
-            settings = native_settings(data_dir, upstream, miochat=MiochatSettings(**miochat))
+            settings = native_settings(data_dir, upstream, miochat=MiochatSettings(**miochat), **(app or {}))
             base_url = await stack.enter_async_context(LiveServer(create_app(settings)))
             api = Api(await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30)))
             await api.login(ADMIN.username, ADMIN.password)

@@ -59,6 +59,8 @@ MIOCHAT = {f"POST /api/{path}": "chat" for path in (
     "DELETE /api/share/{token}": "chat", "GET /share/{token}": PUBLIC, "GET /share/{token}/preview.png": PUBLIC,
     # a share is read by its unguessable id alone (src/lib/client.js loadOriginalContactors)
     "GET /api/share": PUBLIC, "GET /s/{token}": PUBLIC,
+    # the client's uploads need `file`, as /api/files does; their addresses are capability URLs
+    "POST /api/upload/image": "file", "POST /api/upload/file": "file", "GET /api/uploaded/{owner}/{file_id}": PUBLIC,
 }
 MUSEBOT = {
     "GET /communicate": "chat", "POST /communicate": "chat", "GET /user/list": "chat",
@@ -84,7 +86,7 @@ PATH_VALUES = {"key_id": "key_nope", "conversation_id": "conv_nope", "message_id
                "user_id": "999999", "profile_id": "nope", "owner": "1", "file_id": "nope", "token": "nope",
                "model": "echo", "platform_id": "nope"}
 MUSEBOT_PREFIXES = ("/communicate", "/user/", "/record/", "/conf/", "/command/", "/mcp/")
-MIOCHAT_PREFIXES = ("/api/system/", "/api/onebot/", "/api/openai/", "/api/share")
+MIOCHAT_PREFIXES = ("/api/system/", "/api/onebot/", "/api/openai/", "/api/share", "/api/upload")
 
 
 def refusal(path: str, response: httpx.Response) -> int | None:

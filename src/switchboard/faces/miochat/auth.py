@@ -66,10 +66,11 @@ class Authenticator:
         self._trusted = trusted
         self._creating = asyncio.Lock()
 
-    async def login(self, client_id: str | int | None, token: str | None, *, address: str | None = None
-                    ) -> MioClient:
+    async def login(self, client_id: str | int | None, token: str | None, *, address: str | None = None,
+                    needs: Scope = NEEDS) -> MioClient:
         """`address`: the client's, for the throttle of wrong codes (when codes are configured,
-        each login counts against it until it succeeds, as a password login does)."""
+        each login counts against it until it succeeds, as a password login does); `needs`: the
+        scope the route needs (uploads: `file`)."""
         client = str(client_id).strip() if client_id is not None else ""
         if not client or len(client) > 200:
             raise Unauthenticated("missing mio-chat-id")
@@ -84,7 +85,7 @@ class Authenticator:
                 principal = await self._services.accounts.principal_from_token(token.strip())
             except Unauthenticated as exc:
                 raise Unauthenticated("invalid code") from exc
-            check_scope(principal, NEEDS)
+            check_scope(principal, needs)
             try:
                 await self._services.identities.link(principal, PLATFORM, client)
             except Conflict as exc:
@@ -93,8 +94,8 @@ class Authenticator:
             await throttle.succeeded(None, address)
         return MioClient(client, principal)
 
-    async def principal(self, headers: Mapping[str, str], query: Mapping[str, str], address: str | None = None
-                        ) -> MioClient:
+    async def principal(self, headers: Mapping[str, str], query: Mapping[str, str], address: str | None = None,
+                        needs: Scope = NEEDS) -> MioClient:
         """For HTTP routes: the mio-chat headers, or a bearer key alone (the client id is then the
         user's), or nothing at all from a trusted address (acting as the trusted key)."""
         client_id, token = credentials(headers, query)
@@ -105,7 +106,7 @@ class Authenticator:
         if client_id is None and token:
             probe = await self._services.accounts.principal_from_token(token)
             client_id = f"user-{probe.user_id}"
-        return await self.login(client_id, token, address=address)
+        return await self.login(client_id, token, address=address, needs=needs)
 
     async def _from_code(self, token: str) -> Principal | None:
         codes = self._codes

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Part
-from switchboard.core.domain.errors import DomainError, InvalidInput
+from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
@@ -27,12 +27,22 @@ from switchboard.faces.miochat.options import Emit, MioOptions
 from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, RequestFrame
 from switchboard.faces.miochat.stream import OpenaiFrames, openai_frames
 from switchboard.faces.miochat.threads import thread_for
+from switchboard.faces.miochat.uploads import uploaded_file
 
 
 async def store_images(services: Services, principal: Principal, parts: list[Part]) -> list[Part]:
-    """Data-URI images become stored files (the message then points at them); URLs stay URLs."""
+    """Data-URI images become stored files (the message then points at them), the address of one
+    of the caller's uploads the file it names (someone else's is not found); URLs stay URLs."""
     out: list[Part] = []
     for part in parts:
+        upload = uploaded_file(part.url) if part.type == "image" and part.url else None
+        if upload is not None:
+            owner, file_id = upload
+            if owner != principal.user_id:
+                raise NotFound("this uploaded image was not found", param="message")
+            stored = await services.files.describe(principal.user_id, file_id)
+            out.append(Part(type="image", file_id=stored.id, mime=stored.mime, name=stored.name))
+            continue
         if part.type != "image" or not part.url or not is_data_uri(part.url):
             out.append(part)
             continue
