@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Part
-from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound
+from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound, UnknownModel
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
@@ -28,6 +29,8 @@ from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, Re
 from switchboard.faces.miochat.stream import OpenaiFrames, openai_frames
 from switchboard.faces.miochat.threads import thread_for
 from switchboard.faces.miochat.uploads import uploaded_file
+
+log = logging.getLogger(__name__)
 
 
 async def store_images(services: Services, principal: Principal, parts: list[Part]) -> list[Part]:
@@ -101,7 +104,15 @@ class OpenaiOps:
         )
         frames = OpenaiFrames(frame.request_id)
         try:
-            turn = await services.chat.start(request, principal)
+            try:
+                turn = await services.chat.start(request, principal)
+            except UnknownModel:
+                if request.model is None:
+                    raise
+                # the client keeps a model per contact, picked from a list that changes (seed 000's
+                # own example names "davinci"): a model that is gone is answered by the default one
+                log.info("miochat: unknown model %r, answering with the default model", request.model)
+                turn = await services.chat.start(request.model_copy(update={"model": None}), principal)
         except DomainError as exc:
             if thread.created:
                 with contextlib.suppress(DomainError):  # nothing was asked: leave no empty conversation
