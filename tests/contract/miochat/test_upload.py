@@ -8,6 +8,7 @@ with no credentials; src/components/InputEditor.vue reads `upload.data.url` and 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 from typing import Any
@@ -124,3 +125,82 @@ async def test_credentials_and_unknown_addresses(start_mio: Start) -> None:
     owner, file_id = url.rsplit("/", 2)[1:]
     assert (await client.get(f"/api/uploaded/{int(owner) + 1}/{file_id}")).status_code == 404
     assert (await client.get(f"/api/uploaded/{owner}/file_nope")).status_code == 404
+
+
+def chunked(data: bytes, size: int) -> list[bytes]:
+    return [data[i:i + size] for i in range(0, len(data), size)]
+
+
+async def post_chunks(mio: Mio, who: str, data: bytes, name: str, size: int = 1024) -> str:
+    """client.js `uploadFile` (e6fba4c): each chunk as FormData (file, md5, chunkIndex, totalChunks,
+    filename) to /api/upload/chunk, the MD5 of the whole file computed by its worker first."""
+    md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+    parts = chunked(data, size)
+    for index, part in enumerate(parts):
+        answer = await mio.api.client.post("/api/upload/chunk", headers=mio.headers(who), files={
+            "file": ("blob", part, "application/octet-stream")},
+            data={"md5": md5, "chunkIndex": str(index), "totalChunks": str(len(parts)), "filename": name})
+        assert answer.status_code == 200, answer.text
+    return md5
+
+
+async def test_the_feb_2025_client_uploads_a_file_in_chunks(start_mio: Start) -> None:
+    mio = await start_mio()
+    document = b"%PDF-1.4 " + bytes(range(256)) * 20
+    md5 = await post_chunks(mio, "alice", document, "论文.pdf")
+    parts = len(chunked(document, 1024))
+    finalized = await mio.api.client.post("/api/upload/finalize", headers=mio.headers("alice"), json={
+        "totalChunks": parts, "md5": md5, "filename": "论文.pdf"})
+    assert finalized.status_code == 200 and finalized.json()["code"] == 0, finalized.text
+    url = finalized.json()["data"]["url"]
+    # InputEditor.vue (e6fba4c) keeps `${upload.data.url}?size=${file.size}&name=${file.name}`
+    fetched = await mio.api.client.get(f"{url}?size={len(document)}&name=论文.pdf")
+    assert fetched.content == document
+    again = await mio.api.client.post("/api/upload/finalize", headers=mio.headers("alice"), json={
+        "totalChunks": parts, "md5": md5, "filename": "论文.pdf"})
+    assert again.status_code == 400  # the parts were put together once and are gone
+
+
+async def test_chunks_that_are_missing_wrong_or_someone_elses_are_refused(start_mio: Start) -> None:
+    mio = await start_mio()
+    client = mio.api.client
+    document = b"plain text " * 300
+    md5 = await post_chunks(mio, "alice", document, "notes.txt")
+    parts = len(chunked(document, 1024))
+    # bob names alice's upload: its parts are not his
+    bobs = await client.post("/api/upload/finalize", headers=mio.headers("bob"), json={
+        "totalChunks": parts, "md5": md5, "filename": "notes.txt"})
+    assert bobs.status_code == 400 and "not received" in bobs.json()["data"]["reason"]
+    missing = await client.post("/api/upload/finalize", headers=mio.headers("alice"), json={
+        "totalChunks": parts + 1, "md5": md5, "filename": "notes.txt"})
+    assert missing.status_code == 400 and f"part {parts}" in missing.json()["data"]["reason"]
+    wrong_md5 = "0" * 32
+    await post_chunks(mio, "alice", document, "notes.txt")
+    for index, part in enumerate(chunked(document, 1024)):
+        await client.post("/api/upload/chunk", headers=mio.headers("alice"), files={"file": ("blob", part)},
+                          data={"md5": wrong_md5, "chunkIndex": str(index)})
+    mismatch = await client.post("/api/upload/finalize", headers=mio.headers("alice"), json={
+        "totalChunks": parts, "md5": wrong_md5, "filename": "notes.txt"})
+    assert mismatch.status_code == 400 and "md5" in mismatch.json()["data"]["reason"]
+    html = b"<script>alert(1)</script>"
+    html_md5 = await post_chunks(mio, "alice", html, "page.html")
+    refused = await client.post("/api/upload/finalize", headers=mio.headers("alice"), json={
+        "totalChunks": 1, "md5": html_md5, "filename": "page.html"})
+    assert refused.status_code == 400 and "not accepted" in refused.json()["data"]["reason"]
+    for fields in ({"md5": "../../etc", "chunkIndex": "0"}, {"md5": md5, "chunkIndex": "-1"},
+                   {"md5": md5, "chunkIndex": "x"}, {"md5": md5}):
+        bad = await client.post("/api/upload/chunk", headers=mio.headers("alice"),
+                                files={"file": ("blob", b"x")}, data=fields)
+        assert bad.status_code == 400 and bad.json()["code"] == 1, fields
+    anonymous = await client.post("/api/upload/chunk", files={"file": ("blob", b"x")}, data={"md5": md5,
+                                                                                            "chunkIndex": "0"})
+    assert anonymous.status_code == 401
+
+
+async def test_chunks_adding_up_past_the_limit_are_refused(start_mio: Start) -> None:
+    mio = await start_mio(app={"limits": LimitSettings(max_upload_bytes=4096)})
+    document = b"a" * 5000
+    md5 = await post_chunks(mio, "alice", document, "big.txt", size=2500)
+    too_big = await mio.api.client.post("/api/upload/finalize", headers=mio.headers("alice"), json={
+        "totalChunks": 2, "md5": md5, "filename": "big.txt"})
+    assert too_big.status_code == 413 and too_big.json()["code"] == 1

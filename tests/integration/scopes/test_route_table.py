@@ -60,7 +60,8 @@ MIOCHAT = {f"POST /api/{path}": "chat" for path in (
     # a share is read by its unguessable id alone (src/lib/client.js loadOriginalContactors)
     "GET /api/share": PUBLIC, "GET /s/{token}": PUBLIC,
     # the client's uploads need `file`, as /api/files does; their addresses are capability URLs
-    "POST /api/upload/image": "file", "POST /api/upload/file": "file", "GET /api/uploaded/{owner}/{file_id}": PUBLIC,
+    "POST /api/upload/image": "file", "POST /api/upload/file": "file", "POST /api/upload/chunk": "file",
+    "POST /api/upload/finalize": "file", "GET /api/uploaded/{owner}/{file_id}": PUBLIC,
 }
 MUSEBOT = {
     "GET /communicate": "chat", "POST /communicate": "chat", "GET /user/list": "chat",

@@ -4,6 +4,9 @@
   and 2025 clients), or the multipart field `image` (later clients' xhr); the answer's `data.url`
   is what the client shows and later sends in its messages.
 - `POST /api/upload/file`: the multipart field `file` (client.js `uploadFile`, 2024 clients).
+- `POST /api/upload/chunk` (multipart `file`, `md5`, `chunkIndex`, `totalChunks`, `filename`) then
+  `POST /api/upload/finalize` `{"totalChunks", "md5", "filename"}`: a file in 1 MB parts (client.js
+  `uploadFile` from Feb 2025, e6fba4c); the parts must put together the file the MD5 names.
 - `GET /api/uploaded/<owner>/<file id>`: the bytes (images shown, anything else a download).
 
 Uploads need the `file` scope (as /api/files does). Each is a stored file (size limit, type checks in
@@ -11,19 +14,20 @@ uploads.py); the answer is the original backend's `{"code": 0, "message": "succe
 
 import base64
 import binascii
+import hashlib
 from typing import Annotated
 from urllib.parse import quote
 
 import orjson
 from fastapi import APIRouter, Depends, File, Request, UploadFile
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 from starlette.responses import Response
 
 from switchboard.core.domain.errors import InvalidInput, PayloadTooLarge
 from switchboard.core.domain.users import Scope
 from switchboard.core.services.bundle import Services
-from switchboard.faces._shared.bounds import RowId
+from switchboard.faces._shared.bounds import RowId, whole_number
 from switchboard.faces._shared.client import client_address
 from switchboard.faces._shared.responses import FastJSONResponse
 from switchboard.faces.miochat.auth import Authenticator, MioClient
@@ -34,6 +38,12 @@ SUFFIX = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif", "image/we
 
 class ImageBody(BaseModel):
     image: str  # a data URI
+
+
+class FinalizeBody(BaseModel):
+    total_chunks: int = Field(alias="totalChunks")
+    md5: str
+    filename: str | None = None
 
 
 def _answer(url: str) -> Response:
@@ -94,6 +104,29 @@ def upload_router(services: Services, auth: Authenticator) -> APIRouter:
         data = await file.read(services.files.max_bytes + 1)
         within_limit(data)
         stored = await services.files.upload(client.principal, file.filename, file_type(file.filename, data), data)
+        return _answer(address(client.principal.user_id, stored.id))
+
+    @router.post("/api/upload/chunk")
+    async def upload_chunk(request: Request, client: Uploader) -> Response:
+        form = await request.form(max_files=1, max_fields=20)
+        item, md5, index = form.get("file"), form.get("md5"), form.get("chunkIndex")
+        if not isinstance(item, StarletteUpload) or not isinstance(md5, str) or not isinstance(index, str):
+            raise InvalidInput("send the multipart fields file, md5 and chunkIndex", param="file")
+        part = await item.read(services.files.max_bytes + 1)
+        within_limit(part)
+        await services.files.put_part(client.principal, md5.lower(), whole_number(index, "chunkIndex"), part)
+        return FastJSONResponse({"code": 0, "message": "success", "data": {"chunkIndex": index}})
+
+    @router.post("/api/upload/finalize")
+    async def finalize(client: Uploader, body: FinalizeBody) -> Response:
+        upload = body.md5.lower()
+        data = await services.files.gather_parts(client.principal, upload, body.total_chunks)
+        try:
+            if hashlib.md5(data, usedforsecurity=False).hexdigest() != upload:
+                raise InvalidInput("the parts do not make the file the md5 names: send them again", param="md5")
+            stored = await services.files.upload(client.principal, body.filename, file_type(body.filename, data), data)
+        finally:
+            await services.files.drop_parts(client.principal, upload, body.total_chunks)
         return _answer(address(client.principal.user_id, stored.id))
 
     @router.get("/api/uploaded/{owner}/{file_id}")
