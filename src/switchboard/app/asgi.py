@@ -24,6 +24,7 @@ from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
 from switchboard.core.domain import errors as e
 from switchboard.faces._shared.errors import describe_problems, error_responses
+from switchboard.faces._shared.trusted import TrustedCaller
 from switchboard.faces.astrbot import envelope as astrbot_envelope
 from switchboard.faces.astrbot.routes import PREFIXES as ASTRBOT_PREFIXES
 from switchboard.faces.astrbot.routes import AstrBotOptions, astrbot_router
@@ -37,7 +38,6 @@ from switchboard.faces.miochat.options import MioOptions
 from switchboard.faces.miochat.routes import PREFIXES as MIOCHAT_PREFIXES
 from switchboard.faces.miochat.routes import miochat_router
 from switchboard.faces.musebot import envelope as musebot_envelope
-from switchboard.faces.musebot.auth import TrustedCaller
 from switchboard.faces.musebot.routes import PREFIXES as MUSEBOT_PREFIXES
 from switchboard.faces.musebot.routes import musebot_router
 from switchboard.faces.native import envelope as native_envelope
@@ -97,6 +97,7 @@ def _miochat_router(runtime: Runtime) -> APIRouter:
         m.share_base_url, runtime.settings.streaming.heartbeat_seconds,
         runtime.settings.limits.ws_turns_per_socket, runtime.settings.limits.ws_turns_per_user,
         title=m.title, beian=m.beian, full_screen=m.full_screen,
+        trusted=TrustedCaller.of(m.trusted_key, m.trusted_clients), serves_web_client=m.web_dist is not None,
     ))
 
 

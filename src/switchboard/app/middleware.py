@@ -8,6 +8,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from switchboard.app.faces import FaceTable
 from switchboard.core.domain.errors import PayloadTooLarge
 
+# JSON bodies that carry an upload (Mio-Chat posts images as base64 data URIs): the upload limit,
+# plus base64's third
+JSON_UPLOAD_PATHS = ("/api/upload/image",)
+
 
 class BodyLimit:
     """Refuses request bodies over the limit (multipart uploads get the larger upload limit),
@@ -31,7 +35,12 @@ class BodyLimit:
             elif name == b"content-length":
                 declared = value
         is_raw_upload = content_type.startswith((b"multipart/", b"image/", b"audio/", b"video/", b"application/octet"))
-        limit = self.max_upload_bytes if is_raw_upload else self.max_bytes
+        if is_raw_upload:
+            limit = self.max_upload_bytes
+        elif scope["path"] in JSON_UPLOAD_PATHS:
+            limit = self.max_upload_bytes * 4 // 3 + 1024
+        else:
+            limit = self.max_bytes
         if declared.isdigit():
             if int(declared) > limit:
                 await self._refuse(scope, receive, send, limit)

@@ -32,6 +32,10 @@ PUBLIC_OPERATIONS = frozenset({
     # what the Mio-Chat web client fetches at start-up with plain fetch()
     "GET /api/base_info", "GET /api/qava", "GET /api/onebot/plugins", "GET /api/openai/tools",
     "GET /api/openai/presets",
+    # a Mio-Chat share, read by its unguessable id alone
+    "GET /api/share", "GET /s/{token}",
+    # a Mio-Chat upload's address (a capability URL: the browser shows it in <img src>)
+    "GET /api/uploaded/{owner}/{file_id}",
 })
 
 

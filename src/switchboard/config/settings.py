@@ -154,8 +154,25 @@ class ChatgptProxySettings(Section):
     max_n: int = 10  # most choices or images one request may ask for
 
 
-class MiochatSettings(Section):
-    """The Mio-Chat face (WebSocket envelopes, /api/onebot|system|openai/*, /api/share)."""
+class TrustedCallerSettings(Section):
+    """For a face whose real clients send no credentials: `trusted_key` (an API key) lets calls
+    without any act as that key, from the `trusted_clients` addresses only (loopback unless set;
+    ["0.0.0.0/0", "::/0"] is everyone). Off by default: without credentials, a refusal."""
+
+    trusted_key: str | None = None
+    trusted_clients: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
+
+    @field_validator("trusted_clients")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            ipaddress.ip_network(entry.strip(), strict=False)  # a typo is an error at start-up
+        return value
+
+
+class MiochatSettings(TrustedCallerSettings):
+    """The Mio-Chat face (WebSocket envelopes, /api/onebot|system|openai/*, /api/share, uploads).
+    The web app's fetches (share, upload) carry no credentials: `trusted_key` is the opt-in for them."""
 
     # shared codes a Mio-Chat client may send as `mio-chat-token` instead of an API key (as Mio-Chat
     # does); a code logs in as the named user: `code_user` (made on first use), `admin_user` (an admin)
@@ -168,7 +185,9 @@ class MiochatSettings(Section):
     login_timeout_seconds: float = 2.0  # a socket without login headers must send a login frame by then
     heartbeat_timeout_seconds: float = 90.0  # a socket silent this long is closed
     max_frame_bytes: int = 1024 * 1024
-    share_base_url: str | None = None  # public origin of share links; default: the request's own
+    # share links are relative (/s/<id>), as the Mar 2025 client joins them to its origin; set this
+    # (https://chat.example.org) for clients from Dec 2025 on, which copy the link as given
+    share_base_url: str | None = None
     title: str = "Mio-Chat"  # GET /api/base_info, shown by the Mio-Chat web client
     beian: str = ""
     full_screen: bool = False
@@ -176,21 +195,9 @@ class MiochatSettings(Section):
     web_dist: Path | None = None
 
 
-class MusebotSettings(Section):
-    """The MuseBot face. MuseBot's own API has no credentials, and its admin console sends none;
-    `trusted_key` (an API key, e.g. from SWITCHBOARD_MUSEBOT='{"trusted_key": "sk-…"}') lets calls
-    without credentials act as that key, from the `trusted_clients` addresses only (loopback unless
-    set; ["0.0.0.0/0", "::/0"] is everyone). Off by default: without credentials, a refusal."""
-
-    trusted_key: str | None = None
-    trusted_clients: list[str] = Field(default_factory=lambda: ["127.0.0.1/32", "::1/128"])
-
-    @field_validator("trusted_clients")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            ipaddress.ip_network(entry.strip(), strict=False)  # a typo is an error at start-up
-        return value
+class MusebotSettings(TrustedCallerSettings):
+    """The MuseBot face. MuseBot's own API has no credentials, and its admin console sends none:
+    `trusted_key` (e.g. SWITCHBOARD_MUSEBOT='{"trusted_key": "sk-…"}') is the opt-in for it."""
 
 
 def _repo_web_build() -> Path:

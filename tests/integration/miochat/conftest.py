@@ -90,19 +90,29 @@ Open = Callable[..., Awaitable[MioWs]]
 
 @pytest_asyncio.fixture
 async def start_mio(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncIterator[Start]:
-    """`mio = await start_mio(**miochat_settings)`: a fresh app; alice and bob with API keys."""
+    """`mio = await start_mio(**miochat_settings)`: a fresh app; alice and bob with API keys.
+    `keep="name"`: the data directory of that name; started again, the same users and keys (a
+    restart, e.g. with a setting that names a key made by the first start); `app={...}`: other
+    settings of the app (e.g. `limits`)."""
     apps = itertools.count()
+    kept: dict[str, Mio] = {}
     async with contextlib.AsyncExitStack() as stack:
 
-        async def start(**miochat: Any) -> Mio:
-            settings = native_settings(tmp_path / f"app{next(apps)}", upstream, miochat=MiochatSettings(**miochat))
+        async def start(keep: str | None = None, app: dict[str, Any] | None = None, **miochat: Any) -> Mio:
+            data_dir = tmp_path / (keep or f"app{next(apps)}")
+            settings = native_settings(data_dir, upstream, miochat=MiochatSettings(**miochat), **(app or {}))
             base_url = await stack.enter_async_context(LiveServer(create_app(settings)))
             api = Api(await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30)))
             await api.login(ADMIN.username, ADMIN.password)
             mio = Mio(base_url, api)
+            if keep is not None and keep in kept:
+                mio.keys = dict(kept[keep].keys)
+                return mio
             for who in ("alice", "bob"):
                 await api.user(who)
                 await mio.key(who)
+            if keep is not None:
+                kept[keep] = mio
             return mio
 
         yield start

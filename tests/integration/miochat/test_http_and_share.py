@@ -66,7 +66,7 @@ async def test_http_onebot_message_delete_and_forward(start_mio: Start, upstream
     assert deleted.json() == {"request_id": 3, "code": 0, "message": "success", "data": {}}
     again = await client.post("/api/onebot/del_message", headers=headers, json={"request_id": 4, "data": {
         "id": "10000", "content": {"message_id": reply["message_id"]}}})
-    assert again.json()["code"] == 1
+    assert again.json()["code"] == 0  # already gone: the same answer (deleting is idempotent)
 
 
 async def test_share_page_png_and_revocation(start_mio: Start, upstream: ScriptedUpstream) -> None:
@@ -75,18 +75,23 @@ async def test_share_page_png_and_revocation(start_mio: Start, upstream: Scripte
     upstream.push(Reply(text="你好！<b>我是机器人</b>"))
     await client.post("/api/onebot/message", headers=headers, json={"request_id": 1, "data": {
         "id": "bot", "data": {"message": [{"type": "text", "data": {"text": "你好 <script>alert(1)</script>"}}]}}})
-    assert (await client.post("/api/share", headers=mio_headers(mio, "bob"), json={"contactor": {"id": "bot"}})
-            ).status_code == 404
-    shared = await client.post("/api/share", headers=headers, json={"contactor": {"id": "bot", "name": "机器人"}})
+    conversation = (await client.get("/api/conversations", headers={
+        "Authorization": f"Bearer {mio.keys['alice']}"})).json()["data"]["items"][0]
+    # another user's stored conversation is not found, as a missing one is
+    assert (await client.post("/api/share", headers=mio_headers(mio, "bob"), json={"contactor": {
+        "conversation_id": conversation["id"]}})).status_code == 404
+    shared = await client.post("/api/share", headers=headers, json={"contactor": {
+        "name": "机器人", "conversation_id": conversation["id"]}})
     assert shared.status_code == 200, shared.text
     data = shared.json()["data"]
-    assert shared.json()["code"] == 0 and data["shareUrl"].startswith(mio.base_url + "/share/")
-    token = data["shareUrl"].rsplit("/", 1)[1]
-    assert len(token) >= 40
-    page = await client.get(f"/share/{token}")
-    assert page.status_code == 200 and "机器人" in page.text
-    assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text and "&lt;b&gt;" in page.text
-    png = await client.get(data["previewImg"].removeprefix(mio.base_url))
+    assert shared.json()["code"] == 0 and data["shareUrl"] == f"/s/{data['id']}"
+    token = data["id"]
+    assert token.isdigit() and len(token) == 30
+    for path in (f"/share/{token}", f"/s/{token}"):
+        page = await client.get(path)
+        assert page.status_code == 200 and "机器人" in page.text
+        assert "<script>alert" not in page.text and "&lt;script&gt;" in page.text and "&lt;b&gt;" in page.text
+    png = await client.get(data["previewImg"])
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     image = Image.open(io.BytesIO(png.content))
     assert image.format == "PNG" and image.width == 800
@@ -94,7 +99,9 @@ async def test_share_page_png_and_revocation(start_mio: Start, upstream: Scripte
     assert (await client.delete(f"/api/share/{token}", headers=mio_headers(mio, "bob"))).status_code == 404
     assert (await client.delete(f"/api/share/{token}", headers=headers)).status_code == 200
     assert (await client.get(f"/share/{token}")).status_code == 404
+    assert (await client.get(f"/s/{token}")).status_code == 404
     assert (await client.get(f"/share/{token}/preview.png")).status_code == 404
+    assert (await client.get("/api/share", params={"id": token})).status_code == 404
 
 
 NO_CJK_FONT = "no CJK font on this machine (e.g. Debian's fonts-wqy-microhei): the card falls back to Pillow's"

@@ -73,7 +73,9 @@ async def test_del_message_deletes_from_history_and_checks_the_owner(
     reply_id = (await pushed(alice))["data"]["message_id"]
     stolen = await bob.request({"request_id": 2, "protocol": "onebot", "data": {
         "id": "bot", "type": "del_message", "content": {"message_id": str(reply_id)}}})
-    assert stolen["code"] == 1 and stolen["data"]["reason"].endswith("not found")
+    # another user's message: nothing deleted, and the same answer as for a missing one
+    assert stolen == {"request_id": 2, "code": 0, "message": "success", "data": {}}
+    assert [m["id"] for m in await history(mio, "alice")] == [reply_id - 1, reply_id]
     deleted = await alice.request({"request_id": 3, "protocol": "onebot", "data": {
         "id": "bot", "type": "del_message", "content": {"message_id": str(reply_id)}}})
     assert deleted == {"request_id": 3, "code": 0, "message": "success", "data": {}}

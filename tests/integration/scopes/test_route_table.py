@@ -52,11 +52,16 @@ CHATGPT_PROXY = {f"POST /openai/{kind}{mode}": "chat" for kind in ("completions"
 }
 MIOCHAT = {f"POST /api/{path}": "chat" for path in (
     "system/login", "system/heartbeat", "onebot/message", "onebot/forward_msg", "onebot/del_message",
-    "openai/models", "openai/completions", "share")} | {
+    "openai/models", "openai/completions", "share", "share/set")} | {
     # what the Mio-Chat web client fetches at start-up with plain fetch(): public, as in the original
     "GET /api/base_info": PUBLIC, "GET /api/qava": PUBLIC, "GET /api/onebot/plugins": PUBLIC,
     "GET /api/openai/tools": PUBLIC, "GET /api/openai/presets": PUBLIC,
     "DELETE /api/share/{token}": "chat", "GET /share/{token}": PUBLIC, "GET /share/{token}/preview.png": PUBLIC,
+    # a share is read by its unguessable id alone (src/lib/client.js loadOriginalContactors)
+    "GET /api/share": PUBLIC, "GET /s/{token}": PUBLIC,
+    # the client's uploads need `file`, as /api/files does; their addresses are capability URLs
+    "POST /api/upload/image": "file", "POST /api/upload/file": "file", "POST /api/upload/chunk": "file",
+    "POST /api/upload/finalize": "file", "GET /api/uploaded/{owner}/{file_id}": PUBLIC,
 }
 MUSEBOT = {
     "GET /communicate": "chat", "POST /communicate": "chat", "GET /user/list": "chat",
@@ -82,7 +87,7 @@ PATH_VALUES = {"key_id": "key_nope", "conversation_id": "conv_nope", "message_id
                "user_id": "999999", "profile_id": "nope", "owner": "1", "file_id": "nope", "token": "nope",
                "model": "echo", "platform_id": "nope"}
 MUSEBOT_PREFIXES = ("/communicate", "/user/", "/record/", "/conf/", "/command/", "/mcp/")
-MIOCHAT_PREFIXES = ("/api/system/", "/api/onebot/", "/api/openai/", "/api/share")
+MIOCHAT_PREFIXES = ("/api/system/", "/api/onebot/", "/api/openai/", "/api/share", "/api/upload")
 
 
 def refusal(path: str, response: httpx.Response) -> int | None:

@@ -127,6 +127,7 @@ def _share_from_row(row: Mapping[str, Any]) -> Share:
     return Share(
         id=row["id"], user_id=int(row["user_id"]), conversation_id=row["conversation_id"],
         created_at=row["created_at"], revoked_at=row["revoked_at"], title=row["title"],
+        snapshot=row["snapshot"],
     )
 
 
@@ -137,7 +138,7 @@ class SqlShareRepo:
     async def add(self, share: Share) -> None:
         await self._connection.execute(insert(shares).values(
             id=share.id, user_id=share.user_id, conversation_id=share.conversation_id, title=share.title,
-            created_at=share.created_at, revoked_at=share.revoked_at,
+            created_at=share.created_at, revoked_at=share.revoked_at, snapshot=share.snapshot,
         ))
 
     async def get(self, share_id: str) -> Share | None:

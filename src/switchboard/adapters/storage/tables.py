@@ -270,11 +270,13 @@ shares = Table(
     Column("id", String(64), primary_key=True),
     Column("user_id", BigId, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column(
-        "conversation_id", String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False, index=True
+        "conversation_id", String(64), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=True, index=True
     ),
     Column("title", String(255), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    # what was shared, as it was at that moment (a Mio-Chat contactor with its messages)
+    Column("snapshot", JSON(none_as_null=True), nullable=True),
 )
 
 # Secrets every worker and host must agree on (the token signing key), made once by whichever

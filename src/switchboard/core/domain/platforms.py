@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -37,14 +38,17 @@ class Profile:
 
 @dataclass(slots=True)
 class Share:
-    """A read-only link to one conversation. `id` is the unguessable token in the URL."""
+    """A read-only link to what a user shared. `id` is the unguessable token in the URL;
+    `snapshot` what was shared, as it was then; `conversation_id` the stored conversation it was
+    made from, if any (deleting that conversation deletes the share)."""
 
     id: str
     user_id: int
-    conversation_id: str
+    conversation_id: str | None
     created_at: datetime
     revoked_at: datetime | None = None
     title: str | None = None
+    snapshot: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,11 @@ The token is a Switchboard API key (or access token), or, when the operator conf
 of Mio-Chat's shared codes: the user code logs in as the `code_user` account (made on first use,
 chat and file scopes), the admin code as the `admin_user` administrator. A client logging in with
 its own key gets its `mio-chat-id` linked to that account (platform "miochat"). Every route and
-socket of this face is a chat client's: the credential needs the `chat` scope (NEEDS)."""
+socket of this face is a chat client's: the credential needs the `chat` scope (NEEDS).
+
+The web app's own fetches (share, upload) send no credentials at all: with `miochat.trusted_key`
+set (off by default), an HTTP call that carries none acts as that key, from the configured client
+addresses only (a TrustedCaller); otherwise it is refused (401)."""
 
 from __future__ import annotations
 
@@ -17,12 +21,15 @@ from switchboard.core.domain.errors import Conflict, Forbidden, Unauthenticated
 from switchboard.core.domain.users import Principal, Role, Scope, User, scopes_for_role
 from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.credentials import bearer_token, check_scope
+from switchboard.faces._shared.trusted import TrustedCaller
 
 PLATFORM = "miochat"
 ID_HEADER = "mio-chat-id"
 TOKEN_HEADER = "mio-chat-token"
 CODE_SCOPES = frozenset({Scope.CHAT, Scope.FILE})
 NEEDS = Scope.CHAT
+MISSING = ("missing credentials: send the mio-chat-id and mio-chat-token headers or 'Authorization: Bearer "
+           "<API key>' (the Mio-Chat web app's fetches send none: the operator may set miochat.trusted_key)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,15 +60,17 @@ def credentials(headers: Mapping[str, str], query: Mapping[str, str]) -> tuple[s
 
 
 class Authenticator:
-    def __init__(self, services: Services, codes: Codes) -> None:
+    def __init__(self, services: Services, codes: Codes, trusted: TrustedCaller | None = None) -> None:
         self._services = services
         self._codes = codes
+        self._trusted = trusted
         self._creating = asyncio.Lock()
 
-    async def login(self, client_id: str | int | None, token: str | None, *, address: str | None = None
-                    ) -> MioClient:
+    async def login(self, client_id: str | int | None, token: str | None, *, address: str | None = None,
+                    needs: Scope = NEEDS) -> MioClient:
         """`address`: the client's, for the throttle of wrong codes (when codes are configured,
-        each login counts against it until it succeeds, as a password login does)."""
+        each login counts against it until it succeeds, as a password login does); `needs`: the
+        scope the route needs (uploads: `file`)."""
         client = str(client_id).strip() if client_id is not None else ""
         if not client or len(client) > 200:
             raise Unauthenticated("missing mio-chat-id")
@@ -76,7 +85,7 @@ class Authenticator:
                 principal = await self._services.accounts.principal_from_token(token.strip())
             except Unauthenticated as exc:
                 raise Unauthenticated("invalid code") from exc
-            check_scope(principal, NEEDS)
+            check_scope(principal, needs)
             try:
                 await self._services.identities.link(principal, PLATFORM, client)
             except Conflict as exc:
@@ -85,14 +94,19 @@ class Authenticator:
             await throttle.succeeded(None, address)
         return MioClient(client, principal)
 
-    async def principal(self, headers: Mapping[str, str], query: Mapping[str, str], address: str | None = None
-                        ) -> MioClient:
-        """For HTTP routes: the mio-chat headers, or a bearer key alone (the client id is then the user's)."""
+    async def principal(self, headers: Mapping[str, str], query: Mapping[str, str], address: str | None = None,
+                        needs: Scope = NEEDS) -> MioClient:
+        """For HTTP routes: the mio-chat headers, or a bearer key alone (the client id is then the
+        user's), or nothing at all from a trusted address (acting as the trusted key)."""
         client_id, token = credentials(headers, query)
+        if client_id is None and token is None:
+            if self._trusted is None or not self._trusted.admits(address):
+                raise Unauthenticated(MISSING)
+            token = self._trusted.key
         if client_id is None and token:
             probe = await self._services.accounts.principal_from_token(token)
             client_id = f"user-{probe.user_id}"
-        return await self.login(client_id, token, address=address)
+        return await self.login(client_id, token, address=address, needs=needs)
 
     async def _from_code(self, token: str) -> Principal | None:
         codes = self._codes

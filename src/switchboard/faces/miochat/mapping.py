@@ -9,6 +9,7 @@ from switchboard.core.domain.chat import ModelInfo, PriorTurn
 from switchboard.core.domain.conversations import Part
 from switchboard.core.domain.errors import InvalidInput
 from switchboard.faces.miochat.schemas import ChatMessageIn, ContentPart, Segment
+from switchboard.faces.miochat.uploads import uploaded_file
 
 MAX_TEXT = 200_000
 
@@ -47,7 +48,8 @@ def segment_parts(segments: Sequence[Segment]) -> list[Part]:
             source = image_source(segment)
             if source is None:
                 raise InvalidInput("an image segment needs data.image (a URL or a data URI)", param="message")
-            if not is_data_uri(source) and not source.startswith(("http://", "https://")):
+            if not is_data_uri(source) and not source.startswith(("http://", "https://")) and (
+                    uploaded_file(source) is None):
                 raise InvalidInput("an image must be an http(s) URL or a data URI", param="message")
             parts.append(Part(type="image", url=source))
         else:

@@ -155,7 +155,10 @@ class OnebotOps:
     async def delete(self, frame: RequestFrame, envelope: OnebotEnvelope, client: MioClient, emit: Emit) -> None:
         raw = envelope.content if envelope.content is not None else envelope.data
         data = DeleteData.model_validate(raw if raw is not None else {})
-        await self._services.conversations.delete_message(client.principal, _message_id(data.message_id))
+        # a message that is not stored (seed 000's example names one), already deleted or another
+        # user's: nothing is deleted, and the answer is the same, so no one probes others' ids
+        with contextlib.suppress(NotFound):
+            await self._services.conversations.delete_message(client.principal, _message_id(data.message_id))
         await emit(success(frame.request_id))
 
     async def forward(self, frame: RequestFrame, envelope: OnebotEnvelope, client: MioClient, emit: Emit) -> None:

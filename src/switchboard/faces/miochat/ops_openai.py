@@ -10,13 +10,14 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import logging
 import time
 from collections.abc import AsyncGenerator
 from typing import Any, cast
 
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Part
-from switchboard.core.domain.errors import DomainError, InvalidInput
+from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound, UnknownModel
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
@@ -27,12 +28,24 @@ from switchboard.faces.miochat.options import Emit, MioOptions
 from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, RequestFrame
 from switchboard.faces.miochat.stream import OpenaiFrames, openai_frames
 from switchboard.faces.miochat.threads import thread_for
+from switchboard.faces.miochat.uploads import uploaded_file
+
+log = logging.getLogger(__name__)
 
 
 async def store_images(services: Services, principal: Principal, parts: list[Part]) -> list[Part]:
-    """Data-URI images become stored files (the message then points at them); URLs stay URLs."""
+    """Data-URI images become stored files (the message then points at them), the address of one
+    of the caller's uploads the file it names (someone else's is not found); URLs stay URLs."""
     out: list[Part] = []
     for part in parts:
+        upload = uploaded_file(part.url) if part.type == "image" and part.url else None
+        if upload is not None:
+            owner, file_id = upload
+            if owner != principal.user_id:
+                raise NotFound("this uploaded image was not found", param="message")
+            stored = await services.files.describe(principal.user_id, file_id)
+            out.append(Part(type="image", file_id=stored.id, mime=stored.mime, name=stored.name))
+            continue
         if part.type != "image" or not part.url or not is_data_uri(part.url):
             out.append(part)
             continue
@@ -91,7 +104,15 @@ class OpenaiOps:
         )
         frames = OpenaiFrames(frame.request_id)
         try:
-            turn = await services.chat.start(request, principal)
+            try:
+                turn = await services.chat.start(request, principal)
+            except UnknownModel:
+                if request.model is None:
+                    raise
+                # the client keeps a model per contact, picked from a list that changes (seed 000's
+                # own example names "davinci"): a model that is gone is answered by the default one
+                log.info("miochat: unknown model %r, answering with the default model", request.model)
+                turn = await services.chat.start(request.model_copy(update={"model": None}), principal)
         except DomainError as exc:
             if thread.created:
                 with contextlib.suppress(DomainError):  # nothing was asked: leave no empty conversation

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from switchboard.faces._shared.trusted import TrustedCaller
 from switchboard.faces.miochat.auth import Codes
 
 # sends one frame to the client (a WebSocket, or the list an HTTP request collects)
@@ -27,3 +28,6 @@ class MioOptions:
     title: str = "Mio-Chat"  # /api/base_info: what the web client shows
     beian: str = ""
     full_screen: bool = False
+    trusted: TrustedCaller | None = None  # credential-less HTTP calls act as this key (off: None)
+    serves_web_client: bool = False  # a Mio-Chat build is served at `/`: its router shows /s/<id>
+    max_share_bytes: int = 2 * 1024 * 1024  # one snapshot (the posted contactor)

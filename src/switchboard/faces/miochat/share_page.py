@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from switchboard.core.services.conversations.shares import SharedView
+from switchboard.faces.miochat.share_snapshot import ChainLine
 
 STYLE = """
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;background:#eef1f6;margin:0;color:#1c2028}
@@ -18,13 +18,12 @@ footer{color:#6e7682;font-size:12px;margin:24px 0}
 """
 
 
-def share_html(view: SharedView, preview_url: str) -> str:
-    title = escape(view.share.title or view.conversation.title)
+def share_html(title: str, lines: list[ChainLine], created: str, preview_url: str) -> str:
+    title = escape(title)
     items = []
-    for message in view.messages:
-        who = "我" if message.role == "user" else escape(message.model or "assistant")
-        css = "msg user" if message.role == "user" else "msg"
-        items.append(f'<div class="{css}"><div class="who">{who}</div>{escape(message.text)}</div>')
+    for line in lines:
+        who, css = ("我", "msg user") if line.role == "user" else ("assistant", "msg")
+        items.append(f'<div class="{css}"><div class="who">{who}</div>{escape(line.text)}</div>')
     body = "\n".join(items) or '<p class="msg">(no messages yet)</p>'
     return (
         "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">"
@@ -32,6 +31,6 @@ def share_html(view: SharedView, preview_url: str) -> str:
         f"<meta name=\"robots\" content=\"noindex\"><title>{title}</title>"
         f"<meta property=\"og:image\" content=\"{escape(preview_url)}\"><style>{STYLE}</style></head>"
         f"<body><main><h1>{title}</h1>{body}"
-        f"<footer>Shared read-only from Switchboard · {escape(view.share.created_at.date().isoformat())}</footer>"
+        f"<footer>Shared read-only from Switchboard · {escape(created)}</footer>"
         "</main></body></html>"
     )

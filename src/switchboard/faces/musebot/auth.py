@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
@@ -25,32 +23,10 @@ from switchboard.core.domain.errors import Unauthenticated
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.faces._shared.credentials import bearer_token, require_principal
+from switchboard.faces._shared.trusted import TrustedCaller
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MISSING = ("missing credentials: put the API key in the bot's address (http://musebot:KEY@host), "
            "or send 'Authorization: Bearer <API key>'")
-
-
-@dataclass(frozen=True, slots=True)
-class TrustedCaller:
-    """Calls without credentials from `networks` act as `key` (MuseBot's admin console sends none)."""
-
-    key: str
-    networks: tuple[Network, ...]
-
-    @classmethod
-    def of(cls, key: str | None, clients: Sequence[str]) -> TrustedCaller | None:
-        if not key or not key.strip():
-            return None
-        return cls(key.strip(), tuple(ipaddress.ip_network(c.strip(), strict=False) for c in clients))
-
-    def admits(self, host: str | None) -> bool:
-        try:
-            address = ipaddress.ip_address(host or "")
-        except ValueError:
-            return False
-        mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1 on a dual-stack socket
-        return any((mapped or address) in network for network in self.networks)
 
 
 def basic_credentials(authorization: str | None) -> tuple[str, str]:

@@ -12,7 +12,8 @@ from switchboard.core.services.bundle import Services
 from switchboard.core.services.commands.slash import CommandStyle
 from switchboard.faces._shared.detach import Detacher
 from switchboard.faces._shared.event_stream import EventStream
-from switchboard.faces.musebot.auth import TrustedCaller, principal_dependency
+from switchboard.faces._shared.trusted import TrustedCaller
+from switchboard.faces.musebot.auth import principal_dependency
 from switchboard.faces.musebot.envelope import ok
 from switchboard.faces.musebot.mapping import page_params, record_out, record_query, required, text_param, user_out
 from switchboard.faces.musebot.routes_admin import admin_router

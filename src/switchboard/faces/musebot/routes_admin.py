@@ -11,7 +11,8 @@ from starlette.responses import Response
 from switchboard.core.domain.errors import NotFound
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
-from switchboard.faces.musebot.auth import TrustedCaller, basic_credentials, principal_dependency
+from switchboard.faces._shared.trusted import TrustedCaller
+from switchboard.faces.musebot.auth import basic_credentials, principal_dependency
 from switchboard.faces.musebot.conf import FIXED, musebot_sections, switchboard_setting
 from switchboard.faces.musebot.envelope import ok
 from switchboard.faces.musebot.mapping import mcp_servers_out, required, text_param

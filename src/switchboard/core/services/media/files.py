@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 from switchboard.core.domain.errors import InvalidInput, NotFound, PayloadTooLarge
 from switchboard.core.domain.files import StoredFile, is_text, kind_of, sanitize_filename
@@ -11,6 +12,9 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.blobs import BlobStore
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock
+
+MAX_PARTS = 10_000
+_UPLOAD_NAME = re.compile(r"^[0-9A-Za-z]{8,64}$")
 
 
 class FileService:
@@ -77,3 +81,39 @@ class FileService:
     async def data_uri(self, user_id: int, file_id: str) -> str:
         stored, data = await self.read(user_id, file_id)
         return f"data:{stored.mime};base64,{base64.b64encode(data).decode()}"
+
+    # A file sent in parts (Mio-Chat sends 1 MB chunks, then asks to put them together): each part
+    # waits in the blob store under the caller's id and the client's name for the upload.
+
+    def _part_key(self, user_id: int, upload: str, index: int) -> str:
+        if not _UPLOAD_NAME.match(upload):
+            raise InvalidInput("the upload's name must be 8 to 64 letters or digits", param="upload")
+        if not 0 <= index < MAX_PARTS:
+            raise InvalidInput(f"a part's index must be between 0 and {MAX_PARTS - 1}", param="index")
+        return f"part_{user_id}_{upload}_{index}"
+
+    async def put_part(self, principal: Principal, upload: str, index: int, data: bytes) -> None:
+        if len(data) > self.max_bytes:
+            raise PayloadTooLarge(f"file is larger than the limit of {self.max_bytes} bytes")
+        await self._blobs.put(self._part_key(principal.user_id, upload, index), data)
+
+    async def gather_parts(self, principal: Principal, upload: str, total: int) -> bytes:
+        """Parts 0 .. total-1 put together; InvalidInput names the first one missing."""
+        if not 1 <= total <= MAX_PARTS:
+            raise InvalidInput(f"the number of parts must be between 1 and {MAX_PARTS}", param="total")
+        parts, size = [], 0
+        for index in range(total):
+            try:
+                part = await self._blobs.get(self._part_key(principal.user_id, upload, index))
+            except NotFound:
+                raise InvalidInput(f"part {index} of this upload was not received", param="total") from None
+            size += len(part)
+            if size > self.max_bytes:
+                await self.drop_parts(principal, upload, total)
+                raise PayloadTooLarge(f"file is larger than the limit of {self.max_bytes} bytes")
+            parts.append(part)
+        return b"".join(parts)
+
+    async def drop_parts(self, principal: Principal, upload: str, total: int) -> None:
+        for index in range(min(total, MAX_PARTS)):
+            await self._blobs.delete(self._part_key(principal.user_id, upload, index))
