@@ -39,6 +39,7 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.gateway import Multipart, ProviderRouter, RateLimiter, RelayProvider, RelayReply
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
+from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.gateway import legacy
 from switchboard.core.services.gateway.body import answer_cap, answer_text, prompt_estimate, upstream_body
@@ -91,6 +92,7 @@ class _Flight:
     model: str
     hold: Hold
     body: dict[str, Any]
+    started: float  # monotonic, for the time to the first token
 
 
 class GatewayService:
@@ -98,6 +100,7 @@ class GatewayService:
         self, accounts: AccountService, uow: UnitOfWork, router: ProviderRouter, limiter: RateLimiter | None,
         quotas: QuotaService, counter: TokenCounter, clock: Clock, policy: GatewayPolicy,
         *, monotonic: Callable[[], float] = time.monotonic, settle_interval: float = 0.05,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._accounts = accounts
         self._uow = uow
@@ -108,6 +111,7 @@ class GatewayService:
         self._clock = clock
         self.policy = policy
         self._monotonic = monotonic
+        self._telemetry = telemetry
         self.settler = UsageSettler(uow, limiter, interval=settle_interval)
         self.leases = QuotaLeases(
             uow, quotas, block=policy.lease_tokens, idle_seconds=policy.lease_idle_seconds, monotonic=monotonic,
@@ -136,7 +140,7 @@ class GatewayService:
                 raise RateLimited(f"rate limit of this API key reached ({limit} per minute)", retry_after=wait)
         stream = endpoint.streams and body.get("stream") is True
         hold = await self._hold(principal, body)
-        flight = _Flight(principal, endpoint, model, hold, body)
+        flight = _Flight(principal, endpoint, model, hold, body, self._monotonic())
         try:
             return await self._answer(flight, raw, stream)
         except BaseException:
@@ -169,14 +173,14 @@ class GatewayService:
             chat = legacy.chat_body(flight.body)
             reply, provider = await self._open(flight.model, CHAT, chat, b"", stream, budget)
             if stream:
-                relayed = self._relay(flight, reply, bool(legacy.wants_usage(flight.body)), chat_shaped=True)
+                relayed = self._relay(flight, reply, bool(legacy.wants_usage(flight.body)), provider, chat_shaped=True)
                 return Answer("text/event-stream", stream=legacy.completion_chunks(relayed), provider=provider)
             answer = await self._whole(flight, reply, provider)
             answer.body = legacy.completion_from_chat(answer.body)
             return answer
         if stream:
             asked = bool((flight.body.get("stream_options") or {}).get("include_usage"))
-            relayed = self._relay(flight, reply, asked, chat_shaped=endpoint is CHAT)
+            relayed = self._relay(flight, reply, asked, provider, chat_shaped=endpoint is CHAT)
             return Answer("text/event-stream", stream=relayed, provider=provider)
         return await self._whole(flight, reply, provider)
 
@@ -193,6 +197,7 @@ class GatewayService:
             try:
                 reply = await provider.relay(endpoint.path, payload, model=upstream_model, stream=stream)
             except UpstreamError as exc:
+                self._telemetry.provider_failed(provider.name, exc.code)
                 if not _worth_another(exc):
                     raise  # the request itself is wrong: another provider would refuse it too
                 self._router.report(provider.name, False, exc.message)
@@ -220,18 +225,23 @@ class GatewayService:
         return Answer(reply.content_type, body, provider=provider)
 
     async def _relay(
-        self, flight: _Flight, reply: RelayReply, client_asked_usage: bool, *, chat_shaped: bool
+        self, flight: _Flight, reply: RelayReply, client_asked_usage: bool, provider: str, *, chat_shaped: bool
     ) -> AsyncIterator[bytes]:
         scanner = StreamScanner(strip_usage=not client_asked_usage, collect_text=self.policy.log_content)
         budget = flight.hold.completion_budget
         cut = None if budget is None else budget + STREAM_SLACK_EVENTS
+        telemetry = self._telemetry
+        telemetry.stream_opened()
         try:
             async for chunk in reply.chunks():
                 before = scanner.events
                 ready = scanner.feed(chunk)
+                if not before and scanner.events:  # the answer's first event: the client waited this long
+                    telemetry.first_token(flight.model, self._monotonic() - flight.started)
                 if scanner.error is not None:
                     if ready:
                         yield ready
+                    telemetry.provider_failed(provider, "upstream_error")
                     raise UpstreamError(f"the provider failed mid-stream: {scanner.error}")
                 if cut is not None and scanner.events > cut and scanner.usage is None:
                     # the provider ignored the cap: pass on what fits and end the answer here
@@ -243,6 +253,7 @@ class GatewayService:
             if tail:
                 yield tail
         finally:
+            telemetry.stream_closed()
             reply.close()  # before the end of the body this stops the provider generating
             text = "".join(scanner.texts) if self.policy.log_content else None
             self._settle(flight, usage_numbers(scanner.usage), scanner.events, text)
@@ -275,6 +286,7 @@ class GatewayService:
         hold = flight.hold
         reserved = self.leases.finish(hold, prompt + completion) if self.leases is not None and hold.leased else None
         self.settler.settle(Settlement(hold, entry, rate_key, exchange, reserved))
+        self._telemetry.tokens(flight.model, prompt, completion)
 
 
 def _rate_key(principal: Principal) -> str:
