@@ -201,7 +201,7 @@ def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountS
     limiter = build_limiter(settings)
     return GatewayService(accounts, uow, router, limiter, quotas, counter, clock,
                           GatewayPolicy(log_content=g.log_content, lease_tokens=g.lease_tokens,
-                                        lease_idle_seconds=g.lease_idle_seconds), telemetry=quotas.telemetry)
+                                        lease_idle_seconds=g.lease_idle_seconds))
 
 
 def build_throttle(settings: Settings) -> LoginThrottle:

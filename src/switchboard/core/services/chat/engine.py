@@ -144,8 +144,7 @@ class ChatEngine:
                 _retitle(conversation, user_message)
             conversation.updated_at = now
             await tx.conversations.update(conversation)
-        deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds,
-                        self._telemetry)
+        deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds)
         metered = MeteredProvider(provider, self._telemetry, model)
         return Turn(
             deps, principal, conversation, user_message, assistant, model, metered, upstream_model,

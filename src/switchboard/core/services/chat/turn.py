@@ -45,7 +45,6 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ChatProvider
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
-from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, Hold, QuotaService
 from switchboard.core.services.tools.runner import ToolCallAssembler, ToolRunner
 
@@ -60,7 +59,6 @@ class TurnDeps:
     counter: TokenCounter
     clock: Clock
     flush_seconds: float
-    telemetry: Telemetry = NO_TELEMETRY
 
 
 class Turn:
@@ -278,8 +276,7 @@ class Turn:
         )
         async with self._deps.uow() as tx:
             await tx.messages.update(message)
-            await QuotaService.settle_in(tx, self._hold, entry)
-        self._deps.telemetry.tokens(self.model, entry.tokens_prompt, entry.tokens_completion)
+            await self._deps.quotas.settle_in(tx, self._hold, entry)
         return message
 
     async def _flush_periodically(self) -> None:

@@ -39,7 +39,6 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.gateway import Multipart, ProviderRouter, RateLimiter, RelayProvider, RelayReply
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
-from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.gateway import legacy
 from switchboard.core.services.gateway.body import answer_cap, answer_text, prompt_estimate, upstream_body
@@ -100,7 +99,6 @@ class GatewayService:
         self, accounts: AccountService, uow: UnitOfWork, router: ProviderRouter, limiter: RateLimiter | None,
         quotas: QuotaService, counter: TokenCounter, clock: Clock, policy: GatewayPolicy,
         *, monotonic: Callable[[], float] = time.monotonic, settle_interval: float = 0.05,
-        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._accounts = accounts
         self._uow = uow
@@ -111,8 +109,8 @@ class GatewayService:
         self._clock = clock
         self.policy = policy
         self._monotonic = monotonic
-        self._telemetry = telemetry
-        self.settler = UsageSettler(uow, limiter, interval=settle_interval)
+        self._telemetry = quotas.telemetry  # the runtime's, which the quota service carries
+        self.settler = UsageSettler(uow, limiter, interval=settle_interval, telemetry=quotas.telemetry)
         self.leases = QuotaLeases(
             uow, quotas, block=policy.lease_tokens, idle_seconds=policy.lease_idle_seconds, monotonic=monotonic,
             writing=self.settler.writing,
@@ -230,18 +228,17 @@ class GatewayService:
         scanner = StreamScanner(strip_usage=not client_asked_usage, collect_text=self.policy.log_content)
         budget = flight.hold.completion_budget
         cut = None if budget is None else budget + STREAM_SLACK_EVENTS
-        telemetry = self._telemetry
-        telemetry.stream_opened()
+        self._telemetry.stream_opened()
         try:
             async for chunk in reply.chunks():
                 before = scanner.events
                 ready = scanner.feed(chunk)
                 if not before and scanner.events:  # the answer's first event: the client waited this long
-                    telemetry.first_token(flight.model, self._monotonic() - flight.started)
+                    self._telemetry.first_token(flight.model, self._monotonic() - flight.started)
                 if scanner.error is not None:
                     if ready:
                         yield ready
-                    telemetry.provider_failed(provider, "upstream_error")
+                    self._telemetry.provider_failed(provider, "upstream_error")
                     raise UpstreamError(f"the provider failed mid-stream: {scanner.error}")
                 if cut is not None and scanner.events > cut and scanner.usage is None:
                     # the provider ignored the cap: pass on what fits and end the answer here
@@ -253,7 +250,7 @@ class GatewayService:
             if tail:
                 yield tail
         finally:
-            telemetry.stream_closed()
+            self._telemetry.stream_closed()
             reply.close()  # before the end of the body this stops the provider generating
             text = "".join(scanner.texts) if self.policy.log_content else None
             self._settle(flight, usage_numbers(scanner.usage), scanner.events, text)
@@ -286,7 +283,6 @@ class GatewayService:
         hold = flight.hold
         reserved = self.leases.finish(hold, prompt + completion) if self.leases is not None and hold.leased else None
         self.settler.settle(Settlement(hold, entry, rate_key, exchange, reserved))
-        self._telemetry.tokens(flight.model, prompt, completion)
 
 
 def _rate_key(principal: Principal) -> str:

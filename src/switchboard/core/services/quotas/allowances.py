@@ -111,13 +111,13 @@ class QuotaService:
         if hold.id and tokens:
             await tx.holds.release(hold.id, tokens)
 
-    @classmethod
-    async def settle_in(cls, tx: Tx, hold: Hold, entry: UsageEntry) -> None:
+    async def settle_in(self, tx: Tx, hold: Hold, entry: UsageEntry) -> None:
         """Charge what was spent and free the hold, inside the caller's transaction. A call that
         used more than it held (the provider counted the prompt higher than the estimate) is
         charged as far as the allowance and the key's quota go, never beyond (QuotaRepo.settle)."""
-        await cls.free_in(tx, hold, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
+        await self.free_in(tx, hold, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
         await tx.quotas.record(entry)
+        self.telemetry.tokens(entry.model, entry.tokens_prompt, entry.tokens_completion)
 
     async def quota(self, user_id: int) -> Quota:
         async with self._uow.read() as tx:
