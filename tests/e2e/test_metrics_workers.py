@@ -1,6 +1,7 @@
 """`serve --workers 2`: /metrics, scraped from whichever worker answers, counts every worker's
-traffic (prometheus-client's multiprocess mode, in a directory `serve` makes and removes, or the
-operator's own); a worker that stops takes its open-request gauge out of the sum."""
+traffic, and the answers the core timed and charged (prometheus-client's multiprocess mode, in a
+directory `serve` makes and removes, or the operator's own); a worker that stops takes its
+open-request gauge out of the sum."""
 
 from __future__ import annotations
 
@@ -17,6 +18,17 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.e2e.test_serve import SWITCHBOARD, _free_port
 
 REQUESTS = 40
+ANSWERS = 6
+STREAM = {"model": "echo", "stream": True, "messages": [{"role": "user", "content": "count me"}]}
+
+
+def answers_counted(text: str) -> tuple[float, float]:
+    """The gateway's answers timed to their first event, and the tokens they were charged."""
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    timed = sum(s.value for s in families["switchboard_time_to_first_token_seconds"].samples
+                if s.name.endswith("_count") and s.labels["face"] == "openai")
+    tokens = sum(s.value for s in families["switchboard_tokens"].samples if s.name.endswith("_total"))
+    return timed, tokens
 
 
 def healthz_count(text: str) -> float:
@@ -50,16 +62,27 @@ async def test_metrics_sum_every_worker(tmp_path: Path, own_directory: bool) -> 
                 await asyncio.sleep(0.1)
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             before = healthz_count((await client.get("/metrics")).text)
+            registered = await client.post("/api/auth/register", json={"username": "ann", "password": "password1"})
+            assert registered.status_code == 201, registered.text
+            login = await client.post("/api/auth/login", json={"username": "ann", "password": "password1"})
+            token = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
         for _ in range(REQUESTS):  # a new connection each: the kernel spreads them over the workers
             async with httpx.AsyncClient(base_url=base, timeout=10) as client:
                 assert (await client.get("/healthz")).status_code == 200
-        scrapes = []
+        for _ in range(ANSWERS):  # streamed answers of the offline echo model, on either worker
+            async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+                answer = await client.post("/v1/chat/completions", json=STREAM, headers=token)
+                assert answer.status_code == 200 and "[DONE]" in answer.text
+        scrapes, answers = [], []
         for _ in range(4):  # whichever worker answers the scrape, it counts them all
             async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-                scrapes.append(healthz_count((await client.get("/metrics")).text))
+                text = (await client.get("/metrics")).text
+                scrapes.append(healthz_count(text))
+                answers.append(answers_counted(text))
     finally:
         process.terminate()
         await asyncio.wait_for(process.wait(), 30)
     assert scrapes == [before + REQUESTS] * 4
+    assert len(set(answers)) == 1 and answers[0][0] == ANSWERS and answers[0][1] > 0
     if own_directory:  # kept, with the counters, but no stopped worker's live gauge
         assert list(metrics_dir.glob("counter_*.db")) and not list(metrics_dir.glob("gauge_livesum_*.db"))

@@ -34,11 +34,13 @@ from switchboard.app.accounts_wiring import build_account_services
 from switchboard.app.changes import build_change_feed
 from switchboard.app.file_store import build_blob_store
 from switchboard.app.platforms import PlatformHost, build_platform_host
+from switchboard.app.telemetry import PrometheusTelemetry
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Role
 from switchboard.core.ports.gateway import RateLimiter
+from switchboard.core.ports.telemetry import Telemetry
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
 from switchboard.core.services.accounts.throttle import LoginThrottle, ThrottlePolicy
@@ -81,6 +83,8 @@ class Runtime:
     platforms: PlatformHost | None = None  # IM bots; started last, stopped first
     load_signing_secret: Callable[[], Awaitable[None]] | None = None  # when the database keeps it
     changes: ChangeFeed | None = None  # other workers' changes to what this one keeps a copy of
+    telemetry: PrometheusTelemetry = field(default_factory=PrometheusTelemetry)  # the core's, for /metrics
+    router: WeightedRouter | None = None  # its cool-downs, for /metrics
 
     async def start(self) -> None:
         await upgrade_database(self.settings.resolved_database_url)
@@ -183,10 +187,10 @@ def build_tool_hosts(settings: Settings, files: FileService) -> tuple[BuiltinToo
     return builtin, mcp
 
 
-def build_router(settings: Settings, catalog: ProviderCatalog) -> WeightedRouter:
+def build_router(settings: Settings, catalog: ProviderCatalog, telemetry: Telemetry) -> WeightedRouter:
     g = settings.gateway
     return WeightedRouter(catalog, cooldown_seconds=g.cooldown_seconds, failures_to_cool=g.failures_to_cool,
-                          builtin={ECHO_MODEL: EchoRelay(EchoProvider())})
+                          builtin={ECHO_MODEL: EchoRelay(EchoProvider())}, telemetry=telemetry)
 
 
 def build_limiter(settings: Settings) -> RateLimiter:
@@ -246,8 +250,9 @@ def build_runtime(settings: Settings) -> Runtime:
     counter = HeuristicTokenCounter()
     catalog = build_catalog(settings)
     worker = WorkerIdentity(new_id("wrk"), socket.gethostname(), os.getpid())
+    telemetry = PrometheusTelemetry()
     quotas = QuotaService(uow, QuotaPolicy(settings.quota.completion_reserve, settings.quota.min_completion),
-                          worker.id)
+                          worker.id, telemetry)
     files = FileService(uow, build_blob_store(settings), clock, settings.limits.max_upload_bytes)
     builtin_tools, mcp = build_tool_hosts(settings, files)
     tool_host = CompositeToolHost(builtin_tools, mcp)
@@ -261,8 +266,9 @@ def build_runtime(settings: Settings) -> Runtime:
         uow, catalog, quotas, tools, files, counter, clock,
         EngineSettings(settings.streaming.flush_seconds, settings.limits.history_messages,
                        settings.limits.max_message_chars, settings.tools.allow_private_network),
+        telemetry,
     )
-    router = build_router(settings, catalog)  # its health is what the admin's provider list shows
+    router = build_router(settings, catalog, telemetry)  # its health is what the admin's provider list shows
     push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
     services = Services(
         uow=uow, clock=clock,
@@ -291,4 +297,5 @@ def build_runtime(settings: Settings) -> Runtime:
                                     worker_id=worker.id)
     changes = build_change_feed(settings, services, wiring.principals, worker.id)
     return Runtime(settings, services, uow, catalog, recovery, builtin_tools, mcp, platforms=platforms,
-                   load_signing_secret=wiring.load_signing_secret, changes=changes)
+                   load_signing_secret=wiring.load_signing_secret, changes=changes, telemetry=telemetry,
+                   router=router)

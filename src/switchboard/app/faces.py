@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from switchboard.app.metrics import HttpMetrics, now
 from switchboard.app.openapi_security import declare_security
 from switchboard.app.request_ids import RequestIds
+from switchboard.app.telemetry import FACE
 from switchboard.core.domain.errors import DomainError
 from switchboard.faces._shared.plain_asgi import PlainFace, openapi_paths
 
@@ -93,10 +94,11 @@ class SwitchboardApp(FastAPI):
         name, kind = (face.name if face is not None else "app"), scope["type"]
         scope["switchboard.face"] = face
         self.metrics.opened(name, kind)
-        started, status = now(), None
+        started, status, face_token = now(), None, FACE.set(name)  # the label of what the core reports
         try:
             status = await self._request_ids.serve(self._answer, scope, receive, send)
         finally:
+            FACE.reset(face_token)
             self.metrics.closed(name, kind, scope, status, now() - started)
 
     async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -70,16 +70,17 @@ class HttpMetrics:
         if self.multiprocess:
             mark_process_dead(os.getpid())
 
-    async def exposition(self, read_state: StateReader) -> bytes:
-        """The scrape: every worker's numbers (multiprocess) or this one's, and the state now."""
+    async def exposition(self, read_state: StateReader, core: CollectorRegistry) -> bytes:
+        """The scrape: every worker's numbers (multiprocess: the files hold the core's too) or this
+        one's HTTP and `core` numbers, and the state now."""
         if self.multiprocess:
-            scraped = CollectorRegistry()
-            MultiProcessCollector(scraped)
+            scraped = [CollectorRegistry()]
+            MultiProcessCollector(scraped[0])
         else:
-            scraped = self.registry
+            scraped = [self.registry, core]
         state = CollectorRegistry()
         state.register(_Snapshot(await read_state()))
-        return generate_latest(scraped) + generate_latest(state)
+        return b"".join(generate_latest(registry) for registry in [*scraped, state])
 
 
 class _Snapshot:

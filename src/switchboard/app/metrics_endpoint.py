@@ -40,7 +40,8 @@ class MetricsEndpoint:
             if not self._public:
                 header = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
                 await require_principal(self._runtime.services.accounts, bearer_token(header), AccessScope.ADMIN)
-            response = Response(await self._metrics.exposition(self._state), media_type=CONTENT_TYPE)
+            exposition = await self._metrics.exposition(self._state, self._runtime.telemetry.registry)
+            response = Response(exposition, media_type=CONTENT_TYPE)
         except e.DomainError as error:
             status = 405 if isinstance(error, e.InvalidInput) else status_for(error)
             response = self._render_error(error, status)
@@ -54,7 +55,11 @@ class MetricsEndpoint:
         mcp = {s.name: s.state for s in await runtime.mcp.statuses()} if runtime.mcp is not None else {}
         platforms = ({p.id: p.status for p in runtime.platforms.supervisor.states()}
                      if runtime.platforms is not None else {})
+        cooling = ({s.name: "cooling" if s.cooling_down_until else "routed" for s in runtime.router.statuses()}
+                   if runtime.router is not None else {})
         return [
+            state_gauge("switchboard_provider_state", "This worker's providers: routed, or left out for a "
+                        "cool-down after repeated failures", "provider", cooling, ("routed", "cooling")),
             state_gauge("switchboard_mcp_server_state", "This worker's MCP servers: 1 for the state each is in",
                         "server", mcp, MCP_STATES),
             state_gauge("switchboard_im_platform_state", "This worker's IM platforms: 1 for the state each is in",

@@ -19,6 +19,7 @@ from switchboard.adapters.providers.catalog import CatalogEntry, ProviderCatalog
 from switchboard.core.domain.chat import ProviderStatus
 from switchboard.core.domain.errors import UnknownModel, UpstreamUnavailable
 from switchboard.core.ports.gateway import RelayProvider
+from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 
 MAX_ERROR_CHARS = 500
 
@@ -34,7 +35,7 @@ class WeightedRouter:
     def __init__(
         self, catalog: ProviderCatalog, *, cooldown_seconds: float = 30.0, failures_to_cool: int = 3,
         rng: random.Random | None = None, clock: Callable[[], float] = time.monotonic,
-        builtin: Mapping[str, RelayProvider] | None = None,
+        builtin: Mapping[str, RelayProvider] | None = None, telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._catalog = catalog
         self._builtin = dict(builtin or {})  # models Switchboard answers itself (the offline echo demo)
@@ -43,6 +44,7 @@ class WeightedRouter:
         self._rng = rng or random.Random()
         self._clock = clock
         self._health: dict[str, Health] = {}
+        self._telemetry = telemetry
 
     async def candidates(self, model: str, *, media: bool = False) -> list[tuple[RelayProvider, str]]:
         if model in self._builtin:
@@ -74,6 +76,7 @@ class WeightedRouter:
         health.last_error = (error or "failed")[:MAX_ERROR_CHARS]
         if health.failures >= self._threshold:
             health.cool_until = self._clock() + self._cooldown
+            self._telemetry.cooldown_started(provider)
 
     def health(self, provider: str) -> Health:
         return self._health.setdefault(provider, Health())

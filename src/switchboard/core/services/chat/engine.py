@@ -22,7 +22,9 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ModelCatalog
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
+from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 from switchboard.core.services.chat.context import provider_messages
+from switchboard.core.services.chat.metered import MeteredProvider
 from switchboard.core.services.chat.turn import Turn, TurnDeps
 from switchboard.core.services.conversations.history import owned_conversation
 from switchboard.core.services.media.files import FileService
@@ -45,6 +47,7 @@ class ChatEngine:
     def __init__(
         self, uow: UnitOfWork, catalog: ModelCatalog, quotas: QuotaService, tools: ToolRunner,
         files: FileService, counter: TokenCounter, clock: Clock, settings: EngineSettings,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self._uow = uow
         self._catalog = catalog
@@ -54,6 +57,7 @@ class ChatEngine:
         self._counter = counter
         self._clock = clock
         self.settings = settings
+        self._telemetry = telemetry
 
     async def run(self, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
         try:
@@ -141,8 +145,9 @@ class ChatEngine:
             conversation.updated_at = now
             await tx.conversations.update(conversation)
         deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds)
+        metered = MeteredProvider(provider, self._telemetry, model)
         return Turn(
-            deps, principal, conversation, user_message, assistant, model, provider, upstream_model,
+            deps, principal, conversation, user_message, assistant, model, metered, upstream_model,
             messages, offered, hold, request,
         )
 

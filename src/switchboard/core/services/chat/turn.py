@@ -276,7 +276,7 @@ class Turn:
         )
         async with self._deps.uow() as tx:
             await tx.messages.update(message)
-            await QuotaService.settle_in(tx, self._hold, entry)
+            await self._deps.quotas.settle_in(tx, self._hold, entry)
         return message
 
     async def _flush_periodically(self) -> None:

@@ -91,6 +91,7 @@ class _Flight:
     model: str
     hold: Hold
     body: dict[str, Any]
+    started: float  # monotonic, for the time to the first token
 
 
 class GatewayService:
@@ -108,7 +109,8 @@ class GatewayService:
         self._clock = clock
         self.policy = policy
         self._monotonic = monotonic
-        self.settler = UsageSettler(uow, limiter, interval=settle_interval)
+        self._telemetry = quotas.telemetry  # the runtime's, which the quota service carries
+        self.settler = UsageSettler(uow, limiter, interval=settle_interval, telemetry=quotas.telemetry)
         self.leases = QuotaLeases(
             uow, quotas, block=policy.lease_tokens, idle_seconds=policy.lease_idle_seconds, monotonic=monotonic,
             writing=self.settler.writing,
@@ -136,7 +138,7 @@ class GatewayService:
                 raise RateLimited(f"rate limit of this API key reached ({limit} per minute)", retry_after=wait)
         stream = endpoint.streams and body.get("stream") is True
         hold = await self._hold(principal, body)
-        flight = _Flight(principal, endpoint, model, hold, body)
+        flight = _Flight(principal, endpoint, model, hold, body, self._monotonic())
         try:
             return await self._answer(flight, raw, stream)
         except BaseException:
@@ -169,14 +171,14 @@ class GatewayService:
             chat = legacy.chat_body(flight.body)
             reply, provider = await self._open(flight.model, CHAT, chat, b"", stream, budget)
             if stream:
-                relayed = self._relay(flight, reply, bool(legacy.wants_usage(flight.body)), chat_shaped=True)
+                relayed = self._relay(flight, reply, bool(legacy.wants_usage(flight.body)), provider, chat_shaped=True)
                 return Answer("text/event-stream", stream=legacy.completion_chunks(relayed), provider=provider)
             answer = await self._whole(flight, reply, provider)
             answer.body = legacy.completion_from_chat(answer.body)
             return answer
         if stream:
             asked = bool((flight.body.get("stream_options") or {}).get("include_usage"))
-            relayed = self._relay(flight, reply, asked, chat_shaped=endpoint is CHAT)
+            relayed = self._relay(flight, reply, asked, provider, chat_shaped=endpoint is CHAT)
             return Answer("text/event-stream", stream=relayed, provider=provider)
         return await self._whole(flight, reply, provider)
 
@@ -193,6 +195,7 @@ class GatewayService:
             try:
                 reply = await provider.relay(endpoint.path, payload, model=upstream_model, stream=stream)
             except UpstreamError as exc:
+                self._telemetry.provider_failed(provider.name, exc.code)
                 if not _worth_another(exc):
                     raise  # the request itself is wrong: another provider would refuse it too
                 self._router.report(provider.name, False, exc.message)
@@ -220,18 +223,22 @@ class GatewayService:
         return Answer(reply.content_type, body, provider=provider)
 
     async def _relay(
-        self, flight: _Flight, reply: RelayReply, client_asked_usage: bool, *, chat_shaped: bool
+        self, flight: _Flight, reply: RelayReply, client_asked_usage: bool, provider: str, *, chat_shaped: bool
     ) -> AsyncIterator[bytes]:
         scanner = StreamScanner(strip_usage=not client_asked_usage, collect_text=self.policy.log_content)
         budget = flight.hold.completion_budget
         cut = None if budget is None else budget + STREAM_SLACK_EVENTS
+        self._telemetry.stream_opened()
         try:
             async for chunk in reply.chunks():
                 before = scanner.events
                 ready = scanner.feed(chunk)
+                if not before and scanner.events:  # the answer's first event: the client waited this long
+                    self._telemetry.first_token(flight.model, self._monotonic() - flight.started)
                 if scanner.error is not None:
                     if ready:
                         yield ready
+                    self._telemetry.provider_failed(provider, "upstream_error")
                     raise UpstreamError(f"the provider failed mid-stream: {scanner.error}")
                 if cut is not None and scanner.events > cut and scanner.usage is None:
                     # the provider ignored the cap: pass on what fits and end the answer here
@@ -243,6 +250,7 @@ class GatewayService:
             if tail:
                 yield tail
         finally:
+            self._telemetry.stream_closed()
             reply.close()  # before the end of the body this stops the provider generating
             text = "".join(scanner.texts) if self.policy.log_content else None
             self._settle(flight, usage_numbers(scanner.usage), scanner.events, text)

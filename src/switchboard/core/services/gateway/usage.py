@@ -17,6 +17,7 @@ from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.quotas import UsageEntry
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.ports.storage import Tx, UnitOfWork
+from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 from switchboard.core.services.quotas.allowances import Hold, QuotaService
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,12 @@ class Settlement:
 
 
 class UsageSettler:
-    def __init__(self, uow: UnitOfWork, limiter: RateLimiter | None, *, interval: float = 0.05) -> None:
+    def __init__(
+        self, uow: UnitOfWork, limiter: RateLimiter | None, *, interval: float = 0.05,
+        telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         self._uow = uow
+        self._telemetry = telemetry
         self._limiter = limiter
         self._interval = interval
         self._pending: list[Settlement] = []
@@ -64,9 +69,12 @@ class UsageSettler:
         self._urgent = False
 
     def settle(self, settlement: Settlement) -> None:
-        """Queue a settlement; never blocks, never awaits. A settlement that frees a reservation of
-        its own (a limited user without a lease) is written at once: their next one should see it."""
+        """Queue a settlement (and count its tokens); never blocks, never awaits. A settlement that
+        frees a reservation of its own (a limited user without a lease) is written at once: their
+        next one should see it."""
         self._pending.append(settlement)
+        entry = settlement.entry
+        self._telemetry.tokens(entry.model, entry.tokens_prompt, entry.tokens_completion)
         self._urgent = self._urgent or settlement.urgent
         self._wake.set()
         if self._task is None or self._task.done():

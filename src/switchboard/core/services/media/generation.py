@@ -196,7 +196,7 @@ class MediaService:
             estimated=usage.estimated,
         )
         async with self._uow() as tx:
-            await QuotaService.settle_in(tx, hold, entry)
+            await self._quotas.settle_in(tx, hold, entry)
 
     async def _store_image(
         self, principal: Principal, provider: MediaProvider, image: GeneratedImage, index: int

@@ -14,6 +14,7 @@ from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.quotas import Quota, StoredHold, UsageEntry, UsageGroup, UsageRow, UsageSummary
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import Tx, UnitOfWork
+from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 
 # Stream events past a hold's answer budget that an answer may send before it is stopped: one
 # the provider capped as asked ends within the budget plus its role, finish and usage events and
@@ -59,9 +60,12 @@ def metered_key(principal: Principal) -> str | None:
 
 
 class QuotaService:
-    def __init__(self, uow: UnitOfWork, policy: QuotaPolicy, worker_id: str = "") -> None:
+    def __init__(
+        self, uow: UnitOfWork, policy: QuotaPolicy, worker_id: str = "", telemetry: Telemetry = NO_TELEMETRY,
+    ) -> None:
         self._uow = uow
         self.policy = policy
+        self.telemetry = telemetry  # counts refusals, here and in the gateway's leases
         self.worker_id = worker_id or new_id("wrk")  # whose holds these are (quotas.recovery)
 
     async def reserve(self, principal: Principal, prompt_estimate: int, max_completion: int | None) -> Hold:
@@ -78,11 +82,13 @@ class QuotaService:
         minimum = prompt_estimate + min(self.policy.min_completion, completion)
         grant = await tx.quotas.reserve(principal.user_id, want, minimum)
         if grant.tokens == 0:
+            self.telemetry.quota_refused("user")
             raise QuotaExceeded(_USER_SPENT)
         tokens, key_id = grant.tokens, metered_key(principal)
         if key_id is not None:  # the key grants at most what the user did: one amount held on both
             held = await tx.quotas.reserve_key(key_id, tokens, minimum)
             if held == 0:
+                self.telemetry.quota_refused("key")
                 raise QuotaExceeded(_KEY_SPENT)  # the caller's transaction rolls the user's part back
             if held < tokens:
                 await tx.quotas.settle(principal.user_id, tokens - held, 0)
@@ -105,13 +111,13 @@ class QuotaService:
         if hold.id and tokens:
             await tx.holds.release(hold.id, tokens)
 
-    @classmethod
-    async def settle_in(cls, tx: Tx, hold: Hold, entry: UsageEntry) -> None:
+    async def settle_in(self, tx: Tx, hold: Hold, entry: UsageEntry) -> None:
         """Charge what was spent and free the hold, inside the caller's transaction. A call that
         used more than it held (the provider counted the prompt higher than the estimate) is
         charged as far as the allowance and the key's quota go, never beyond (QuotaRepo.settle)."""
-        await cls.free_in(tx, hold, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
+        await self.free_in(tx, hold, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
         await tx.quotas.record(entry)
+        self.telemetry.tokens(entry.model, entry.tokens_prompt, entry.tokens_completion)
 
     async def quota(self, user_id: int) -> Quota:
         async with self._uow.read() as tx:

@@ -114,6 +114,7 @@ class QuotaLeases:
                 if lease.free < want:  # nobody topped it up while this call waited
                     await self._top_up(user_id, lease, want, minimum)
                 if lease.free < minimum:
+                    self._quotas.telemetry.quota_refused("user")
                     raise QuotaExceeded(_REFUSED)
                 return self._cut(user_id, lease, min(want, lease.free), prompt_estimate)
 

@@ -60,7 +60,7 @@ async def test_settle_charges_what_was_spent_and_frees_the_hold() -> None:
     hold = await quotas.reserve(ALICE, 20, None)
     entry = UsageEntry(user_id=1, tokens_prompt=18, tokens_completion=7, model="m", created_at=T0)
     async with quotas._uow() as tx:  # type: ignore[attr-defined]
-        await QuotaService.settle_in(tx, hold, entry)
+        await quotas.settle_in(tx, hold, entry)
     quota = await quotas.quota(1)
     assert (quota.used, quota.reserved, quota.remaining) == (25, 0, 975)
     assert (await quotas.summary(1, T0)).total == 25
