@@ -72,3 +72,16 @@ async def test_the_photo_case_reaches_the_model_and_is_answered(start_mio: Start
     assert upstream.last.json["messages"][-1]["content"] == [
         {"type": "text", "text": "Hello, world!"},
         {"type": "image_url", "image_url": {"url": "https://example.com/image.jpg"}}]
+
+
+async def test_an_unknown_model_falls_back_only_to_a_model_the_key_may_use(start_mio: Start) -> None:
+    """The default model stands in for a model that is gone, never past a key's allowed_models."""
+    mio = await start_mio()
+    made = await mio.api.client.post("/api/keys", headers=mio.api.auth("alice"), json={
+        "name": "echo only", "scopes": ["chat"], "allowed_models": ["echo"]})
+    assert made.status_code == 201, made.text
+    completions = next(r for r in REQUESTS if r["path"] == "/api/openai/completions")
+    refused = await mio.api.client.post(completions["path"], json=completions["body"], headers={
+        "mio-chat-id": "echo-only", "mio-chat-token": made.json()["data"]["key"]})
+    last = answers(refused.text)[-1]
+    assert last["message"] == "failed" and "may not use" in last["data"]["reason"], last

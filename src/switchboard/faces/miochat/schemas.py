@@ -144,7 +144,7 @@ class ReplyFrame(BaseModel):
 
 
 class ShareBody(BaseModel):
-    """`POST /api/share`: Mio-Chat posts the whole contactor; its `id` names the contact."""
+    """`POST /api/share/set` (and `/api/share`): the whole contactor as the browser holds it."""
 
     model_config = ConfigDict(extra="allow")
 
