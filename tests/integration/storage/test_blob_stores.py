@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from switchboard.adapters.blobs.local import LocalBlobStore
 from switchboard.adapters.blobs.s3 import S3BlobStore
@@ -88,4 +89,16 @@ async def test_a_missing_bucket_is_an_unavailable_store_not_a_crash(s3_server: S
     with pytest.raises(StorageBusy, match="file store is unavailable"):
         await store.put("fil_x", b"x")
     with pytest.raises(StorageBusy):
+        await store.get("fil_x")
+
+
+async def test_an_unreachable_s3_endpoint_is_an_unavailable_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = S3BlobStore("any", endpoint_url="http://127.0.0.1:9", region="us-east-1",
+                        access_key_id="testing", secret_access_key="testing")
+
+    def unreachable(**_: object) -> None:  # what botocore raises once its retries are spent
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9/any")
+
+    monkeypatch.setattr(store._client, "get_object", unreachable)  # type: ignore[attr-defined]
+    with pytest.raises(StorageBusy, match="file store is unavailable"):
         await store.get("fil_x")
