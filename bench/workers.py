@@ -1,6 +1,6 @@
 """How throughput grows with workers: the same load against `serve --workers 1` and `--workers 2`.
 
-    .venv/bin/python -m bench.workers                  # about a minute
+    .venv/bin/python -m bench.workers                  # about 2 minutes
     .venv/bin/python -m bench.workers --seconds 3 --concurrency 8
 
 Both runs use PostgreSQL and Redis on 127.0.0.1 (`scripts/services`), as several workers must
@@ -21,10 +21,12 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 
-from bench.harness import running_stack
+from bench.harness import Process, cpu_seconds, running_stack
 from bench.load import Load, LoadResult, NativeTarget, OpenAITarget, Target
 
 MODEL = "bench-20"
@@ -54,37 +56,57 @@ async def fresh_database() -> AsyncIterator[str]:
             await admin.close()
 
 
-async def measure(target: Target, concurrency: int, seconds: float) -> LoadResult:
+def serving_pids(switchboard: Process) -> list[int]:
+    """The processes answering requests: uvicorn's workers under `--workers N`, else the one."""
+    children = Path(f"/proc/{switchboard.pid}/task/{switchboard.pid}/children").read_text().split()
+    # with --workers, the supervisor's children are the workers (and multiprocessing's helper, idle)
+    return [int(pid) for pid in children] or [switchboard.pid]
+
+
+async def measure(target: Target, switchboard: Process, concurrency: int, seconds: float) -> Measured:
+    """The load's result and the CPU seconds each serving process spent during the timed part
+    (how evenly the kernel spread the connections over the workers)."""
     load = Load(target, "plain", MODEL, concurrency)
     try:
         await load.open(100_000, warmup=2 * concurrency, seconds=seconds)
+        pids = serving_pids(switchboard)
+        before = [cpu_seconds(pid) for pid in pids]
         await load.drive(100_000, seconds)
+        spent = [cpu_seconds(pid) - start for pid, start in zip(pids, before, strict=True)]
     finally:
         await load.close()
-    return load.result()
+    return Measured(load.result(), [round(s, 1) for s in spent if s >= 0.05])
 
 
-async def run_workers(workers: int, concurrency: int, seconds: float) -> dict[str, LoadResult]:
+@dataclass
+class Measured:
+    result: LoadResult
+    worker_cpu: list[float]  # CPU seconds of each busy serving process
+
+
+async def run_workers(workers: int, concurrency: int, seconds: float) -> dict[str, Measured]:
     async with fresh_database() as database_url:
         os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_REDIS_URL"] = database_url, REDIS_URL
         async with running_stack([MODEL], workers=workers) as stack:
             base = stack.switchboard.url
             return {
-                "native-plain": await measure(NativeTarget("native", base, stack.token), concurrency, seconds),
-                "gateway-plain": await measure(OpenAITarget("v1", base + "/v1", stack.api_key), concurrency, seconds),
+                "native-plain": await measure(NativeTarget("native", base, stack.token), stack.switchboard,
+                                              concurrency, seconds),
+                "gateway-plain": await measure(OpenAITarget("v1", base + "/v1", stack.api_key), stack.switchboard,
+                                               concurrency, seconds),
             }
 
 
-def table(runs: dict[int, dict[str, LoadResult]]) -> str:
-    lines = ["| scenario | workers | ok | err | req/s | p50 ms | p99 ms | req/s vs 1 worker |",
-             "|---|---|---|---|---|---|---|---|"]
+def table(runs: dict[int, dict[str, Measured]]) -> str:
+    lines = ["| scenario | workers | ok | err | req/s | p50 ms | p99 ms | req/s vs 1 worker | CPU s per worker |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for scenario in SCENARIOS:
-        one = runs[1][scenario].rps
+        one = runs[1][scenario].result.rps
         for workers, results in runs.items():
-            r = results[scenario]
+            r, cpu = results[scenario].result, results[scenario].worker_cpu
             ratio = f"{r.rps / one:.2f}x" if one else "-"
             lines.append(f"| {scenario} | {workers} | {r.requests} | {r.errors} | {r.rps:,.1f} | {r.p50_ms:,.1f} | "
-                         f"{r.p99_ms:,.1f} | {ratio} |")
+                         f"{r.p99_ms:,.1f} | {ratio} | {' + '.join(map(str, cpu))} |")
     return "\n".join(lines)
 
 
@@ -99,7 +121,7 @@ async def main() -> int:
     print(f"cores: {os.cpu_count()}, load average at start: {load_at_start:.1f}, "
           f"{args.concurrency} clients, {args.seconds:g} s per scenario")
     print(table(runs))
-    results = [result for by_scenario in runs.values() for result in by_scenario.values()]
+    results = [measured.result for by_scenario in runs.values() for measured in by_scenario.values()]
     for result in results:
         if result.first_error:
             print(f"first error ({result.target}): {result.first_error}")
