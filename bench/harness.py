@@ -36,6 +36,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process used so far (from /proc/<pid>/stat)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 @dataclass
 class Process:
     name: str
@@ -58,13 +68,7 @@ class Process:
         return None
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time used so far (from /proc/<pid>/stat)."""
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return 0.0
-        fields = stat[stat.rindex(")") + 2:].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
+        return cpu_seconds(self.pid)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -131,6 +135,8 @@ def write_config(workdir: Path, upstream_url: str, models: Sequence[str]) -> Pat
     }
     if os.environ.get("BENCH_DATABASE_URL"):  # e.g. postgresql+asyncpg://postgres@127.0.0.1/bench
         config["database_url"] = os.environ["BENCH_DATABASE_URL"]
+    if os.environ.get("BENCH_REDIS_URL"):  # needed by `serve --workers N` (bench/workers.py)
+        config["redis_url"] = os.environ["BENCH_REDIS_URL"]
     path = workdir / "switchboard.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
@@ -182,7 +188,9 @@ def _start_litellm(workdir: Path, upstream_url: str, models: Sequence[str]) -> P
 
 
 @contextlib.asynccontextmanager
-async def running_stack(models: Sequence[str]) -> AsyncIterator[Stack]:
+async def running_stack(models: Sequence[str], workers: int = 1) -> AsyncIterator[Stack]:
+    """`workers` > 1: `serve --workers N` (PostgreSQL and Redis: BENCH_DATABASE_URL, BENCH_REDIS_URL);
+    the switchboard Process is then uvicorn's supervisor, so its CPU figures leave the workers out."""
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
         workdir = Path(tmp)
         processes: list[Process] = []
@@ -196,7 +204,8 @@ async def running_stack(models: Sequence[str]) -> AsyncIterator[Stack]:
             processes.append(relay)
             config = write_config(workdir, upstream.url, models)
             switchboard = _spawn("switchboard", [*switchboard_command(), "--config", str(config), "serve",
-                                                 "--host", "127.0.0.1", "--port", str(sb_port)],
+                                                 "--host", "127.0.0.1", "--port", str(sb_port),
+                                                 *(["--workers", str(workers)] if workers > 1 else [])],
                                  workdir, f"http://127.0.0.1:{sb_port}")
             processes.append(switchboard)
             litellm = _start_litellm(workdir, upstream.url, models)
