@@ -17,6 +17,8 @@ from switchboard.adapters.providers.echo import ECHO_MODEL, EchoProvider
 from switchboard.adapters.providers.echo_relay import EchoRelay
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
+from switchboard.adapters.push.answer_memory import InMemoryAnswerLog
+from switchboard.adapters.push.answer_redis import RedisAnswerLog
 from switchboard.adapters.push.changes import ChangeFeed
 from switchboard.adapters.push.memory import InMemoryPushBus
 from switchboard.adapters.push.redis_bus import RedisPushBus
@@ -46,6 +48,7 @@ from switchboard.core.services.admin.models import ModelService
 from switchboard.core.services.admin.providers import ProviderAdminService
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat.engine import ChatEngine, EngineSettings
+from switchboard.core.services.chat.replay import AnswerStreams, ResumePolicy
 from switchboard.core.services.commands.agents import AgentRunner
 from switchboard.core.services.commands.media import MediaCommands
 from switchboard.core.services.commands.slash import CommandDeps, CommandService
@@ -112,6 +115,7 @@ class Runtime:
         if self.changes is not None:
             await self.changes.close()
         await self.detacher.wait_all()
+        await self.services.answers.close()
         await self.services.gateway.close()  # settles the usage still queued
         if self.mcp is not None:
             await self.mcp.close()
@@ -200,6 +204,13 @@ def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountS
                                         lease_idle_seconds=g.lease_idle_seconds))
 
 
+def build_answer_streams(settings: Settings, uow: SqlUnitOfWork) -> AnswerStreams:
+    s = settings.streaming
+    answer_log = (RedisAnswerLog(settings.redis_url, s.resume_ttl_seconds, s.resume_max_events) if settings.redis_url
+                  else InMemoryAnswerLog(s.resume_ttl_seconds, s.resume_max_events))
+    return AnswerStreams(answer_log, uow, ResumePolicy(grace_seconds=s.resume_grace_seconds))
+
+
 def build_throttle(settings: Settings) -> LoginThrottle:
     limits = settings.limits
     counter = RedisAttemptCounter(settings.redis_url) if settings.redis_url else InMemoryAttemptCounter()
@@ -273,7 +284,7 @@ def build_runtime(settings: Settings) -> Runtime:
         shares=ShareService(uow, clock),
         media=build_media(settings, catalog, files, quotas, uow, counter, clock),
         gateway=build_gateway(settings, router, accounts, uow, quotas, counter, clock),
-        providers=ProviderAdminService(router),
+        providers=ProviderAdminService(router), answers=build_answer_streams(settings, uow),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
     attach_commands(services, settings, counter, catalog)
