@@ -67,7 +67,13 @@ class AnswerStreams:
         first = await self._log.read(key, after, 0)
         if first is not None:
             await self._log.mark_resumed(key)
+            if not first and await self._ended_at(key, after):
+                return _nothing()  # the client saw the end already, not the stored message again
         return self._replay(message, key, after, first)
+
+    async def _ended_at(self, key: str, number: int) -> bool:
+        last = await self._log.read(key, number - 1, 0) if number > 0 else None
+        return is_terminal(last[-1][1]) if last else False
 
     async def close(self) -> None:
         """Lets the answers running here end (their clients may come back), then closes the log."""
@@ -104,6 +110,11 @@ class AnswerStreams:
             recent = await tx.messages.list(first.conversation_id, 50)
         answers = [m for m in recent if m.role == "assistant" and m.id >= first.id]
         return answers[-1] if answers else first
+
+
+async def _nothing() -> AsyncIterator[Numbered]:
+    return
+    yield  # an async generator that ends at once
 
 
 def _stored_events(first: Message, final: Message) -> list[ChatEvent]:
