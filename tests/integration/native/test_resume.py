@@ -191,3 +191,20 @@ async def test_a_finished_answer_is_replayed_whole_to_a_late_client(
     _, rest = await resume(api.client, api.auth("alice"), seen[0].data["message_id"], seen[-1].id)
 
     assert_whole_answer_once(seen, rest)
+
+
+async def test_an_answer_a_client_came_back_for_outlives_the_grace_period(
+    start_native: Start, upstream: ScriptedUpstream
+) -> None:
+    api = await start_native(streaming=streaming(resume_grace_seconds=1.0))
+    user_id = await api.user("alice")
+    _, seen, gate = await left_mid_answer(api, upstream)
+    resuming = asyncio.create_task(resume(api.client, api.auth("alice"), seen[0].data["message_id"], seen[-1].id))
+
+    await asyncio.sleep(1.5)  # past the grace period, the model still held: the resume keeps it going
+    gate.set()
+    _, rest = await resuming
+
+    assert_whole_answer_once(seen, rest)
+    assert upstream.disconnects == 0
+    await assert_charged_once(api, user_id)
