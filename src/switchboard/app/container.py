@@ -40,6 +40,7 @@ from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Role
 from switchboard.core.ports.gateway import RateLimiter
+from switchboard.core.ports.push import PushBus
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
 from switchboard.core.services.accounts.throttle import LoginThrottle, ThrottlePolicy
@@ -88,6 +89,7 @@ class Runtime:
         if self.load_signing_secret is not None:
             await self.load_signing_secret()
         await self.recovery.start()  # what crashed workers left: interrupted, charged, released
+        await self.services.answers.start()
         await self._ensure_admin()
         await self.services.runtime_config.load()  # settings changed at runtime, saved earlier
         await self.services.profiles.ensure_default()
@@ -204,11 +206,11 @@ def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountS
                                         lease_idle_seconds=g.lease_idle_seconds))
 
 
-def build_answer_streams(settings: Settings, uow: SqlUnitOfWork) -> AnswerStreams:
+def build_answer_streams(settings: Settings, uow: SqlUnitOfWork, push: PushBus) -> AnswerStreams:
     s = settings.streaming
     answer_log = (RedisAnswerLog(settings.redis_url, s.resume_ttl_seconds, s.resume_max_events) if settings.redis_url
                   else InMemoryAnswerLog(s.resume_ttl_seconds, s.resume_max_events))
-    return AnswerStreams(answer_log, uow, ResumePolicy(grace_seconds=s.resume_grace_seconds))
+    return AnswerStreams(answer_log, uow, push, ResumePolicy(grace_seconds=s.resume_grace_seconds))
 
 
 def build_throttle(settings: Settings) -> LoginThrottle:
@@ -284,7 +286,7 @@ def build_runtime(settings: Settings) -> Runtime:
         shares=ShareService(uow, clock),
         media=build_media(settings, catalog, files, quotas, uow, counter, clock),
         gateway=build_gateway(settings, router, accounts, uow, quotas, counter, clock),
-        providers=ProviderAdminService(router), answers=build_answer_streams(settings, uow),
+        providers=ProviderAdminService(router), answers=build_answer_streams(settings, uow, push),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
     attach_commands(services, settings, counter, catalog)

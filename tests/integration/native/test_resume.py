@@ -208,3 +208,29 @@ async def test_an_answer_a_client_came_back_for_outlives_the_grace_period(
     assert_whole_answer_once(seen, rest)
     assert upstream.disconnects == 0
     await assert_charged_once(api, user_id)
+
+
+async def test_stop_ends_the_answer_at_once_and_a_resume_then_gets_the_end(
+    start_native: Start, upstream: ScriptedUpstream
+) -> None:
+    api = await start_native()  # a 10 s grace period: only the Stop ends it this soon
+    await api.user("alice")
+    await api.user("mallory")
+    conversation, seen, gate = await left_mid_answer(api, upstream)
+    message_id = seen[0].data["message_id"]
+
+    refused = await api.client.post(f"/api/messages/{message_id}/stop", headers=api.auth("mallory"))
+    unknown = await api.client.post("/api/messages/987654321/stop", headers=api.auth("alice"))
+    stopped = await api.client.post(f"/api/messages/{message_id}/stop", headers=api.auth("alice"))
+
+    assert (refused.status_code, refused.json()["success"]) == (404, False)
+    assert (unknown.status_code, unknown.json()["success"]) == (404, False)
+    assert stopped.status_code == 200 and stopped.json()["success"] is True
+    await upstream.wait_disconnect()
+    answer = await settled(api, "alice", conversation, "interrupted")
+    gate.set()
+    _, rest = await resume(api.client, api.auth("alice"), message_id, seen[-1].id)
+    assert answer["content"].startswith("w0 w1 w2")
+    assert [f.name for f in rest] == ["error"] and rest[0].data["code"] == "interrupted"
+    again = await api.client.post(f"/api/messages/{message_id}/stop", headers=api.auth("alice"))
+    assert again.status_code == 200  # an ended answer: nothing to stop, not an error

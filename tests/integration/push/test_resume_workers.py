@@ -99,3 +99,24 @@ async def test_an_answer_that_ended_on_one_worker_comes_back_whole_from_the_othe
     assert from_start[0].name == "start" and from_start[-1].name == "done"
     assert text_of(from_start) == WORDS
     assert refused.status_code == 404 and refused.json()["success"] is False
+
+
+async def test_a_stop_asked_of_one_worker_ends_the_answer_running_on_the_other(
+    two_workers: tuple[Api, Api], upstream: ScriptedUpstream
+) -> None:
+    one, two = two_workers
+    await one.user("alice")
+    two.tokens.update(one.tokens)
+    conversation = await one.conversation("alice")
+    gate = asyncio.Event()
+    upstream.push(Reply(text=WORDS, usage=USAGE, gate=gate, gate_after=4))
+    body = {"conversation_id": conversation, "content": "a long story please"}
+    seen = await start_and_leave(one.client, one.auth("alice"), body, texts_before_leaving=3)
+
+    stopped = await two.client.post(f"/api/messages/{seen[0].data['message_id']}/stop", headers=two.auth("alice"))
+
+    assert stopped.status_code == 200
+    await upstream.wait_disconnect()  # worker one heard it over Redis and stopped the upstream call
+    answer = await settled(two, "alice", conversation, "interrupted")
+    assert answer["content"].startswith("w0 w1 w2")
+    gate.set()

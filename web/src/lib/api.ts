@@ -182,6 +182,8 @@ export class Api {
   updateConversation = (id: string, body: ConversationPatchBody) =>
     this.request<ConversationOut>('PUT', `/api/conversations/${encodeURIComponent(id)}`, { json: body });
   deleteConversation = (id: string) => this.request<void>('DELETE', `/api/conversations/${encodeURIComponent(id)}`);
+  /** The person's Stop: the server ends the answer now (closing the stream alone leaves it a grace period). */
+  stopAnswer = (messageId: number) => this.request<void>('POST', `/api/messages/${messageId}/stop`);
   messages = (conversationId: string, limit = 1000) =>
     this.request<MessageOut[]>('GET', `/api/messages/${encodeURIComponent(conversationId)}`, { query: { limit } });
 

@@ -113,6 +113,13 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
         events = await services.answers.resume(principal, message_id, resumed_after)
         return EventStream(native_sse(events, message_id), heartbeat=heartbeat)
 
+    @router.post("/api/messages/{message_id}/stop", tags=["messages"])
+    async def stop_answer(principal: Caller, message_id: RowId) -> Response:
+        """Stop the answer `message_id` now, on whichever worker runs it (closing the stream only
+        starts the grace period in which a client may come back for it); it is stored as interrupted."""
+        await services.answers.stop(principal, message_id)
+        return ok(message="已停止")
+
     @router.delete("/api/messages/{message_id}", tags=["messages"])
     async def delete_message(principal: Caller, message_id: RowId) -> Response:
         await conversations.delete_message(principal, message_id)

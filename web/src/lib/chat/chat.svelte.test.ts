@@ -32,6 +32,8 @@ class FakeServer {
   /** GET /api/messages/{id}/stream calls: the answer asked for and the Last-Event-ID sent */
   resumes: [string, string | null][] = [];
   resumeRefused = false;
+  /** POST /api/messages/{id}/stop calls: the answers stopped */
+  stops: string[] = [];
   waits = 0;
   /** the pause between reads of an answer still being written: the test goes on at once */
   wait = async (): Promise<void> => {
@@ -47,6 +49,10 @@ class FakeServer {
       const body = new ReadableStream<Uint8Array>({ start: (controller) => void (this.stream = controller) });
       init?.signal?.addEventListener('abort', () => this.stream.error(new DOMException('aborted', 'AbortError')));
       return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    }
+    if (path.startsWith('/api/messages/') && path.endsWith('/stop')) {
+      this.stops.push(path.split('/')[3]);
+      return Response.json({ success: true, message: 'stopped' });
     }
     if (path.startsWith('/api/messages/') && path.endsWith('/stream')) {
       this.resumes.push([path.split('/')[3], new Headers(init?.headers).get('last-event-id')]);
@@ -103,6 +109,8 @@ describe('Chat', () => {
     expect(await sent).toBeNull();
     expect(chat.failure).toBeNull();
     expect(chat.messages.at(-1)).toMatchObject({ text: 'partial', status: 'interrupted' });
+    expect(server.stops).toEqual(['2']); // the server is told: a closed stream alone would leave it running
+    expect(server.resumes).toEqual([]);
   });
 
   it('a connection lost mid-stream is resumed after the last event id, and the answer ends as one', async () => {

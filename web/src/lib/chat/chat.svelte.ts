@@ -150,9 +150,15 @@ export class Chat {
     return this.run({ conversation_id: conversation.id, content: '', regenerate: true }, newTurn(null, [], conversation.id));
   }
 
-  /** Stop the answer: the fetch is aborted, the server keeps the partial answer as interrupted. */
+  /**
+   * Stop the answer: the fetch is aborted and the server told to stop it (a closed stream alone
+   * leaves the answer running a while for a client to come back); it keeps the partial answer as
+   * interrupted.
+   */
   stop(): void {
+    const answerId = this.turn ? resumable(this.turn) : null;
     this.controller?.abort();
+    if (answerId !== null) this.api.stopAnswer(answerId).catch(() => {}); // best effort: the grace period ends it anyway
   }
 
   private async run(body: MessageBody, turn: TurnState): Promise<TurnFailure | null> {

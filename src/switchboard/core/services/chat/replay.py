@@ -24,6 +24,7 @@ from switchboard.core.domain.conversations import Message, MessageStatus, TokenU
 from switchboard.core.domain.errors import NotFound
 from switchboard.core.domain.events import ChatEvent, Done, Failed, Started
 from switchboard.core.domain.users import Principal
+from switchboard.core.ports.push import PushBus
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.streams import AnswerLog, LogEntry
 from switchboard.core.services.chat.event_codec import decode_event, encode_event, is_terminal
@@ -33,6 +34,7 @@ from switchboard.core.services.conversations.history import owned_conversation
 log = logging.getLogger(__name__)
 
 Numbered = tuple[int, ChatEvent]
+STOP_CHANNEL = "answers:stop"  # push bus channel: a Stop asked of the worker that runs the answer
 STOPPED = "the answer stopped before its end (the client went away, or the server stopped)"
 
 
@@ -43,26 +45,28 @@ class ResumePolicy:
 
 
 class AnswerStreams:
-    def __init__(self, answer_log: AnswerLog, uow: UnitOfWork, policy: ResumePolicy) -> None:
+    def __init__(self, answer_log: AnswerLog, uow: UnitOfWork, push: PushBus, policy: ResumePolicy) -> None:
         self._log = answer_log
         self._uow = uow
+        self._push = push
         self.policy = policy
         self._tasks: set[asyncio.Task[None]] = set()  # held so they are not garbage-collected mid-answer
+        self._running: dict[int, _LiveAnswer] = {}  # by first message id: the answers this worker runs
+        self._stops: asyncio.Task[None] | None = None
 
     def run(self, turn: Turn, *, keep_running: bool) -> AsyncIterator[Numbered]:
-        answer = _LiveAnswer(self._log, turn.assistant.id, self.policy.grace_seconds, keep_running)
+        message_id = turn.assistant.id
+        answer = _LiveAnswer(self._log, message_id, self.policy.grace_seconds, keep_running)
         task = asyncio.create_task(answer.produce(turn.events()))
         answer.producer = task
         self._keep(task)
+        self._running[message_id] = answer
+        task.add_done_callback(lambda _: self._running.pop(message_id, None))
         return answer.read()
 
     async def resume(self, principal: Principal, message_id: int, after: int) -> AsyncIterator[Numbered]:
         """Checks before anything streams: NotFound for an unknown message or another user's."""
-        async with self._uow.read() as tx:
-            message = await tx.messages.get(message_id)
-            if message is None or message.is_deleted or message.role != "assistant":
-                raise NotFound("message not found")
-            await owned_conversation(tx, principal, message.conversation_id)
+        message = await self._owned_answer(principal, message_id)
         key = str(message_id)
         first = await self._log.read(key, after, 0)
         if first is not None:
@@ -71,12 +75,53 @@ class AnswerStreams:
                 return _nothing()  # the client saw the end already, not the stored message again
         return self._replay(message, key, after, first)
 
+    async def stop(self, principal: Principal, message_id: int) -> None:
+        """The person's Stop: the answer ends now (stored as interrupted), on whichever worker runs it;
+        a closed connection alone only starts the grace period. NotFound as for `resume`."""
+        await self._owned_answer(principal, message_id)
+        running = self._running.get(message_id)
+        if running is not None:
+            running.stop()
+        else:
+            await self._push.publish(STOP_CHANNEL, {"message_id": message_id})
+
+    async def start(self) -> None:
+        """Listens for Stops asked of other workers (with one worker: of this one, a no-op)."""
+        ready = asyncio.Event()
+        self._stops = asyncio.create_task(self._listen_for_stops(ready))
+        await ready.wait()
+
+    async def _listen_for_stops(self, ready: asyncio.Event) -> None:
+        try:
+            async with self._push.subscribe(STOP_CHANNEL) as stops:
+                ready.set()
+                async for payload in stops:
+                    running = self._running.get(int(payload.get("message_id", 0)))
+                    if running is not None:
+                        running.stop()
+        except Exception:  # the push bus is down: a Stop then reaches the answers of its own worker only
+            log.warning("not listening for other workers' Stops", exc_info=True)
+        finally:
+            ready.set()  # a bus that failed to subscribe must not hold up the start
+
+    async def _owned_answer(self, principal: Principal, message_id: int) -> Message:
+        async with self._uow.read() as tx:
+            message = await tx.messages.get(message_id)
+            if message is None or message.is_deleted or message.role != "assistant":
+                raise NotFound("message not found")
+            await owned_conversation(tx, principal, message.conversation_id)
+        return message
+
     async def _ended_at(self, key: str, number: int) -> bool:
         last = await self._log.read(key, number - 1, 0) if number > 0 else None
         return is_terminal(last[-1][1]) if last else False
 
     async def close(self) -> None:
         """Lets the answers running here end (their clients may come back), then closes the log."""
+        if self._stops is not None:
+            self._stops.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._stops
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._log.close()
@@ -184,6 +229,11 @@ class _LiveAnswer:
         finally:
             if not self._ended:
                 self._detach()
+
+    def stop(self) -> None:
+        self._keep_running = False
+        if self.producer is not None:
+            self.producer.cancel()
 
     def _detach(self) -> None:
         """The client went away: stop queueing for it; stop the answer now, later, or never."""
