@@ -208,8 +208,8 @@ def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountS
 
 def build_answer_streams(settings: Settings, uow: SqlUnitOfWork, push: PushBus) -> AnswerStreams:
     s = settings.streaming
-    answer_log = (RedisAnswerLog(settings.redis_url, s.resume_ttl_seconds, s.resume_max_events) if settings.redis_url
-                  else InMemoryAnswerLog(s.resume_ttl_seconds, s.resume_max_events))
+    kept = (s.resume_ttl_seconds, s.resume_max_events, s.resume_ended_ttl_seconds)
+    answer_log = RedisAnswerLog(settings.redis_url, *kept) if settings.redis_url else InMemoryAnswerLog(*kept)
     return AnswerStreams(answer_log, uow, push, ResumePolicy(grace_seconds=s.resume_grace_seconds))
 
 

@@ -71,6 +71,9 @@ class StreamingSettings(Section):
     # went away while cancel_on_disconnect is on, and how long and how much of its events are kept
     resume_grace_seconds: float = Field(default=10.0, ge=0)
     resume_ttl_seconds: float = Field(default=600.0, gt=0)
+    # once an answer has ended its events are kept this long only (a resume later gets the stored
+    # message): a busy server would otherwise hold every token of the last ten minutes
+    resume_ended_ttl_seconds: float = Field(default=30.0, gt=0)
     resume_max_events: int = Field(default=20_000, ge=100)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,18 +20,25 @@ class _Log:
 
 
 class InMemoryAnswerLog:
-    def __init__(self, ttl_seconds: float, max_events: int) -> None:
+    def __init__(self, ttl_seconds: float, max_events: int, ended_ttl_seconds: float) -> None:
         self._ttl = ttl_seconds
+        self._ended_ttl = min(ttl_seconds, ended_ttl_seconds)
         self._max_events = max_events
         self._logs: dict[str, _Log] = {}
+        # the keys of running and of ended answers, each least recently written first: within one
+        # the deadlines come in order, so expiring looks at the fronts only, never at every log
+        self._order: dict[bool, OrderedDict[str, None]] = {False: OrderedDict(), True: OrderedDict()}
 
-    async def append(self, key: str, entries: Sequence[LogEntry]) -> None:
+    async def append(self, key: str, entries: Sequence[LogEntry], *, ended: bool = False) -> None:
         log = self._logs.get(key)
         if log is None:
             self._forget_expired()  # once per answer, not per event
             log = self._logs[key] = _Log(deque(maxlen=self._max_events), 0.0)
         log.entries.extend(entries)
-        log.expires_at = time.monotonic() + self._ttl
+        log.expires_at = time.monotonic() + (self._ended_ttl if ended else self._ttl)
+        self._order[not ended].pop(key, None)
+        self._order[ended][key] = None
+        self._order[ended].move_to_end(key)
         # wake the readers waiting for this log, then arm a fresh event for the next ones
         log.grown.set()
         log.grown = asyncio.Event()
@@ -61,18 +68,29 @@ class InMemoryAnswerLog:
 
     async def close(self) -> None:
         self._logs.clear()
+        for order in self._order.values():
+            order.clear()
 
     def _live(self, key: str) -> _Log | None:
         log = self._logs.get(key)
         if log is not None and log.expires_at <= time.monotonic():
-            del self._logs[key]
+            self._forget(key)
             return None
         return log
 
     def _forget_expired(self) -> None:
         now = time.monotonic()
-        for key in [k for k, log in self._logs.items() if log.expires_at <= now]:
-            del self._logs[key]
+        for order in self._order.values():
+            while order:
+                key = next(iter(order))
+                if self._logs[key].expires_at > now:
+                    break
+                self._forget(key)
+
+    def _forget(self, key: str) -> None:
+        del self._logs[key]
+        for order in self._order.values():
+            order.pop(key, None)
 
 
 def _after(entries: deque[LogEntry], after: int) -> list[LogEntry]:

@@ -2,7 +2,8 @@
 
 One stream per answer, its entries given the ids `0-1`, `0-2` … (the writer's numbers), so "the
 events after n" is `XREAD … 0-n` and a reader waiting for the tail blocks in Redis (XREAD BLOCK).
-XADD's MAXLEN bounds a long answer; EXPIRE after each batch lets a finished or abandoned log go."""
+XADD's MAXLEN bounds a long answer; EXPIRE after each batch lets a finished or abandoned log go.
+Events are stored as JSON (core.domain.event_codec)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 import orjson
 from redis.asyncio import Redis
 
+from switchboard.core.domain.event_codec import decode_event, encode_event
 from switchboard.core.ports.streams import LogEntry
 
 PREFIX = "switchboard:answer:"
@@ -18,20 +20,21 @@ RESUMED_SUFFIX = ":resumed"
 
 
 class RedisAnswerLog:
-    def __init__(self, url: str, ttl_seconds: float, max_events: int) -> None:
+    def __init__(self, url: str, ttl_seconds: float, max_events: int, ended_ttl_seconds: float) -> None:
         self._redis: Redis = Redis.from_url(url)
         self._ttl = max(1, round(ttl_seconds))
+        self._ended_ttl = max(1, round(min(ttl_seconds, ended_ttl_seconds)))
         self._max_events = max_events
 
-    async def append(self, key: str, entries: Sequence[LogEntry]) -> None:
+    async def append(self, key: str, entries: Sequence[LogEntry], *, ended: bool = False) -> None:
         if not entries:
             return
         stream = PREFIX + key
         async with self._redis.pipeline(transaction=True) as pipe:  # a waiting reader sees the batch whole
             for number, event in entries:
-                pipe.xadd(stream, {"e": orjson.dumps(event)}, id=f"0-{number}",
+                pipe.xadd(stream, {"e": orjson.dumps(encode_event(event))}, id=f"0-{number}",
                           maxlen=self._max_events, approximate=True)
-            pipe.expire(stream, self._ttl)
+            pipe.expire(stream, self._ended_ttl if ended else self._ttl)
             await pipe.execute()
 
     async def read(self, key: str, after: int, wait_seconds: float) -> list[LogEntry] | None:
@@ -45,7 +48,7 @@ class RedisAnswerLog:
             found = await self._redis.xread({stream: f"0-{after}"}, block=max(1, round(wait_seconds * 1000)))
             if not found:
                 return []
-        return [(_number(entry_id), orjson.loads(fields[b"e"])) for entry_id, fields in found[0][1]]
+        return [(_number(entry_id), decode_event(orjson.loads(fields[b"e"]))) for entry_id, fields in found[0][1]]
 
     async def mark_resumed(self, key: str) -> None:
         await self._redis.set(PREFIX + key + RESUMED_SUFFIX, b"1", ex=self._ttl)

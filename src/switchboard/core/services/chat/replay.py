@@ -17,23 +17,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from switchboard.core.domain.conversations import Message, MessageStatus, TokenUsage
 from switchboard.core.domain.errors import NotFound
+from switchboard.core.domain.event_codec import is_terminal
 from switchboard.core.domain.events import ChatEvent, Done, Failed, Started
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.push import PushBus
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.streams import AnswerLog, LogEntry
-from switchboard.core.services.chat.event_codec import decode_event, encode_event, is_terminal
 from switchboard.core.services.chat.turn import Turn
 from switchboard.core.services.conversations.history import owned_conversation
 
 log = logging.getLogger(__name__)
 
 Numbered = tuple[int, ChatEvent]
+WRITE_EVERY_SECONDS = 0.02  # how long the events of a running answer may wait to reach the log
 STOP_CHANNEL = "answers:stop"  # push bus channel: a Stop asked of the worker that runs the answer
 STOPPED = "the answer stopped before its end (the client went away, or the server stopped)"
 
@@ -134,10 +136,10 @@ class AnswerStreams:
         self, message: Message, key: str, after: int, entries: list[LogEntry] | None
     ) -> AsyncIterator[Numbered]:
         while entries is not None:
-            for number, encoded in entries:
-                yield number, decode_event(encoded)
+            for number, event in entries:
+                yield number, event
                 after = number
-                if is_terminal(encoded):
+                if is_terminal(event):
                     return
             entries = await self._log.read(key, after, self.policy.quiet_seconds)
             if entries == [] and (await self._final(message)).status is not MessageStatus.STREAMING:
@@ -179,7 +181,9 @@ class _LiveAnswer:
         self._key = str(message_id)
         self._grace = grace_seconds
         self._keep_running = keep_running
-        self._queue: asyncio.Queue[Numbered | None] = asyncio.Queue()
+        # for the client that started it: a deque and an event (an asyncio.Queue cost twice as much per token)
+        self._ready: deque[Numbered | None] = deque()
+        self._arrived = asyncio.Event()
         self._pending: list[LogEntry] = []
         self._wake = asyncio.Event()
         self._attached = True
@@ -199,32 +203,45 @@ class _LiveAnswer:
             if not finished:  # stopped: a client coming back must learn that nothing more will come
                 self._pass_on(number + 1, Failed("interrupted", STOPPED, self._message_id))
             self._ended = True
-            self._queue.put_nowait(None)
+            self._ready.append(None)
+            self._arrived.set()
             self._wake.set()
             await writer
 
     def _pass_on(self, number: int, event: ChatEvent) -> None:
         if self._attached:
-            self._queue.put_nowait((number, event))
-        self._pending.append((number, encode_event(event)))
+            self._ready.append((number, event))
+            self._arrived.set()
+        self._pending.append((number, event))
         self._wake.set()
 
     async def _write(self) -> None:
         while True:
             await self._wake.wait()
+            if not self._ended:
+                await asyncio.sleep(WRITE_EVERY_SECONDS)  # one write per batch of tokens, not per token
             self._wake.clear()
+            ended = self._ended  # read before taking the batch: an ended answer's batch is its last
             batch, self._pending = self._pending, []
             if batch:
                 try:
-                    await self._log.append(self._key, batch)
+                    await self._log.append(self._key, batch, ended=ended)
                 except Exception:  # the answer matters more than its resumability
                     log.warning("could not keep events of answer %s for resuming", self._key, exc_info=True)
-            if self._ended and not self._pending:
+            if ended:
                 return
 
     async def read(self) -> AsyncIterator[Numbered]:
         try:
-            while (item := await self._queue.get()) is not None:
+            ready, arrived = self._ready, self._arrived
+            while True:
+                if not ready:
+                    arrived.clear()
+                    await arrived.wait()
+                    continue
+                item = ready.popleft()
+                if item is None:
+                    break
                 yield item
         finally:
             if not self._ended:

@@ -1,4 +1,5 @@
-"""ChatEvents as JSON-able dicts and back, for an answer's event log (core.ports.streams).
+"""ChatEvents as JSON-able dicts and back, for an answer's event log kept outside the process
+(adapters.push.answer_redis).
 
 `{"type": "TextDelta", "text": "Hi"}`: the class name and its fields; a datetime as ISO text, the
 usage as its fields. Only the events a turn yields are known; anything else is refused."""
@@ -16,7 +17,6 @@ _KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in (
     ev.Started, ev.TextDelta, ev.ReasoningDelta, ev.ToolCallStarted, ev.ToolCallArgsDelta, ev.ToolCallRunning,
     ev.ToolResult, ev.Attachment, ev.Usage, ev.MessageSaved, ev.Done, ev.Failed,
 )}
-TERMINAL = ("Done", "Failed")
 
 
 def encode_event(event: ev.ChatEvent) -> dict[str, Any]:
@@ -45,5 +45,6 @@ def decode_event(encoded: dict[str, Any]) -> ev.ChatEvent:
     return event
 
 
-def is_terminal(encoded: dict[str, Any]) -> bool:
-    return encoded.get("type") in TERMINAL
+def is_terminal(event: ev.ChatEvent) -> bool:
+    """The answer's last event: nothing comes after it."""
+    return isinstance(event, ev.Done | ev.Failed)
