@@ -234,3 +234,20 @@ async def test_stop_ends_the_answer_at_once_and_a_resume_then_gets_the_end(
     assert [f.name for f in rest] == ["error"] and rest[0].data["code"] == "interrupted"
     again = await api.client.post(f"/api/messages/{message_id}/stop", headers=api.auth("alice"))
     assert again.status_code == 200  # an ended answer: nothing to stop, not an error
+
+
+async def test_a_resume_before_the_first_events_reach_the_log_still_gets_them(
+    start_native: Start, upstream: ScriptedUpstream
+) -> None:
+    api = await start_native()
+    await api.user("alice")
+    _, seen, gate = await left_mid_answer(api, upstream)
+    answers = api.runtime.services.answers if api.runtime else None
+    assert answers is not None
+    await answers._log.close()  # as if the log had not received them yet: it fills again below
+
+    resuming = asyncio.create_task(resume(api.client, api.auth("alice"), seen[0].data["message_id"], seen[-1].id))
+    gate.set()
+    response, rest = await resuming
+
+    assert response.status_code == 200 and rest[-1].name == "done" and rest[-1].data["content"] == WORDS

@@ -35,6 +35,7 @@ from switchboard.core.services.conversations.history import owned_conversation
 log = logging.getLogger(__name__)
 
 Numbered = tuple[int, ChatEvent]
+NO_LOG_POLL_SECONDS = 0.5  # a resume of a running answer without a log looks for it (and its end) this often
 WRITE_EVERY_SECONDS = 0.02  # how long the events of a running answer may wait to reach the log
 STOP_CHANNEL = "answers:stop"  # push bus channel: a Stop asked of the worker that runs the answer
 STOPPED = "the answer stopped before its end (the client went away, or the server stopped)"
@@ -135,19 +136,25 @@ class AnswerStreams:
     async def _replay(
         self, message: Message, key: str, after: int, entries: list[LogEntry] | None
     ) -> AsyncIterator[Numbered]:
-        while entries is not None:
-            for number, event in entries:
-                yield number, event
-                after = number
-                if is_terminal(event):
-                    return
-            entries = await self._log.read(key, after, self.policy.quiet_seconds)
-            if entries == [] and (await self._final(message)).status is not MessageStatus.STREAMING:
-                # quiet, and stored as ended: the worker that ran it is gone; the log has all it will get
-                entries = await self._log.read(key, after, 0) or None
-        # no log (expired, or kept by a worker of its own): the stored message, once it has ended
-        while (final := await self._final(message)).status is MessageStatus.STREAMING:  # noqa: ASYNC110 - polls the database
-            await asyncio.sleep(self.policy.quiet_seconds)
+        while True:
+            while entries is not None:
+                for number, event in entries:
+                    yield number, event
+                    after = number
+                    if is_terminal(event):
+                        return
+                entries = await self._log.read(key, after, self.policy.quiet_seconds)
+                if entries == [] and (await self._final(message)).status is not MessageStatus.STREAMING:
+                    # quiet, and stored as ended: the worker that ran it is gone; the log has all it will get
+                    entries = await self._log.read(key, after, 0) or None
+            final = await self._final(message)
+            if final.status is not MessageStatus.STREAMING:
+                break
+            # no log while the answer runs: its first events are on their way, or they are kept in
+            # another worker's memory (no Redis), or that worker died: look again shortly
+            await asyncio.sleep(NO_LOG_POLL_SECONDS)
+            entries = await self._log.read(key, after, 0)
+        # the log is gone (expired) or never came: the stored message
         for offset, event in enumerate(_stored_events(message, final), start=1):
             yield after + offset, event
 
