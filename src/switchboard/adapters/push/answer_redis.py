@@ -17,11 +17,13 @@ from switchboard.core.ports.streams import LogEntry
 
 PREFIX = "switchboard:answer:"
 RESUMED_SUFFIX = ":resumed"
+SOCKET_TIMEOUT_SECONDS = 60.0
 
 
 class RedisAnswerLog:
     def __init__(self, url: str, ttl_seconds: float, max_events: int, ended_ttl_seconds: float) -> None:
-        self._redis: Redis = Redis.from_url(url)
+        # a reader blocks in XREAD for a few seconds: more than redis-py's default 5 s socket timeout
+        self._redis: Redis = Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_SECONDS)
         self._ttl = max(1, round(ttl_seconds))
         self._ended_ttl = max(1, round(min(ttl_seconds, ended_ttl_seconds)))
         self._max_events = max_events
@@ -45,7 +47,8 @@ class RedisAnswerLog:
                 return None
             if wait_seconds <= 0:
                 return []
-            found = await self._redis.xread({stream: f"0-{after}"}, block=max(1, round(wait_seconds * 1000)))
+            waited = min(wait_seconds, SOCKET_TIMEOUT_SECONDS / 2)  # never up to the socket's own timeout
+            found = await self._redis.xread({stream: f"0-{after}"}, block=max(1, round(waited * 1000)))
             if not found:
                 return []
         return [(_number(entry_id), decode_event(orjson.loads(fields[b"e"]))) for entry_id, fields in found[0][1]]

@@ -59,7 +59,8 @@ class AnswerStreams:
 
     def run(self, turn: Turn, *, keep_running: bool) -> AsyncIterator[Numbered]:
         message_id = turn.assistant.id
-        answer = _LiveAnswer(self._log, message_id, self.policy.grace_seconds, keep_running)
+        answer = _LiveAnswer(self._log, message_id, answer_key(turn.conversation.id, message_id),
+                             self.policy.grace_seconds, keep_running)
         task = asyncio.create_task(answer.produce(turn.events()))
         answer.producer = task
         self._keep(task)
@@ -70,7 +71,7 @@ class AnswerStreams:
     async def resume(self, principal: Principal, message_id: int, after: int) -> AsyncIterator[Numbered]:
         """Checks before anything streams: NotFound for an unknown message or another user's."""
         message = await self._owned_answer(principal, message_id)
-        key = str(message_id)
+        key = answer_key(message.conversation_id, message_id)
         first = await self._log.read(key, after, 0)
         if first is not None:
             await self._log.mark_resumed(key)
@@ -166,6 +167,12 @@ class AnswerStreams:
         return answers[-1] if answers else first
 
 
+def answer_key(conversation_id: str, message_id: int) -> str:
+    """The log's name: message ids alone repeat across databases (a reset one, another deployment,
+    each test's) that may share a Redis; conversation ids are random."""
+    return f"{conversation_id}:{message_id}"
+
+
 async def _nothing() -> AsyncIterator[Numbered]:
     return
     yield  # an async generator that ends at once
@@ -182,10 +189,11 @@ def _stored_events(first: Message, final: Message) -> list[ChatEvent]:
 class _LiveAnswer:
     """One running answer: a producer task, the reader that started it, and the log writer."""
 
-    def __init__(self, answer_log: AnswerLog, message_id: int, grace_seconds: float, keep_running: bool) -> None:
+    def __init__(self, answer_log: AnswerLog, message_id: int, key: str, grace_seconds: float,
+                 keep_running: bool) -> None:
         self._log = answer_log
         self._message_id = message_id
-        self._key = str(message_id)
+        self._key = key
         self._grace = grace_seconds
         self._keep_running = keep_running
         # for the client that started it: a deque and an event (an asyncio.Queue cost twice as much per token)
