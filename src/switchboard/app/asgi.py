@@ -63,7 +63,6 @@ def build_faces(runtime: Runtime) -> list[FaceMount]:
     return [
         FaceMount("native", NATIVE_PREFIXES, _native_error, errors=_errors(native_envelope), router=native_router(
             services, heartbeat=streaming.heartbeat_seconds, cancel_on_disconnect=streaming.cancel_on_disconnect,
-            detacher=runtime.detacher,
         )),
         FaceMount("chatgpt_proxy", PROXY_PREFIXES, proxy_envelope.render_error, _chatgpt_proxy_router(runtime),
                   errors=_errors(proxy_envelope)),

@@ -16,6 +16,8 @@ from switchboard.adapters.providers.echo import ECHO_MODEL, EchoProvider
 from switchboard.adapters.providers.echo_relay import EchoRelay
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
+from switchboard.adapters.push.answer_memory import InMemoryAnswerLog
+from switchboard.adapters.push.answer_redis import RedisAnswerLog
 from switchboard.adapters.push.changes import ChangeFeed
 from switchboard.adapters.push.lease import InMemoryLeases, RedisLeases, new_holder
 from switchboard.adapters.push.memory import InMemoryPushBus
@@ -40,6 +42,7 @@ from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Role
 from switchboard.core.ports.gateway import RateLimiter
+from switchboard.core.ports.push import PushBus
 from switchboard.core.ports.telemetry import Telemetry
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
@@ -49,6 +52,7 @@ from switchboard.core.services.admin.models import ModelService
 from switchboard.core.services.admin.providers import ProviderAdminService
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat.engine import ChatEngine, EngineSettings
+from switchboard.core.services.chat.replay import AnswerStreams, ResumePolicy
 from switchboard.core.services.commands.agents import AgentRunner
 from switchboard.core.services.commands.media import MediaCommands
 from switchboard.core.services.commands.slash import CommandDeps, CommandService
@@ -91,6 +95,7 @@ class Runtime:
         if self.load_signing_secret is not None:
             await self.load_signing_secret()
         await self.recovery.start()  # what crashed workers left: interrupted, charged, released
+        await self.services.answers.start()
         await self._ensure_admin()
         await self.services.runtime_config.load()  # settings changed at runtime, saved earlier
         await self.services.profiles.ensure_default()
@@ -118,6 +123,7 @@ class Runtime:
         if self.changes is not None:
             await self.changes.close()
         await self.detacher.wait_all()
+        await self.services.answers.close()
         await self.services.gateway.close()  # settles the usage still queued
         if self.mcp is not None:
             await self.mcp.close()
@@ -206,6 +212,13 @@ def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountS
                                         lease_idle_seconds=g.lease_idle_seconds))
 
 
+def build_answer_streams(settings: Settings, uow: SqlUnitOfWork, push: PushBus) -> AnswerStreams:
+    s = settings.streaming
+    kept = (s.resume_ttl_seconds, s.resume_max_events, s.resume_ended_ttl_seconds)
+    answer_log = RedisAnswerLog(settings.redis_url, *kept) if settings.redis_url else InMemoryAnswerLog(*kept)
+    return AnswerStreams(answer_log, uow, push, ResumePolicy(grace_seconds=s.resume_grace_seconds))
+
+
 def build_throttle(settings: Settings) -> LoginThrottle:
     limits = settings.limits
     counter = RedisAttemptCounter(settings.redis_url) if settings.redis_url else InMemoryAttemptCounter()
@@ -281,7 +294,7 @@ def build_runtime(settings: Settings) -> Runtime:
         shares=ShareService(uow, clock),
         media=build_media(settings, catalog, files, quotas, uow, counter, clock),
         gateway=build_gateway(settings, router, accounts, uow, quotas, counter, clock),
-        providers=ProviderAdminService(router),
+        providers=ProviderAdminService(router), answers=build_answer_streams(settings, uow, push),
         tool_service=ToolService(uow, tools, tool_host), mcp=McpAdminService(uow, mcp),
     )
     attach_commands(services, settings, counter, catalog)

@@ -70,6 +70,14 @@ class StreamingSettings(Section):
     heartbeat_seconds: float = 15.0
     flush_seconds: float = 2.0  # how often a streaming answer is written to the database
     cancel_on_disconnect: bool = True
+    # resumable answers (GET /api/messages/{id}/stream): how long an answer outlives a client that
+    # went away while cancel_on_disconnect is on, and how long and how much of its events are kept
+    resume_grace_seconds: float = Field(default=10.0, ge=0)
+    resume_ttl_seconds: float = Field(default=600.0, gt=0)
+    # once an answer has ended its events are kept this long only (a resume later gets the stored
+    # message): a busy server would otherwise hold every token of the last ten minutes
+    resume_ended_ttl_seconds: float = Field(default=30.0, gt=0)
+    resume_max_events: int = Field(default=20_000, ge=100)
 
 
 class LimitSettings(Section):

@@ -8,6 +8,7 @@ import asyncio
 
 import orjson
 
+from switchboard.config.settings import StreamingSettings
 from tests.contract.astrbot.harness import Start
 from tests.support.upstream import Reply, ScriptedUpstream
 
@@ -15,7 +16,8 @@ from tests.support.upstream import Reply, ScriptedUpstream
 async def test_hanging_up_cancels_the_upstream_and_keeps_the_text(
     start_astrbot: Start, upstream: ScriptedUpstream
 ) -> None:
-    astr = await start_astrbot()
+    # no grace period for the client to come back (tests/integration/astrbot/test_resume.py has one)
+    astr = await start_astrbot(streaming=StreamingSettings(flush_seconds=0.05, resume_grace_seconds=0))
     upstream.push(Reply(text="once upon a time " * 50, chunks=100, chunk_delay=0.05))
     body = {"message": "tell me a long story", "username": "bob", "session_id": "hang-up"}
     async with astr.client.stream("POST", "/api/v1/chat", json=body, headers=astr.auth()) as response:

@@ -156,7 +156,8 @@ async def test_a_500_upstream_is_a_clean_502_envelope_and_a_failed_message(
 async def test_a_client_disconnect_cancels_the_upstream_and_keeps_the_partial_answer_as_interrupted(
     start_native: Start, upstream: ScriptedUpstream
 ) -> None:
-    api = await start_native()
+    # no grace period for a client to come back (tests/integration/native/test_resume.py has those)
+    api = await start_native(streaming=StreamingSettings(flush_seconds=0.05, resume_grace_seconds=0))
     await api.user("alice")
     conversation = await api.conversation("alice")
     words = " ".join(f"w{n}" for n in range(200))

@@ -29,6 +29,7 @@ NATIVE: dict[str, str] = {
     "GET /api/conversations/{conversation_id}": "chat", "PUT /api/conversations/{conversation_id}": "chat",
     "DELETE /api/conversations/{conversation_id}": "chat", "GET /api/messages/{conversation_id}": "chat",
     "POST /api/messages": "chat", "POST /api/messages/stream": "chat", "DELETE /api/messages/{message_id}": "chat",
+    "GET /api/messages/{message_id}/stream": "chat", "POST /api/messages/{message_id}/stop": "chat",
     "GET /api/tools": "chat", "GET /api/tools/{name}": "chat", "POST /api/tools/{name}/execute": "chat",
     "GET /api/admin/users": "admin", "GET /api/admin/users/{user_id}": "admin",
     "PATCH /api/admin/users/{user_id}": "admin", "GET /api/admin/usage": "admin",

@@ -7,7 +7,8 @@
  * - a 401 on a request that carried a token means the session is gone: `onUnauthorized` clears it
  *   (and the app goes back to the login page);
  * - `stream()` reads POST /api/messages/stream as Server-Sent Events over fetch (EventSource cannot
- *   POST nor send a header) and yields typed events until the stream ends or the signal aborts.
+ *   POST nor send a header) and yields typed events until the stream ends or the signal aborts;
+ *   `resume()` picks an answer up again after a lost connection (GET /api/messages/{id}/stream).
  */
 import { SseParser } from './sse';
 import type {
@@ -53,7 +54,13 @@ export interface ApiOptions {
 
 type Query = Record<string, string | number | boolean | null | undefined>;
 
+/** Where a stream got to: the id of the last event received (SSE `id:`). */
+export interface StreamCursor {
+  lastEventId?: number;
+}
+
 interface RequestOptions {
+  headers?: Record<string, string>;
   query?: Query;
   json?: unknown;
   form?: FormData;
@@ -86,9 +93,27 @@ export class Api {
     return response.blob();
   }
 
-  /** POST /api/messages/stream: typed events as they arrive. Abort the signal to stop the answer. */
-  async *stream(body: MessageBody, signal: AbortSignal): AsyncGenerator<StreamEvent> {
+  /**
+   * POST /api/messages/stream: typed events as they arrive. Abort the signal to stop the answer.
+   * `cursor.lastEventId` follows the SSE ids, for `resume` after a lost connection.
+   */
+  async *stream(body: MessageBody, signal: AbortSignal, cursor: StreamCursor = {}): AsyncGenerator<StreamEvent> {
     const response = await this.send('POST', '/api/messages/stream', { json: body, signal }, 'text/event-stream');
+    yield* this.events(response, signal, cursor);
+  }
+
+  /**
+   * GET /api/messages/{id}/stream: the answer `messageId` (the `start` event's) again after a lost
+   * connection — the events after `cursor.lastEventId`, then the live tail; an answer that has ended
+   * comes back as `start` and `done` (the stored content) or `error`.
+   */
+  async *resume(messageId: number, signal: AbortSignal, cursor: StreamCursor): AsyncGenerator<StreamEvent> {
+    const headers: Record<string, string> = cursor.lastEventId === undefined ? {} : { 'last-event-id': String(cursor.lastEventId) };
+    const response = await this.send('GET', `/api/messages/${messageId}/stream`, { signal, headers }, 'text/event-stream');
+    yield* this.events(response, signal, cursor);
+  }
+
+  private async *events(response: Response, signal: AbortSignal, cursor: StreamCursor): AsyncGenerator<StreamEvent> {
     if (!response.ok || !response.body) throw this.failure(response, await readEnvelope(response));
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     const parser = new SseParser();
@@ -104,7 +129,10 @@ export class Api {
         if (chunk.done) break;
         for (const frame of parser.push(chunk.value)) {
           const event = toStreamEvent(frame.event, frame.data);
+          // counted only once the event is handed over: a resume asks for what comes after it
           if (event) yield event;
+          const id = frame.id === undefined ? NaN : Number(frame.id);
+          if (Number.isSafeInteger(id)) cursor.lastEventId = id;
         }
       }
     } finally {
@@ -113,7 +141,7 @@ export class Api {
   }
 
   private async send(method: string, path: string, options: RequestOptions, accept: string): Promise<Response> {
-    const headers: Record<string, string> = { accept };
+    const headers: Record<string, string> = { ...options.headers, accept };
     const token = this.options.token();
     if (token) headers.authorization = `Bearer ${token}`;
     let body: BodyInit | undefined;
@@ -154,6 +182,8 @@ export class Api {
   updateConversation = (id: string, body: ConversationPatchBody) =>
     this.request<ConversationOut>('PUT', `/api/conversations/${encodeURIComponent(id)}`, { json: body });
   deleteConversation = (id: string) => this.request<void>('DELETE', `/api/conversations/${encodeURIComponent(id)}`);
+  /** The person's Stop: the server ends the answer now (closing the stream alone leaves it a grace period). */
+  stopAnswer = (messageId: number) => this.request<void>('POST', `/api/messages/${messageId}/stop`);
   messages = (conversationId: string, limit = 1000) =>
     this.request<MessageOut[]>('GET', `/api/messages/${encodeURIComponent(conversationId)}`, { query: { limit } });
 

@@ -68,6 +68,6 @@ export class SseParser {
     if (field === 'event') this.event = value;
     else if (field === 'data') this.data.push(value);
     else if (field === 'id') this.id = value;
-    // `retry` and unknown fields: ignored (we never reconnect automatically; the page reloads history)
+    // `retry` and unknown fields: ignored (the chat resumes by hand with the last id, see Api.resume)
   }
 }

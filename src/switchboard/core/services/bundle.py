@@ -16,6 +16,7 @@ from switchboard.core.services.admin.providers import ProviderAdminService
 from switchboard.core.services.admin.runtime_config import RuntimeConfigService
 from switchboard.core.services.admin.users import AdminService
 from switchboard.core.services.chat.engine import ChatEngine
+from switchboard.core.services.chat.replay import AnswerStreams
 from switchboard.core.services.commands.slash import CommandService
 from switchboard.core.services.conversations.history import ConversationService
 from switchboard.core.services.conversations.proactive import ProactiveService
@@ -53,6 +54,7 @@ class Services:
     proactive: ProactiveService  # the bot speaks first into a platform session
     shares: ShareService  # read-only links to a conversation (Mio-Chat's share)
     providers: ProviderAdminService  # the providers' health, for administrators
+    answers: AnswerStreams  # answers a client can come back to after losing its connection
     # slash commands, platform users' records and live settings (MuseBot); the composition root sets
     # them right after building the rest, because they are made from the services above
     commands: CommandService = field(init=False)

@@ -26,7 +26,8 @@ def chat_router(services: Services, sessions: ChatSessions, heartbeat: float) ->
     @router.post("/api/v1/chat", tags=["astrbot"])
     async def chat(principal: Chatter, body: ChatBody) -> Response:
         plan = await sessions.plan(principal, body)
-        events = await sessions.start(principal, plan)
+        # the same request again while its answer runs: a client that lost the stream resumes it
+        events = await sessions.resume(principal, plan) or await sessions.start(principal, plan, resumable=True)
         live = with_pushes(services.push, principal.user_id, plan.session_id, events)
         return EventStream(sse_bytes(live), heartbeat=heartbeat)
 

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from switchboard.core.domain.chat import ChatRequest
-from switchboard.core.domain.conversations import Conversation, Part
+from switchboard.core.domain.conversations import Conversation, Message, MessageStatus, Part
 from switchboard.core.domain.errors import Conflict, InvalidInput, NotFound
+from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.platforms import Profile
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
@@ -46,6 +47,21 @@ def check_username(raw: str | None) -> str:
     return username
 
 
+def _opening(plan: ChatPlan, question: Message) -> list[Event]:
+    return [
+        {"type": "session_id", "data": None, "session_id": plan.session_id},
+        {"type": "user_message_saved", "data": {"id": question.id, "created_at": utc_iso(question.created_at)}},
+    ]
+
+
+async def _unnumbered(numbered: AsyncIterator[tuple[int, ChatEvent]]) -> AsyncIterator[ChatEvent]:
+    try:
+        async for _, event in numbered:
+            yield event
+    finally:
+        await numbered.aclose()  # type: ignore[attr-defined]
+
+
 class ChatSessions:
     def __init__(self, services: Services, *, cancel_on_disconnect: bool, detacher: Detacher) -> None:
         self._services = services
@@ -64,18 +80,35 @@ class ChatSessions:
         return ChatPlan(username, session_id, conversation, parts, (body.selected_model or "").strip() or None,
                         body.streaming)
 
-    async def start(self, principal: Principal, plan: ChatPlan, message_id: str | None = None) -> AsyncIterator[Event]:
-        """Starts the turn (DomainError before anything streams) and returns its AstrBot events."""
+    async def start(self, principal: Principal, plan: ChatPlan, message_id: str | None = None, *,
+                    resumable: bool = False) -> AsyncIterator[Event]:
+        """Starts the turn (DomainError before anything streams) and returns its AstrBot events;
+        `resumable` (the SSE chat): its events are kept, so the same request sent again resumes it."""
         request = ChatRequest(conversation_id=plan.conversation.id, parts=plan.parts, model=plan.model)
         renderer = AstrBotEvents(message_id or str(uuid.uuid4()), plan.streaming)
         turn = await self._services.chat.start(request, principal)
-        opening: list[Event] = [
-            {"type": "session_id", "data": None, "session_id": plan.session_id},
-            {"type": "user_message_saved",
-             "data": {"id": turn.user_message.id, "created_at": utc_iso(turn.user_message.created_at)}},
-        ]
-        events = turn.events() if self._cancel else self._detacher.detach(turn.events())
-        return astrbot_events(opening, renderer, events)
+        if resumable:
+            events = _unnumbered(self._services.answers.run(turn, keep_running=not self._cancel))
+        else:
+            events = turn.events() if self._cancel else self._detacher.detach(turn.events())
+        return astrbot_events(_opening(plan, turn.user_message), renderer, events)
+
+    async def resume(self, principal: Principal, plan: ChatPlan) -> AsyncIterator[Event] | None:
+        """The same request sent again (a client that lost its stream): when the session's last
+        answer is still being written for this very message, that answer again from its start (the
+        SSE stream has no event ids), on any worker, without a new turn; None otherwise."""
+        recent = await self._services.conversations.messages(principal, plan.conversation.id, 2)
+        if len(recent) < 2:
+            return None
+        question, answer = recent
+        asked = "".join(p.text or "" for p in plan.parts if p.type == "text")
+        # only while it runs: AstrBot clients send the same words again on purpose once it has ended
+        if (question.role, answer.role, answer.status) != ("user", "assistant", MessageStatus.STREAMING) or (
+                question.text != asked):
+            return None
+        numbered = await self._services.answers.resume(principal, answer.id, 0)
+        renderer = AstrBotEvents(str(uuid.uuid4()), plan.streaming)
+        return astrbot_events(_opening(plan, question), renderer, _unnumbered(numbered))
 
     async def parts(self, principal: Principal, message: WireMessage | None, empty: str = EMPTY_CHAT, *,
                     lenient: bool = False) -> list[Part]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from switchboard.core.services.bundle import Services
-from switchboard.faces._shared.detach import Detacher
 from switchboard.faces.native.routes_accounts import accounts_router
 from switchboard.faces.native.routes_admin import admin_router
 from switchboard.faces.native.routes_chat import chat_router
@@ -20,10 +19,10 @@ PREFIXES = ("/api/auth", "/api/conversations", "/api/messages", "/api/tools", "/
             "/api/models", "/api/files", "/api/profiles")
 
 
-def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
+def native_router(services: Services, *, heartbeat: float, cancel_on_disconnect: bool) -> APIRouter:
     router = APIRouter()
     router.include_router(accounts_router(services))
-    router.include_router(chat_router(services, heartbeat, cancel_on_disconnect, detacher))
+    router.include_router(chat_router(services, heartbeat, cancel_on_disconnect))
     router.include_router(tools_router(services))
     router.include_router(profiles_router(services))
     router.include_router(usage_router(services))

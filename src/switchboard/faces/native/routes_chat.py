@@ -3,15 +3,14 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
 from switchboard.core.domain import events as ev
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
-from switchboard.faces._shared.bounds import PageNumber, RowId
-from switchboard.faces._shared.detach import Detacher
+from switchboard.faces._shared.bounds import INT64_MAX, PageNumber, RowId
 from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces.native.auth import principal_dependency
 from switchboard.faces.native.envelope import failure, ok
@@ -27,9 +26,12 @@ from switchboard.faces.native.stream import native_sse
 
 Page = Annotated[PageNumber, Query()]
 PageSize = Annotated[int, Query(ge=1, le=100)]
+# the number of the last event a client got, from the SSE `id:` lines (EventSource sends it back itself)
+LastEventHeader = Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=INT64_MAX)]
+LastEventQuery = Annotated[int | None, Query(alias="last_event_id", ge=0, le=INT64_MAX)]
 
 
-def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool, detacher: Detacher) -> APIRouter:
+def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool) -> APIRouter:
     router = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency(services, Scope.CHAT))]
     conversations = services.conversations
@@ -97,8 +99,26 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
     @router.post("/api/messages/stream", tags=["messages"])
     async def stream_message(principal: Caller, body: MessageBody) -> Response:
         turn = await services.chat.start(await chat_request(principal, body), principal)
-        events = turn.events() if cancel_on_disconnect else detacher.detach(turn.events())
+        events = services.answers.run(turn, keep_running=not cancel_on_disconnect)
         return EventStream(native_sse(events), heartbeat=heartbeat)
+
+    @router.get("/api/messages/{message_id}/stream", tags=["messages"])
+    async def resume_stream(
+        principal: Caller, message_id: RowId, last_event_id: LastEventHeader = None, after: LastEventQuery = None,
+    ) -> Response:
+        """The answer `message_id` (the `start` event's) again after a lost connection: the events
+        after `Last-Event-ID` (or `?last_event_id=`; none: from the start), then the live tail;
+        an answer that has ended comes back as the stored message (`start`, then `done` or `error`)."""
+        resumed_after = last_event_id if last_event_id is not None else after or 0
+        events = await services.answers.resume(principal, message_id, resumed_after)
+        return EventStream(native_sse(events, message_id), heartbeat=heartbeat)
+
+    @router.post("/api/messages/{message_id}/stop", tags=["messages"])
+    async def stop_answer(principal: Caller, message_id: RowId) -> Response:
+        """Stop the answer `message_id` now, on whichever worker runs it (closing the stream only
+        starts the grace period in which a client may come back for it); it is stored as interrupted."""
+        await services.answers.stop(principal, message_id)
+        return ok(message="已停止")
 
     @router.delete("/api/messages/{message_id}", tags=["messages"])
     async def delete_message(principal: Caller, message_id: RowId) -> Response:

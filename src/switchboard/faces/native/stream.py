@@ -7,6 +7,9 @@
     event: tool_result  {"id","name","result","is_error"}
     event: done         {"message_id","content","usage":{"prompt_tokens","completion_tokens"}}
     event: error        {"code","message"}
+
+Every event carries an SSE `id:`, its number in the answer (1, 2, 3 …): a client that lost the
+stream asks `GET /api/messages/{message_id}/stream` with `Last-Event-ID` for the rest.
 """
 
 from __future__ import annotations
@@ -20,45 +23,54 @@ from switchboard.core.domain import events as ev
 from switchboard.faces._shared.responses import sse_event
 
 
-async def native_sse(events: AsyncIterator[ev.ChatEvent]) -> AsyncIterator[bytes]:
-    message_id = 0
+async def native_sse(events: AsyncIterator[tuple[int, ev.ChatEvent]], message_id: int = 0) -> AsyncIterator[bytes]:
+    """`message_id`: the answer's, for a resumed stream that starts after its `start` event."""
     try:
-        async for event in events:
-            kind = type(event)
-            if kind is ev.TextDelta:
+        async for number, event in events:
+            if type(event) is ev.TextDelta:
                 # the hot path: a prebuilt frame, one orjson call
-                yield b"event: text\ndata: " + orjson.dumps({"delta": event.text, "message_id": message_id}) + b"\n\n"  # type: ignore[union-attr]
-            elif kind is ev.ReasoningDelta:
-                yield sse_event("reasoning", {"delta": event.text, "message_id": message_id})  # type: ignore[union-attr]
-            elif isinstance(event, ev.Started):
+                yield b"id: %d\nevent: text\ndata: %b\n\n" % (
+                    number, orjson.dumps({"delta": event.text, "message_id": message_id}))
+                continue
+            if isinstance(event, ev.Started):
                 message_id = event.message_id
-                yield sse_event("start", {
-                    "conversation_id": event.conversation_id, "message_id": event.message_id,
-                    "user_message_id": event.user_message_id, "model": event.model,
-                })
-            elif isinstance(event, ev.ToolCallRunning):
-                yield sse_event("tool_call", {
-                    "id": event.call_id, "name": event.name, "arguments": _json_or_text(event.arguments),
-                    "message_id": message_id,
-                })
-            elif isinstance(event, ev.ToolResult):
-                yield sse_event("tool_result", {
-                    "id": event.call_id, "name": event.name, "result": _json_or_text(event.content),
-                    "is_error": event.is_error,
-                })
-            elif isinstance(event, ev.Done):
-                yield sse_event("done", {
-                    "message_id": event.message_id, "content": event.content, "reasoning": event.reasoning,
-                    "finish_reason": event.finish_reason,
-                    "usage": {"prompt_tokens": event.usage.prompt_tokens,
-                              "completion_tokens": event.usage.completion_tokens},
-                })
-            elif isinstance(event, ev.Failed):
-                yield sse_event("error", {"code": event.code, "message": event.message})
+            frame = _frame(event, message_id)
+            if frame is not None:
+                yield b"id: %d\n%b" % (number, frame)
     finally:
         closer = getattr(events, "aclose", None)
         if closer is not None:
             await closer()
+
+
+def _frame(event: ev.ChatEvent, message_id: int) -> bytes | None:
+    """The event as one SSE event, or None for the events this stream does not show."""
+    if isinstance(event, ev.ReasoningDelta):
+        return sse_event("reasoning", {"delta": event.text, "message_id": message_id})
+    if isinstance(event, ev.Started):
+        return sse_event("start", {
+            "conversation_id": event.conversation_id, "message_id": event.message_id,
+            "user_message_id": event.user_message_id, "model": event.model,
+        })
+    if isinstance(event, ev.ToolCallRunning):
+        return sse_event("tool_call", {
+            "id": event.call_id, "name": event.name, "arguments": _json_or_text(event.arguments),
+            "message_id": message_id,
+        })
+    if isinstance(event, ev.ToolResult):
+        return sse_event("tool_result", {
+            "id": event.call_id, "name": event.name, "result": _json_or_text(event.content),
+            "is_error": event.is_error,
+        })
+    if isinstance(event, ev.Done):
+        return sse_event("done", {
+            "message_id": event.message_id, "content": event.content, "reasoning": event.reasoning,
+            "finish_reason": event.finish_reason,
+            "usage": {"prompt_tokens": event.usage.prompt_tokens, "completion_tokens": event.usage.completion_tokens},
+        })
+    if isinstance(event, ev.Failed):
+        return sse_event("error", {"code": event.code, "message": event.message})
+    return None
 
 
 def _json_or_text(text: str) -> Any:

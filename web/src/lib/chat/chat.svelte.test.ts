@@ -19,8 +19,8 @@ function stored(id: number, role: string, content: string, status = 'completed')
   };
 }
 
-function frame(event: string, data: unknown): Uint8Array {
-  return encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+function frame(event: string, data: unknown, id?: number): Uint8Array {
+  return encoder.encode(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 /** The native face as far as the chat page talks to it; each stream is driven by the test. */
@@ -29,6 +29,11 @@ class FakeServer {
   bodies: unknown[] = [];
   stream!: ReadableStreamDefaultController<Uint8Array>;
   refuse: { status: number; code: string } | null = null;
+  /** GET /api/messages/{id}/stream calls: the answer asked for and the Last-Event-ID sent */
+  resumes: [string, string | null][] = [];
+  resumeRefused = false;
+  /** POST /api/messages/{id}/stop calls: the answers stopped */
+  stops: string[] = [];
   waits = 0;
   /** the pause between reads of an answer still being written: the test goes on at once */
   wait = async (): Promise<void> => {
@@ -43,6 +48,16 @@ class FakeServer {
       if (this.refuse) return Response.json({ success: false, message: 'no', code: this.refuse.code }, { status: this.refuse.status });
       const body = new ReadableStream<Uint8Array>({ start: (controller) => void (this.stream = controller) });
       init?.signal?.addEventListener('abort', () => this.stream.error(new DOMException('aborted', 'AbortError')));
+      return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
+    }
+    if (path.startsWith('/api/messages/') && path.endsWith('/stop')) {
+      this.stops.push(path.split('/')[3]);
+      return Response.json({ success: true, message: 'stopped' });
+    }
+    if (path.startsWith('/api/messages/') && path.endsWith('/stream')) {
+      this.resumes.push([path.split('/')[3], new Headers(init?.headers).get('last-event-id')]);
+      if (this.resumeRefused) return Response.json({ success: false, message: 'message not found', code: 'not_found' }, { status: 404 });
+      const body = new ReadableStream<Uint8Array>({ start: (controller) => void (this.stream = controller) });
       return new Response(body, { headers: { 'content-type': 'text/event-stream' } });
     }
     if (path.startsWith('/api/messages/')) return Response.json({ success: true, data: this.messages });
@@ -94,10 +109,57 @@ describe('Chat', () => {
     expect(await sent).toBeNull();
     expect(chat.failure).toBeNull();
     expect(chat.messages.at(-1)).toMatchObject({ text: 'partial', status: 'interrupted' });
+    expect(server.stops).toEqual(['2']); // the server is told: a closed stream alone would leave it running
+    expect(server.resumes).toEqual([]);
   });
 
-  it('a connection lost mid-stream says so and reloads what the server kept', async () => {
+  it('a connection lost mid-stream is resumed after the last event id, and the answer ends as one', async () => {
     const server = new FakeServer();
+    const chat = await openChat(server);
+    const sent = chat.send('hi');
+    await until(() => server.stream !== undefined);
+    const first = server.stream;
+    first.enqueue(frame('start', { conversation_id: 'c1', message_id: 2, user_message_id: 1, model: 'm' }, 1));
+    first.enqueue(frame('text', { delta: 'Hel' }, 2));
+    await until(() => chat.live.at(-1)?.text === 'Hel');
+    first.error(new TypeError('network error'));
+    await until(() => server.stream !== first);
+    expect(server.resumes).toEqual([['2', '2']]);
+    expect(chat.streaming).toBe(true);
+    server.messages = [stored(1, 'user', 'hi'), stored(2, 'assistant', 'Hello')];
+    server.stream.enqueue(frame('text', { delta: 'lo' }, 3));
+    server.stream.enqueue(frame('done', { message_id: 2, content: 'Hello' }, 5));
+    server.stream.close();
+    expect(await sent).toBeNull();
+    expect(chat.failure).toBeNull();
+    expect(chat.messages.map((m) => [m.text, m.status])).toEqual([['hi', 'completed'], ['Hello', 'completed']]);
+  });
+
+  it('a resumed stream that breaks again is resumed from where it got to', async () => {
+    const server = new FakeServer();
+    const chat = await openChat(server);
+    const sent = chat.send('hi');
+    await until(() => server.stream !== undefined);
+    let current = server.stream;
+    current.enqueue(frame('start', { conversation_id: 'c1', message_id: 2, user_message_id: 1, model: 'm' }, 1));
+    await until(() => chat.live.at(-1)?.id === 2);
+    current.error(new TypeError('network error'));
+    await until(() => server.stream !== current);
+    current = server.stream;
+    current.enqueue(frame('text', { delta: 'a' }, 2));
+    current.enqueue(frame('text', { delta: 'b' }, 3));
+    await until(() => chat.live.at(-1)?.text === 'ab');
+    current.error(new TypeError('network error'));
+    await until(() => server.stream !== current);
+    server.stream.enqueue(frame('done', { message_id: 2, content: 'abc' }, 4));
+    server.stream.close();
+    expect(await sent).toBeNull();
+    expect(server.resumes).toEqual([['2', '1'], ['2', '3']]);
+  });
+
+  it('a connection lost mid-stream that cannot be resumed says so and reloads what the server kept', async () => {
+    const server = new FakeServer();
+    server.resumeRefused = true;
     const chat = await openChat(server);
     const sent = chat.send('hi');
     await until(() => server.stream !== undefined);
@@ -108,6 +170,7 @@ describe('Chat', () => {
     expect((await sent)?.reload).toBe(true);
     expect(chat.failure).toBe(t('error.network'));
     expect(chat.messages.map((m) => [m.text, m.status])).toEqual([['hi', 'completed'], ['kept', 'interrupted']]);
+    expect(server.resumes).toEqual([['2', null]]);
   });
 
   it('a quota refusal before the answer shows the message and gives the draft back', async () => {

@@ -6,14 +6,16 @@
  * reactive state once per animation frame (frame.ts); when the turn ends the conversation is read
  * back from the server, so ids, statuses and attachments are exactly what was stored. After Stop the
  * partial answer stays on screen marked interrupted (the server stores it so, on its own schedule).
+ * A connection that breaks mid-answer is picked up again where it broke (Api.resume: the events
+ * after the last id received, then the live tail); only when that fails is the conversation reloaded.
  */
-import { isAbort, type Api } from '../api';
+import { ApiError, isAbort, type Api, type StreamCursor } from '../api';
 import type { MessageKey } from '../i18n/en';
 import type { ConversationOut, FileOut, MessageBody } from '../types';
 import { failureOf, streamFailureOf, type TurnFailure } from './failure';
 import { FrameBatcher } from './frame';
 import { fromServer } from './history';
-import { applyEvent, endTurn, newTurn, turnMessages, type TurnState } from './turn';
+import { applyEvent, endTurn, newTurn, resumable, turnMessages, type TurnState } from './turn';
 import { sumUsage } from './usage';
 import type { Attachment, ChatMessage } from './view';
 
@@ -26,6 +28,10 @@ export const HISTORY_LIMIT = 1000;
 /** How often and how long a stored answer still `streaming` is read again (see follow()). */
 export const FOLLOW_MS = 1000;
 export const FOLLOW_TRIES = 120;
+/** A broken stream is picked up again (GET /api/messages/{id}/stream) this many times in a row
+ * without progress, this long apart (the first at once), before the page falls back to reloading. */
+export const RESUME_TRIES = 5;
+export const RESUME_MS = 1000;
 
 export interface ChatOptions {
   batcher?: (flush: () => void) => FrameBatcher;
@@ -144,9 +150,15 @@ export class Chat {
     return this.run({ conversation_id: conversation.id, content: '', regenerate: true }, newTurn(null, [], conversation.id));
   }
 
-  /** Stop the answer: the fetch is aborted, the server keeps the partial answer as interrupted. */
+  /**
+   * Stop the answer: the fetch is aborted and the server told to stop it (a closed stream alone
+   * leaves the answer running a while for a client to come back); it keeps the partial answer as
+   * interrupted.
+   */
   stop(): void {
+    const answerId = this.turn ? resumable(this.turn) : null;
     this.controller?.abort();
+    if (answerId !== null) this.api.stopAnswer(answerId).catch(() => {}); // best effort: the grace period ends it anyway
   }
 
   private async run(body: MessageBody, turn: TurnState): Promise<TurnFailure | null> {
@@ -161,11 +173,30 @@ export class Chat {
     let stopped = false;
     let failure: TurnFailure | null = null;
     try {
-      for await (const event of this.api.stream(body, controller.signal)) {
-        if (event.type === 'start') started = true;
-        if (event.type === 'error') failure = streamFailureOf(event.code, event.message, this.t);
-        applyEvent(turn, event);
-        this.batcher.schedule();
+      const cursor: StreamCursor = {};
+      let events = this.api.stream(body, controller.signal, cursor);
+      for (let tries = 0; ; tries++) {
+        const before = cursor.lastEventId;
+        try {
+          for await (const event of events) {
+            if (event.type === 'start') started = true;
+            if (event.type === 'error') failure = streamFailureOf(event.code, event.message, this.t);
+            applyEvent(turn, event);
+            this.batcher.schedule();
+          }
+        } catch (error) {
+          // the server cannot resume it (it is gone, or not this person's): read the conversation back
+          if (tries > 0 && error instanceof ApiError && !lostConnection(error)) break;
+          // a broken connection mid-answer is resumed below; anything else ends the turn as before
+          if (!lostConnection(error) || resumable(turn) === null) throw error;
+        }
+        const answerId = resumable(turn);
+        if (cursor.lastEventId !== before) tries = 0; // it got further: a fresh set of tries
+        if (answerId === null || tries >= RESUME_TRIES) break;
+        // the server keeps the answer going (and its events) for a while: ask for the rest
+        if (tries > 0) await this.wait(RESUME_MS);
+        if (controller.signal.aborted) throw new DOMException('stopped', 'AbortError');
+        events = this.api.resume(answerId, controller.signal, cursor);
       }
       if (!turn.finished) {
         // the stream closed without `done` or `error`: the connection broke under it
@@ -216,6 +247,10 @@ export class Chat {
       await this.reload();
     }
   }
+}
+
+function lostConnection(error: unknown): boolean {
+  return error instanceof ApiError && error.code === 'network';
 }
 
 function attachmentOf(file: FileOut): Attachment {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../types';
-import { applyEvent, endTurn, newTurn, turnMessages } from './turn';
+import { applyEvent, endTurn, newTurn, resumable, turnMessages } from './turn';
 
 function run(events: StreamEvent[], text = 'hello') {
   const turn = newTurn(text);
@@ -92,5 +92,34 @@ describe('the stream reducer', () => {
     const turn = run([start, { type: 'tool_call', id: 't', name: 'x', arguments: {} }, { type: 'done', message_id: 11, content: 'again' }]);
     const keys = turnMessages(turn).map((m) => m.key);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('knows which answer to resume until it has finished', () => {
+    const turn = newTurn('hello');
+    expect(resumable(turn)).toBeNull(); // nothing started: nothing to ask for
+    applyEvent(turn, start);
+    applyEvent(turn, { type: 'text', delta: 'Hel' });
+    expect(resumable(turn)).toBe(11);
+    applyEvent(turn, { type: 'done', message_id: 11, content: 'Hello' });
+    expect(resumable(turn)).toBeNull();
+  });
+
+  it('a resumed stream that starts again continues the same answer, and done brings the stored words', () => {
+    const turn = run([start, { type: 'text', delta: 'Hel' }]);
+    // after the log expired the server sends the stored message: start, then done with its content
+    applyEvent(turn, { ...start, user_message_id: 0 });
+    applyEvent(turn, { type: 'done', message_id: 11, content: 'Hello there' });
+    expect(turnMessages(turn).map((m) => [m.role, m.text, m.id])).toEqual([['user', 'hello', 10], ['assistant', 'Hello there', 11]]);
+  });
+
+  it('an answer that tools split keeps the first message id to resume', () => {
+    const turn = run([
+      start,
+      { type: 'tool_call', id: 't1', name: 'clock', arguments: {}, message_id: 11 },
+      { type: 'tool_result', id: 't1', name: 'clock', result: 'noon', is_error: false },
+      { type: 'text', delta: 'It is noon' },
+    ]);
+    expect(turn.answers.length).toBe(2);
+    expect(resumable(turn)).toBe(11);
   });
 });

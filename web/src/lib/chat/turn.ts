@@ -19,6 +19,8 @@ export interface TurnState {
   usage: TokenUsage | null;
   error: { code: string; message: string } | null;
   finished: boolean;
+  /** the answer's first message id (from `start`): what a resumed stream asks for */
+  answerId: number | null;
 }
 
 let localKeys = 0;
@@ -36,6 +38,7 @@ export function newTurn(userText: string | null, attachments: Attachment[] = [],
     usage: null,
     error: null,
     finished: false,
+    answerId: null,
   };
 }
 
@@ -78,8 +81,10 @@ export function applyEvent(turn: TurnState, event: StreamEvent): TurnState {
       if (turn.user && event.user_message_id) {
         turn.user.id = event.user_message_id;
       }
+      // a resumed stream may start again with the same answer: it continues, it is not a new one
+      turn.answerId ??= event.message_id;
       const answer = writing(turn);
-      answer.id = event.message_id;
+      answer.id ??= event.message_id;
       answer.model = event.model;
       break;
     }
@@ -124,6 +129,11 @@ export function applyEvent(turn: TurnState, event: StreamEvent): TurnState {
       break;
   }
   return turn;
+}
+
+/** The answer to ask the server for again after the stream broke; null when there is none to resume. */
+export function resumable(turn: TurnState): number | null {
+  return turn.finished ? null : turn.answerId;
 }
 
 /** The turn ended without `done`: an error, the person's Stop, a lost connection. */
