@@ -75,14 +75,20 @@ async def test_max_tokens_zero_is_the_models_default(seed_proxy: Proxy, upstream
     assert "max_tokens" in negative.text
 
 
+ASKS = {"/openai/completions": {"prompt": "x"}, "/openai/chat": {"messages": [{"role": "user", "content": "x"}]},
+        "/openai/edits": {"input": "x", "instruction": "fix it"}}
+
+
 @pytest.mark.parametrize("suffix", ["/stream", "/sse"])
-async def test_errors_before_the_first_word_are_the_streams_own(seed_proxy: Proxy, suffix: str) -> None:
+@pytest.mark.parametrize("route", list(ASKS))
+async def test_errors_before_the_first_word_are_the_streams_own(seed_proxy: Proxy, route: str, suffix: str) -> None:
     """An unknown model, a malformed body, a missing key: each the stream's `error` then `end`, HTTP 200."""
-    cases = [({"model": "no-such-model", "prompt": "x"}, seed_proxy.auth("alice"), 404),
-             ({"prompt": "x", "temperature": 9}, seed_proxy.auth("alice"), 422),
-             ({"prompt": "x"}, {}, 401)]
+    ask = ASKS[route]
+    cases = [({**ask, "model": "no-such-model"}, seed_proxy.auth("alice"), 404),
+             ({**ask, "temperature": 9}, seed_proxy.auth("alice"), 422),
+             (ask, {}, 401)]
     for body, headers, code in cases:
-        response = await seed_proxy.client.post(f"/openai/completions{suffix}", json=body, headers=headers)
+        response = await seed_proxy.client.post(f"{route}{suffix}", json=body, headers=headers)
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/event-stream" if suffix == "/sse" else
                                                            "application/x-ndjson")

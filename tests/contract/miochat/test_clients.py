@@ -8,6 +8,7 @@ Pretend-to/mio-chat-backend of the same time (lib/server/webuser.js, lib/chat/op
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -16,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.contract.native.golden import match
 from tests.integration.miochat.conftest import Mio, MioWs, Open, Start
-from tests.support.upstream import Reply, ScriptedUpstream
+from tests.support.upstream import Reply, ScriptedUpstream, ToolCallReply
 
 
 def gateway(mio: Mio, **query: str | int) -> str:
@@ -214,3 +215,36 @@ async def test_reasoning_deltas_are_forwarded(start_mio: Start, open_ws: Open, u
     assert "".join(reasoning) == "think"
     assert all(f["data"]["chunk"] == "" and f["data"]["tool_call"] is None for f in frames
                if "reasoning_content" in f.get("data", {}))
+
+
+async def test_a_follow_up_after_a_tool_call_continues_the_conversation(
+    start_mio: Start, open_ws: Open, upstream: ScriptedUpstream
+) -> None:
+    """src/lib/contactor.js (ff83639, Jan 2025) webSend turns a tool_call element back into an assistant
+    message with `tool_calls` (`arguments: JSON.stringify(params)`, params being the streamed text)
+    and a `tool` message (`content: JSON.stringify(result)`, `tool_call_id`); text elements stay
+    assistant messages of their own."""
+    mio = await start_mio()
+    ws = await query_login(mio, open_ws)
+    upstream.push(Reply(text="Let me compute. ", tool_calls=[
+        ToolCallReply("calculate", '{"expression": "6*7"}', id="call_a")]), Reply(text="It is 42."), Reply(text="84"))
+    question = {"role": "user", "content": "what is 6*7?"}
+    frames = await ws.stream({"request_id": "t1", "protocol": "openai", "type": "completions",
+                              "data": {"model": "gpt-test", "messages": [question]}})
+    assert frames[-1]["message"] == "completed"
+    finished = next(f["data"]["tool_call"] for f in frames
+                    if (f["data"].get("tool_call") or {}).get("action") == "finished")
+    call = {"id": finished["id"], "type": "function",
+            "function": {"name": finished["name"], "arguments": json.dumps(finished["params"])}}
+    history = [question, {"role": "assistant", "content": "Let me compute. "},
+               {"role": "assistant", "content": None, "tool_calls": [call]},
+               {"role": "tool", "content": json.dumps(finished["result"]), "tool_call_id": finished["id"]},
+               {"role": "assistant", "content": "It is 42."}, {"role": "user", "content": "and twice that?"}]
+    again = await ws.stream({"request_id": "t2", "protocol": "openai", "type": "completions",
+                             "data": {"model": "gpt-test", "messages": history}})
+    assert again[-1]["message"] == "completed" and "".join(f["data"].get("chunk", "") for f in again) == "84"
+    auth = {"Authorization": f"Bearer {mio.keys['alice']}"}
+    items = (await mio.api.client.get("/api/conversations", headers=auth)).json()["data"]["items"]
+    assert len(items) == 1
+    stored = (await mio.api.client.get(f"/api/messages/{items[0]['id']}", headers=auth)).json()["data"]
+    assert [(m["role"], m["content"]) for m in stored][-2:] == [("user", "and twice that?"), ("assistant", "84")]
