@@ -28,6 +28,7 @@ from bench import litellm as bench_litellm
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWANCE = 10**12  # finite, so reservation and settlement run on every turn
 _TICKS = os.sysconf("SC_CLK_TCK")
+SERVER = os.environ.get("BENCH_SERVER", "uvicorn")  # which HTTP server `switchboard serve` runs on
 
 
 def free_port() -> int:
@@ -58,13 +59,9 @@ class Process:
         return None
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time used so far (from /proc/<pid>/stat)."""
-        try:
-            stat = Path(f"/proc/{self.pid}/stat").read_text()
-        except OSError:
-            return 0.0
-        fields = stat[stat.rindex(")") + 2:].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
+        """User + system CPU time used so far by the process and its live descendants (from
+        /proc/<pid>/stat): granian's supervisor runs the app in a child process."""
+        return sum(_own_cpu_seconds(pid) for pid in _with_descendants(self.pid))
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -80,6 +77,27 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(5)
+
+
+def _own_cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def _with_descendants(pid: int) -> list[int]:
+    found, index = [pid], 0
+    while index < len(found):
+        try:
+            children = Path(f"/proc/{found[index]}/task/{found[index]}/children").read_text().split()
+        except OSError:
+            children = []
+        found.extend(int(child) for child in children)
+        index += 1
+    return found
 
 
 @dataclass
@@ -196,7 +214,7 @@ async def running_stack(models: Sequence[str]) -> AsyncIterator[Stack]:
             processes.append(relay)
             config = write_config(workdir, upstream.url, models)
             switchboard = _spawn("switchboard", [*switchboard_command(), "--config", str(config), "serve",
-                                                 "--host", "127.0.0.1", "--port", str(sb_port)],
+                                                 "--host", "127.0.0.1", "--port", str(sb_port), "--server", SERVER],
                                  workdir, f"http://127.0.0.1:{sb_port}")
             processes.append(switchboard)
             litellm = _start_litellm(workdir, upstream.url, models)
