@@ -28,6 +28,7 @@ from bench import litellm as bench_litellm
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWANCE = 10**12  # finite, so reservation and settlement run on every turn
 _TICKS = os.sysconf("SC_CLK_TCK")
+SERVER = os.environ.get("BENCH_SERVER", "uvicorn")  # which HTTP server `switchboard serve` runs on
 
 
 def free_port() -> int:
@@ -68,7 +69,9 @@ class Process:
         return None
 
     def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
+        """CPU time used so far by the process and its live descendants: granian's supervisor
+        runs the app in a child process, uvicorn's --workers in several."""
+        return sum(cpu_seconds(pid) for pid in _with_descendants(self.pid))
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -84,6 +87,18 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait(5)
+
+
+def _with_descendants(pid: int) -> list[int]:
+    found, index = [pid], 0
+    while index < len(found):
+        try:
+            children = Path(f"/proc/{found[index]}/task/{found[index]}/children").read_text().split()
+        except OSError:
+            children = []
+        found.extend(int(child) for child in children)
+        index += 1
+    return found
 
 
 @dataclass
@@ -204,7 +219,7 @@ async def running_stack(models: Sequence[str], workers: int = 1) -> AsyncIterato
             processes.append(relay)
             config = write_config(workdir, upstream.url, models)
             switchboard = _spawn("switchboard", [*switchboard_command(), "--config", str(config), "serve",
-                                                 "--host", "127.0.0.1", "--port", str(sb_port),
+                                                 "--host", "127.0.0.1", "--port", str(sb_port), "--server", SERVER,
                                                  *(["--workers", str(workers)] if workers > 1 else [])],
                                  workdir, f"http://127.0.0.1:{sb_port}")
             processes.append(switchboard)

@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 import orjson
 
-from bench.harness import Stack, running_stack
+from bench.harness import SERVER, Stack, running_stack
 from bench.load import Load, LoadResult
 from bench.scenarios import CHECKS, SCENARIOS, Scenario, build_targets, models_used
 
@@ -182,6 +182,7 @@ async def bench(scenarios: list[Scenario], profile: Path | None = None) -> dict[
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(started)),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "load_average_at_start": load_at_start,
+        "server": SERVER,  # BENCH_SERVER: the HTTP server switchboard ran on
         "duration_s": round(time.time() - started, 1),
         "scenarios": [s.__dict__ for s in scenarios],
         "results": {name: [r.as_dict() for r in runs] for name, runs in results.items()},

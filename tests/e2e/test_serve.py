@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.upstream import Reply, ScriptedUpstream
 
@@ -23,7 +24,7 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(data_dir: Path, **env: str) -> AsyncIterator[str]:
+async def serving(data_dir: Path, server: str = "uvicorn", **env: str) -> AsyncIterator[str]:
     """Async all through: the scripted upstream runs on this test's event loop and must stay
     responsive while the server starts (it lists the upstream's models at start)."""
     port = _free_port()
@@ -31,7 +32,7 @@ async def serving(data_dir: Path, **env: str) -> AsyncIterator[str]:
     if "OPENAI_API_KEY" not in env:
         environment.pop("OPENAI_API_KEY", None)
     process = await asyncio.create_subprocess_exec(
-        SWITCHBOARD, "serve", "--port", str(port), env=environment,
+        SWITCHBOARD, "serve", "--server", server, "--port", str(port), env=environment,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
@@ -69,8 +70,9 @@ async def _chat(base: str, model: str | None) -> tuple[str, list[str]]:
         return messages[-1]["content"], events
 
 
-async def test_with_no_provider_the_echo_model_answers(tmp_path: Path) -> None:
-    async with serving(tmp_path) as base:
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
+async def test_with_no_provider_the_echo_model_answers(tmp_path: Path, server: str) -> None:
+    async with serving(tmp_path, server) as base:
         answer, events = await _chat(base, None)
         async with httpx.AsyncClient(base_url=base) as client:
             models = (await client.get("/v1/models")).status_code  # the gateway wants a key

@@ -8,9 +8,9 @@ import logging
 import logging.config
 import os
 import sys
-from typing import Any
 
 from switchboard.app.logs import logging_config
+from switchboard.app.servers import SERVERS
 from switchboard.config.loader import ConfigError, load_settings
 from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import DomainError
@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8080, help="TCP port to listen on")
     serve.add_argument("--workers", type=int, default=1,
                        help="worker processes; more than one needs redis_url (shared rate limits and pushes)")
+    serve.add_argument("--server", choices=SERVERS, default="uvicorn",
+                       help="HTTP server: uvicorn, or granian (Rust; always runs the app in child processes, "
+                            "closes idle connections after 60 s instead of 75 s, sends `server: granian`, no access "
+                            "log; see README)")
     sub.add_parser("migrate", help="apply database migrations")
     users = sub.add_parser("users", help="manage users").add_subparsers(dest="action", required=True)
     create = users.add_parser("create", help="create a user", formatter_class=defaults)
@@ -82,23 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def server_options(settings: Settings) -> dict[str, Any]:
-    """uvicorn's settings for `serve`. The access log is switched off where its level would drop
-    every line anyway: uvicorn formats each line's arguments before the logger looks at the level.
-    No `server: uvicorn` header: it costs bytes on every response and tells scanners what runs here.
-    Idle connections stay open 75 s (uvicorn's default is 5 s): SDK clients pause longer than that
-    between calls, and a load balancer in front (60 s idle on the common ones) must never reuse a
-    connection the server has just closed, which its clients would see as a 502. Every log line
-    passes the credential filter (app/logs.py): keys in query strings never reach the log."""
-    level = settings.log_level.lower()
-    return {"log_level": level, "access_log": level in ("trace", "debug", "info"), "server_header": False,
-            "timeout_keep_alive": 75, "loop": "uvloop", "http": "httptools",
-            "log_config": logging_config(level, settings.log_format)}
-
-
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
+    from switchboard.app.servers import run_granian, run_uvicorn
     from switchboard.app.startup_checks import risks, workers_problem
 
     if problem := workers_problem(settings, args.workers):
@@ -108,6 +97,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         logging.getLogger("switchboard").warning(line)
     if args.config:
         os.environ["SWITCHBOARD_CONFIG"] = args.config  # worker processes load the same file
+    run = run_granian if args.server == "granian" else run_uvicorn
     if args.workers > 1:
         import tempfile
 
@@ -115,12 +105,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         # operator's own directory wins; ours goes away with the server)
         with tempfile.TemporaryDirectory(prefix="switchboard-metrics-") as metrics_dir:
             os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", metrics_dir)
-            uvicorn.run("switchboard.app.main:app_from_environment", factory=True, host=args.host, port=args.port,
-                        workers=args.workers, **server_options(settings))
+            run(settings, args.host, args.port, args.workers)
         return 0
-    from switchboard.app.asgi import create_app
-
-    uvicorn.run(create_app(settings, freeze_heap=True), host=args.host, port=args.port, **server_options(settings))
+    run(settings, args.host, args.port, 1)
     return 0
 
 
