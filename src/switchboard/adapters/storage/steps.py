@@ -1,0 +1,68 @@
+"""Running a whole storage step (UnitOfWork.run / run_read) on a plain synchronous connection.
+
+The repositories are written against AsyncConnection (`await connection.execute(...)`), and every
+such await on aiosqlite is a hand-off to its worker thread and back: about five per statement.
+A step instead runs where the connection lives (the SQLite writer or reader thread, or inside one
+`run_sync` on PostgreSQL): `DirectConnection` gives the repositories the same two methods, but
+they run the statement at once, so the step's coroutine never suspends and `drive` can run it to
+the end without an event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.engine import Connection, Result
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.core.domain.errors import StorageBusy
+
+T = TypeVar("T")
+
+
+class DirectConnection:
+    """The part of AsyncConnection the repositories use, over a synchronous Connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.dialect = connection.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
+        return self._connection.execute(statement, parameters)
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        return self._connection.scalar(statement, parameters)
+
+
+def as_async(connection: Connection) -> AsyncConnection:
+    # the repositories only call execute, scalar and dialect, which DirectConnection has
+    return cast(AsyncConnection, DirectConnection(connection))
+
+
+def drive(step: Awaitable[T]) -> T:
+    """Run a step's coroutine to its end; it may await only the repositories it was given."""
+    coroutine = cast(Coroutine[Any, Any, T], step)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError("a storage step awaited something other than its repositories")
+
+
+def run_step(
+    connection: Connection, step: Callable[[Any], Awaitable[T]], tx_factory: Callable[[AsyncConnection], Any]
+) -> T:
+    return drive(step(tx_factory(as_async(connection))))
+
+
+def busy_or_same(exc: BaseException) -> BaseException:
+    """SQLite's "database is locked" after busy_timeout becomes StorageBusy (503, retry), as in
+    the unit of work's own transactions."""
+    if isinstance(exc, OperationalError) and ("locked" in str(exc.orig) or "busy" in str(exc.orig)):
+        busy = StorageBusy("the database is busy; try again in a moment")
+        busy.__cause__ = exc
+        return busy
+    return exc
