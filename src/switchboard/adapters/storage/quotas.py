@@ -180,7 +180,7 @@ class SqlQuotaRepo:
         return released
 
     async def record(self, entry: UsageEntry) -> None:
-        await self._connection.execute(insert(usage_ledger).values(**_entry_values(entry)))
+        await self._connection.execute(insert(usage_ledger), _entry_values(entry))
         await self._count_for_keys([entry])
 
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:

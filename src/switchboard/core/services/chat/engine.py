@@ -135,12 +135,12 @@ class ChatEngine:
         async def store(tx: Tx) -> tuple[Hold, Message | None, Message]:
             # one write transaction: the hold, the user's message and the answer's row stand or
             # fall together, and are durable before the provider is called
-            hold = await self._quotas.reserve_in(tx, principal, prompt_estimate, max_tokens)
             if superseded:
                 await tx.messages.mark_deleted([m.id for m in superseded])
             added = await tx.messages.add(question) if question is not None else None
             assistant = await tx.messages.add(answer)
-            await tx.holds.attach(hold.id, assistant.id)
+            # a refusal here rolls the rows above back with it
+            hold = await self._quotas.reserve_in(tx, principal, prompt_estimate, max_tokens, assistant.id)
             await tx.conversations.update(conversation)
             return hold, added, assistant
 
