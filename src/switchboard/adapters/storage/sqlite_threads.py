@@ -89,29 +89,45 @@ class StepThreads:
             await asyncio.to_thread(thread.join)
 
     def _serve(self) -> None:
-        with self._engine.connect() as connection:
-            if not self._writer:
-                connection.execution_options(**{READ_ONLY_OPTION: True})
+        connection: Connection | None = None
+        try:
             while True:
-                job = self._queue.get()
-                if job is None:
-                    return
-                batch = [job]
-                stop = False
-                while len(batch) < MAX_BATCH:
-                    try:
-                        queued = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if queued is None:
-                        stop = True
-                        break
-                    batch.append(queued)
-                batch = [job for job in batch if not job.skip]
+                batch, stop = self._next_batch()
                 if batch:
-                    _deliver(self._commit(connection, batch) if self._writer else self._read(connection, batch))
+                    try:
+                        if connection is None:  # (again, after a failure to open it)
+                            connection = self._connect()
+                        outcomes = self._commit(connection, batch) if self._writer else self._read(connection, batch)
+                    except BaseException as exc:  # whatever it is, the callers hear of it; the thread goes on
+                        outcomes = [(job, None, exc) for job in batch]
+                    _deliver(outcomes)
                 if stop:
                     return
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _connect(self) -> Connection:
+        connection = self._engine.connect()
+        if not self._writer:
+            connection.execution_options(**{READ_ONLY_OPTION: True})
+        return connection
+
+    def _next_batch(self) -> tuple[list[_Job], bool]:
+        """What is queued now (waiting for the first), and whether the thread is asked to stop."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                queued = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if queued is None:
+                return [job for job in batch if not job.skip], True
+            batch.append(queued)
+        return [job for job in batch if not job.skip], False
 
     def _commit(self, connection: Connection, batch: list[_Job]) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
@@ -124,13 +140,13 @@ class StepThreads:
                         savepoint = connection.begin_nested()
                         try:
                             value = run_step(connection, job.step, self._tx_factory)
-                        except Exception as exc:
+                        except BaseException as exc:
                             savepoint.rollback()
                             outcomes.append((job, None, exc))
                         else:
                             savepoint.commit()
                             outcomes.append((job, value, None))
-        except Exception as exc:
+        except BaseException as exc:
             # the commit failed (or the lone step did): nothing of this batch is stored
             return [(job, None, exc) for job in batch]
         return outcomes
@@ -142,9 +158,9 @@ class StepThreads:
                 for job in batch:
                     try:
                         outcomes.append((job, run_step(connection, job.step, self._tx_factory), None))
-                    except Exception as exc:
+                    except BaseException as exc:
                         outcomes.append((job, None, exc))
-        except Exception as exc:
+        except BaseException as exc:
             return [(job, None, exc) for job in batch]
         return outcomes
 

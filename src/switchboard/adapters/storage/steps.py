@@ -10,7 +10,8 @@ the end without an event loop.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Connection, Result
@@ -23,21 +24,31 @@ T = TypeVar("T")
 
 
 class DirectConnection:
-    """The part of AsyncConnection the repositories use, over a synchronous Connection."""
+    """The part of AsyncConnection the repositories use, over a synchronous Connection (a new
+    repository needing more fails loudly here, in tests/integration/storage/test_steps.py's way)."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self.dialect = connection.dialect
 
     async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
-        return self._connection.execute(statement, parameters)
+        result = self._connection.execute(statement, parameters)
+        # rows fetched at once, as AsyncConnection's results are: SQLite refuses to release a
+        # savepoint (or commit) while a RETURNING statement still has rows to give
+        return result.freeze()() if result.returns_rows else result
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
         return self._connection.scalar(statement, parameters)
 
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[Any]:
+        """A savepoint (users.execute_or_conflict), as AsyncConnection.begin_nested."""
+        with self._connection.begin_nested() as savepoint:
+            yield savepoint
+
 
 def as_async(connection: Connection) -> AsyncConnection:
-    # the repositories only call execute, scalar and dialect, which DirectConnection has
+    # the repositories only use execute, scalar, begin_nested and dialect, which DirectConnection has
     return cast(AsyncConnection, DirectConnection(connection))
 
 
