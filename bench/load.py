@@ -105,6 +105,7 @@ class NativeTarget:
     token: str
     turns_per_conversation: int = 10
     max_conversations: int = 600
+    prior_turns: int = 0  # questions and answers each new conversation gets before the clock starts
     _ring: deque[str] = field(default_factory=deque)
     _current: dict[int, tuple[str, int]] = field(default_factory=dict)
 
@@ -122,7 +123,14 @@ class NativeTarget:
                 payload = await response.json(loads=orjson.loads)
                 if response.status != 201:
                     raise RuntimeError(f"{self.name}: could not create a conversation: {payload}")
-                self._ring.append(payload["data"]["id"])
+                conversation = payload["data"]["id"]
+            for _ in range(self.prior_turns):  # a long conversation: its history is read every turn
+                async with session.post(self.base_url + "/api/messages/", headers=self._headers, json={
+                        "conversation_id": conversation, "content": PROMPT, "model": "bench-20",
+                        "tools_enabled": False}) as response:
+                    if response.status != 200:
+                        raise RuntimeError(f"{self.name}: a history turn failed: {await response.text()}")
+            self._ring.append(conversation)
 
         await asyncio.gather(*(create() for _ in range(max(0, wanted - len(self._ring)))))
         self._current.clear()

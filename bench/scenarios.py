@@ -27,6 +27,9 @@ def build_targets(stack: Stack) -> dict[str, Target]:
         "switchboard-native": NativeTarget("switchboard-native", stack.switchboard.url, stack.token),
         "switchboard-v1": OpenAITarget("switchboard-v1", stack.switchboard.url + "/v1", stack.api_key),
     }
+    # conversations of 200 prior messages, kept for the whole run: the turn's cost with a long history
+    targets["switchboard-native-long"] = NativeTarget("switchboard-native-long", stack.switchboard.url, stack.token,
+                                                      turns_per_conversation=10**9, prior_turns=100)
     if stack.litellm is not None:
         targets["litellm"] = OpenAITarget("litellm", stack.litellm.url + "/v1", MASTER_KEY)
     return targets
@@ -57,6 +60,9 @@ SCENARIOS: list[Scenario] = [
              about="non-streaming, one client: the latency one hop adds"),
     Scenario("plain-c16", "plain", "bench-20", 16, 40000, 6, warmup=32, about="non-streaming, 16 clients"),
     Scenario("plain-c64", "plain", "bench-20", 64, 40000, 6, warmup=64, about="non-streaming, 64 clients"),
+    Scenario("plain-long-c1", "plain", "bench-20", 1, 3000, 6,
+             ("direct", "switchboard-native", "switchboard-native-long"), warmup=20,
+             about="non-streaming, one client, conversations of 200 prior messages vs short ones"),
     Scenario("stream-c64", "stream", "bench-200", 64, 20000, 8, expected_tokens=200, warmup=64,
              about="200-chunk answers as fast as they come, 64 clients: chunks/s"),
     Scenario("stream-paced-c16", "stream", "bench-200-10ms", 16, 64, 15, expected_tokens=200, warmup=16,

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus
 from switchboard.core.domain.errors import Conflict
@@ -25,6 +25,8 @@ from switchboard.core.domain.files import StoredFile
 from switchboard.core.domain.quotas import Grant, Quota, StoredHold, UsageEntry, UsageGroup, UsageRow, UsageSummary
 from switchboard.core.domain.users import ApiKey, Role, User
 from tests.support.fakes import T0
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -411,6 +413,14 @@ class InMemoryUnitOfWork:
     def read(self) -> AbstractAsyncContextManager[InMemoryTx]:
         # no locks in memory: a read-only transaction is an ordinary one that writes nothing
         return self()
+
+    async def run(self, step: Callable[[InMemoryTx], Awaitable[T]]) -> T:
+        async with self() as tx:
+            return await step(tx)
+
+    async def run_read(self, step: Callable[[InMemoryTx], Awaitable[T]]) -> T:
+        async with self.read() as tx:
+            return await step(tx)
 
     async def ping(self) -> bool:
         return self.up

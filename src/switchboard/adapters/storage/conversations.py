@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, not_, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, not_, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -21,6 +21,13 @@ from switchboard.core.domain.conversations import (
     TokenUsage,
     ToolCall,
 )
+
+# The chat turn's writes, built once: SQLAlchemy then reuses their cache key and compiled form,
+# where building a statement per call (values(), where()) was a large share of a turn's CPU.
+# The SET and INSERT columns come from the parameters each call passes.
+_UPDATE_CONVERSATION = update(conversations).where(conversations.c.id == bindparam("b_conversation_id"))
+_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
+_UPDATE_MESSAGE = update(messages).where(messages.c.id == bindparam("b_message_id"))
 
 
 def _conversation_from_row(row: RowMapping) -> Conversation:
@@ -102,8 +109,7 @@ class SqlConversationRepo:
     async def update(self, conversation: Conversation) -> None:
         values = _conversation_values(conversation)
         del values["created_at"]  # fixed at creation
-        statement = update(conversations).where(conversations.c.id == conversation.id).values(**values)
-        await self._connection.execute(statement)
+        await self._connection.execute(_UPDATE_CONVERSATION, {**values, "b_conversation_id": conversation.id})
 
     async def delete(self, conversation_id: str) -> None:
         # Explicit, not left to ON DELETE CASCADE: correct even on a connection without foreign keys.
@@ -163,8 +169,7 @@ class SqlMessageRepo:
 
     async def add(self, message: Message) -> Message:
         """The id on the message passed in is ignored; the database assigns one."""
-        statement = insert(messages).values(**_message_values(message)).returning(messages.c.id)
-        new_id = (await self._connection.execute(statement)).scalar_one()
+        new_id = (await self._connection.execute(_INSERT_MESSAGE, _message_values(message))).scalar_one()
         return dataclasses.replace(message, id=new_id)
 
     async def get(self, message_id: int) -> Message | None:
@@ -183,7 +188,7 @@ class SqlMessageRepo:
     async def update(self, message: Message) -> None:
         values = _message_values(message)
         del values["conversation_id"], values["created_at"]  # a message never moves or is re-dated
-        await self._connection.execute(update(messages).where(messages.c.id == message.id).values(**values))
+        await self._connection.execute(_UPDATE_MESSAGE, {**values, "b_message_id": message.id})
 
     async def mark_deleted(self, message_ids: list[int]) -> None:
         if not message_ids:

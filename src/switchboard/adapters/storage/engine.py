@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, make_url
@@ -50,6 +50,21 @@ def create_engine_for(database_url: str, *, echo: bool = False) -> AsyncEngine:
     event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul)
     event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
+    return engine
+
+
+def create_sqlite_step_engine(database_url: str) -> Engine | None:
+    """A synchronous engine on the same SQLite file, for the threads that run whole storage steps
+    (sqlite_threads); None for PostgreSQL and for in-memory databases (each connection would see a
+    database of its own)."""
+    url = async_url(database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or (
+            url.database.startswith("file:")):
+        return None
+    engine = create_engine(url.set(drivername="sqlite+pysqlite"))
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
+    event.listen(engine, "connect", _prepare_sqlite_connection)
+    event.listen(engine, "begin", _begin_immediate)
     return engine
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, String, case, delete, func, insert, literal, or_, select, update
+from sqlalchemy import BigInteger, String, bindparam, case, delete, func, insert, literal, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -54,6 +54,34 @@ def _at_most(tokens: Any, left: Any) -> Any:
     return case((left <= _tokens(0), _tokens(0)), (left < tokens, left), else_=tokens)
 
 
+def _bound(name: str) -> Any:
+    return bindparam(name, type_=BigInteger())  # typed, as _tokens, for asyncpg
+
+
+# The two UPDATEs of every chat turn, built once (see conversations._INSERT_MESSAGE); the values
+# come as parameters b_user_id, b_want, b_minimum / b_reserved, b_spent.
+_remaining = quotas.c.allowance - quotas.c.used - quotas.c.reserved
+_grant = case((quotas.c.unlimited, _bound("b_want")), (_remaining < _bound("b_want"), _remaining),
+              else_=_bound("b_want"))
+# Both SET expressions read the row as it was before this UPDATE, so last_grant records exactly
+# what was added to reserved. The WHERE is re-checked under the row lock.
+_RESERVE = (
+    update(quotas)
+    .where(quotas.c.user_id == bindparam("b_user_id"), or_(quotas.c.unlimited, _remaining >= _bound("b_minimum")))
+    .values(reserved=quotas.c.reserved + _grant, last_grant=_grant)
+    .returning(quotas.c.last_grant, quotas.c.unlimited)
+)
+# Never let reserved go below zero, even if a caller settles more than it holds.
+_released = case((quotas.c.reserved > _bound("b_reserved"), quotas.c.reserved - _bound("b_reserved")),
+                 else_=_tokens(0))
+# A limited allowance is never overdrawn: a call that spent more than it held is charged what is
+# left beside the other calls' reservations (SET reads the row as it was).
+_charged = case((quotas.c.unlimited, _bound("b_spent")),
+                else_=_at_most(_bound("b_spent"), quotas.c.allowance - quotas.c.used - _released))
+_SETTLE = update(quotas).where(quotas.c.user_id == bindparam("b_user_id")).values(
+    reserved=_released, used=quotas.c.used + _charged)
+
+
 class SqlQuotaRepo:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
@@ -80,39 +108,12 @@ class SqlQuotaRepo:
         # A grant of 0 means "refused", so at least one token must remain; this also keeps an
         # overdrawn balance (spent more than reserved) from producing a negative grant.
         minimum = max(1, min(minimum, want))
-        remaining = quotas.c.allowance - quotas.c.used - quotas.c.reserved
-        grant = case(
-            (quotas.c.unlimited, _tokens(want)),
-            (remaining < _tokens(want), remaining),
-            else_=_tokens(want),
-        )
-        # Both SET expressions read the row as it was before this UPDATE, so last_grant records
-        # exactly what was added to reserved. The WHERE is re-checked under the row lock.
-        statement = (
-            update(quotas)
-            .where(quotas.c.user_id == user_id, or_(quotas.c.unlimited, remaining >= _tokens(minimum)))
-            .values(reserved=quotas.c.reserved + grant, last_grant=grant)
-            .returning(quotas.c.last_grant, quotas.c.unlimited)
-        )
-        row = (await self._connection.execute(statement)).first()
+        parameters = {"b_user_id": user_id, "b_want": want, "b_minimum": minimum}
+        row = (await self._connection.execute(_RESERVE, parameters)).first()
         return Grant(int(row[0]), bool(row[1])) if row else Grant(0)
 
     async def settle(self, user_id: int, reserved: int, spent: int) -> None:
-        # Never let reserved go below zero, even if a caller settles more than it holds.
-        released = case(
-            (quotas.c.reserved > _tokens(reserved), quotas.c.reserved - _tokens(reserved)),
-            else_=_tokens(0),
-        )
-        # A limited allowance is never overdrawn: a call that spent more than it held is charged
-        # what is left beside the other calls' reservations (SET reads the row as it was).
-        charged = case((quotas.c.unlimited, _tokens(spent)),
-                       else_=_at_most(_tokens(spent), quotas.c.allowance - quotas.c.used - released))
-        statement = (
-            update(quotas)
-            .where(quotas.c.user_id == user_id)
-            .values(reserved=released, used=quotas.c.used + charged)
-        )
-        await self._connection.execute(statement)
+        await self._connection.execute(_SETTLE, {"b_user_id": user_id, "b_reserved": reserved, "b_spent": spent})
 
     async def reserve_key(self, key_id: str, want: int, minimum: int) -> int:
         """The same single conditional UPDATE as `reserve`, on the key's own quota."""
@@ -180,7 +181,7 @@ class SqlQuotaRepo:
         return released
 
     async def record(self, entry: UsageEntry) -> None:
-        await self._connection.execute(insert(usage_ledger).values(**_entry_values(entry)))
+        await self._connection.execute(insert(usage_ledger), _entry_values(entry))
         await self._count_for_keys([entry])
 
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:

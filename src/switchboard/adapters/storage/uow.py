@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlMessageRepo
-from switchboard.adapters.storage.engine import READ_ONLY_OPTION, create_engine_for
+from switchboard.adapters.storage.engine import READ_ONLY_OPTION, create_engine_for, create_sqlite_step_engine
 from switchboard.adapters.storage.migrate import schema_revision
 from switchboard.adapters.storage.misc import SqlFileRepo, SqlSettingsRepo
 from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRepo, SqlShareRepo
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
+from switchboard.adapters.storage.sqlite_threads import StepThreads
+from switchboard.adapters.storage.steps import busy_or_same, run_step
 from switchboard.adapters.storage.users import SqlApiKeyRepo, SqlRevokedTokenRepo, SqlUserRepo
 from switchboard.adapters.storage.workers import SqlHoldRepo, SqlWorkerRepo
-from switchboard.core.domain.errors import StorageBusy
+from switchboard.core.ports.storage import Tx
+
+T = TypeVar("T")
+
+# Threads reading steps beside the SQLite writer (WAL snapshots; the statements release the GIL).
+SQLITE_READERS = 2
 
 # A readiness probe must answer quickly even when the database hangs.
 PING_TIMEOUT_SECONDS = 5.0
@@ -52,6 +60,12 @@ class SqlUnitOfWork:
 
     def __init__(self, database_url: str, *, echo: bool = False) -> None:
         self._engine: AsyncEngine = create_engine_for(database_url, echo=echo)
+        self._step_engine = create_sqlite_step_engine(database_url)
+        self._writer: StepThreads | None = None
+        self._readers: StepThreads | None = None
+        if self._step_engine is not None:
+            self._writer = StepThreads(self._step_engine, SqlTx, writer=True)
+            self._readers = StepThreads(self._step_engine, SqlTx, writer=False, threads=SQLITE_READERS)
 
     @property
     def dialect(self) -> str:
@@ -68,9 +82,28 @@ class SqlUnitOfWork:
                 yield SqlTx(connection)
         except OperationalError as exc:
             # SQLite's "database is locked" after busy_timeout: say so (503, retry) instead of a 500
-            if "locked" in str(exc.orig) or "busy" in str(exc.orig):
-                raise StorageBusy("the database is busy; try again in a moment") from exc
-            raise
+            raise busy_or_same(exc) from exc
+
+    async def run(self, step: Callable[[Tx], Awaitable[T]]) -> T:
+        """One transaction on the storage side (see UnitOfWork.run): SQLite's writer thread commits
+        it in a batch with the other queued steps; PostgreSQL runs it in one `run_sync`, so its
+        statements go out one after another without a trip through the event loop each."""
+        if self._writer is not None:
+            return cast(T, await self._writer.submit(step))
+        try:
+            async with self._engine.begin() as connection:
+                return cast(T, await connection.run_sync(run_step, step, SqlTx))
+        except OperationalError as exc:
+            raise busy_or_same(exc) from exc
+
+    async def run_read(self, step: Callable[[Tx], Awaitable[T]]) -> T:
+        """As `run`, for a step that only reads (on SQLite, one of the reader threads)."""
+        if self._readers is not None:
+            return cast(T, await self._readers.submit(step))
+        async with self._engine.connect() as connection:
+            reader = await connection.execution_options(**{READ_ONLY_OPTION: True})
+            async with reader.begin():
+                return cast(T, await reader.run_sync(run_step, step, SqlTx))
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqlTx]:
@@ -99,4 +132,9 @@ class SqlUnitOfWork:
         return current == newest
 
     async def close(self) -> None:
+        for threads in (self._writer, self._readers):
+            if threads is not None:
+                await threads.close()
+        if self._step_engine is not None:
+            self._step_engine.dispose()
         await self._engine.dispose()

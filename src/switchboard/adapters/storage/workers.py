@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import BigInteger, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,26 +12,38 @@ from switchboard.adapters.storage.engine import upsert_into
 from switchboard.adapters.storage.tables import holds, workers
 from switchboard.core.domain.quotas import StoredHold
 
+# built once per dialect (a chat turn's hot path; see conversations._INSERT_MESSAGE)
+_HOLD_UPSERTS: dict[str, Any] = {}
+
+
+def _hold_upsert(connection: AsyncConnection) -> Any:
+    """Insert a hold; the arithmetic happens in the database: a lease's top-ups add to its row."""
+    upsert = _HOLD_UPSERTS.get(connection.dialect.name)
+    if upsert is None:
+        statement = upsert_into(connection, holds)
+        upsert = statement.on_conflict_do_update(
+            index_elements=["id"], set_={"tokens": holds.c.tokens + statement.excluded.tokens})
+        _HOLD_UPSERTS[connection.dialect.name] = upsert
+    return upsert
+
 
 class SqlHoldRepo:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
 
     async def add(self, hold: StoredHold) -> None:
-        # the arithmetic happens in the database: a lease's top-ups add to what its row holds
-        statement = upsert_into(self._connection, holds).values(
-            id=hold.id, worker_id=hold.worker_id, user_id=hold.user_id, key_id=hold.key_id, tokens=hold.tokens,
-            message_id=hold.message_id, created_at=datetime.now(UTC),
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=["id"], set_={"tokens": holds.c.tokens + statement.excluded.tokens})
-        await self._connection.execute(statement)
+        await self._connection.execute(_hold_upsert(self._connection), {
+            "id": hold.id, "worker_id": hold.worker_id, "user_id": hold.user_id, "key_id": hold.key_id,
+            "tokens": hold.tokens, "message_id": hold.message_id, "created_at": datetime.now(UTC),
+        })
 
     async def release(self, hold_id: str, tokens: int) -> None:
         taken = literal(tokens, BigInteger())
-        await self._connection.execute(
-            update(holds).where(holds.c.id == hold_id).values(tokens=holds.c.tokens - taken))
-        await self._connection.execute(delete(holds).where(holds.c.id == hold_id, holds.c.tokens <= 0))
+        # the usual case (a turn's or a call's whole hold) is one DELETE; a part is an UPDATE
+        gone = await self._connection.execute(delete(holds).where(holds.c.id == hold_id, holds.c.tokens <= taken))
+        if not gone.rowcount:
+            await self._connection.execute(
+                update(holds).where(holds.c.id == hold_id).values(tokens=holds.c.tokens - taken))
 
     async def attach(self, hold_id: str, message_id: int) -> None:
         await self._connection.execute(update(holds).where(holds.c.id == hold_id).values(message_id=message_id))

@@ -4,15 +4,16 @@
         await tx.users.update(user)
     async with uow.read() as tx:     # reads only; takes no write lock
         user = await tx.users.get(1)
+    saved = await uow.run(store_turn)   # a hot-path step: one call, run where the database is
 """
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.files import StoredFile
@@ -27,6 +28,8 @@ from switchboard.core.domain.quotas import (
     UsageSummary,
 )
 from switchboard.core.domain.users import ApiKey, Role, User
+
+T = TypeVar("T")
 
 
 class UserRepo(Protocol):
@@ -276,6 +279,18 @@ class UnitOfWork(Protocol):
     def read(self) -> AbstractAsyncContextManager[Tx]:
         """A transaction that only reads: it takes no write lock, so reads never queue behind
         writers. Never write inside it."""
+        ...
+
+    async def run(self, step: Callable[[Tx], Awaitable[T]]) -> T:
+        """`await step(tx)` as one write transaction, run as one call on the storage side rather
+        than a hand-off per statement (the chat turn's hot path). The step may await only `tx`'s
+        repositories — no other I/O, no sleeps — and must not touch the event loop. Steps of
+        concurrent callers may be committed together (group commit), each rolled back alone when
+        it raises; this returns only once the step's writes are durable."""
+        ...
+
+    async def run_read(self, step: Callable[[Tx], Awaitable[T]]) -> T:
+        """As `run`, for a step that only reads (never write inside it)."""
         ...
 
     async def ping(self) -> bool:

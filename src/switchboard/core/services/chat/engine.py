@@ -18,9 +18,10 @@ from switchboard.core.domain.conversations import Conversation, Message, Message
 from switchboard.core.domain.errors import DomainError, Forbidden, InvalidInput
 from switchboard.core.domain.events import ChatEvent, Failed
 from switchboard.core.domain.network import refuse_private_url
-from switchboard.core.domain.users import Principal
+from switchboard.core.domain.platforms import Profile
+from switchboard.core.domain.users import Principal, User
 from switchboard.core.ports.providers import ModelCatalog
-from switchboard.core.ports.storage import UnitOfWork
+from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
 from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
 from switchboard.core.services.chat.context import provider_messages
@@ -28,7 +29,7 @@ from switchboard.core.services.chat.metered import MeteredProvider
 from switchboard.core.services.chat.turn import Turn, TurnDeps
 from switchboard.core.services.conversations.history import owned_conversation
 from switchboard.core.services.media.files import FileService
-from switchboard.core.services.quotas.allowances import QuotaService
+from switchboard.core.services.quotas.allowances import Hold, QuotaService
 from switchboard.core.services.tools.runner import ToolRunner
 
 DEFAULT_TITLE_PREFIXES = ("New conversation", "新会话", "New chat")
@@ -70,11 +71,9 @@ class ChatEngine:
 
     async def start(self, request: ChatRequest, principal: Principal) -> Turn:
         self._check_request(request)
-        async with self._uow.read() as tx:
-            conversation = await owned_conversation(tx, principal, request.conversation_id)
-            user = await tx.users.get(principal.user_id)
-            history = await tx.messages.list(conversation.id, self.settings.history_messages)
-            profile = await tx.profiles.get(conversation.profile_id) if conversation.profile_id else None
+        conversation, user, history, profile = await self._uow.run_read(
+            lambda tx: _turn_context(tx, principal, request.conversation_id, self.settings.history_messages)
+        )
         # precedence: this turn's override > the conversation's own setting > its profile > defaults
         settings = conversation.settings
         system_prompt = settings.system_prompt or (profile.system_prompt if profile else None)
@@ -125,25 +124,33 @@ class ChatEngine:
         max_tokens = request.max_tokens or settings.max_tokens
         if request.temperature is None and settings.temperature is None and profile and profile.temperature is not None:
             request = request.model_copy(update={"temperature": profile.temperature})
-        # one write transaction: the hold, the user's message and the answer's row stand or fall together
-        async with self._uow() as tx:
-            hold = await self._quotas.reserve_in(tx, principal, prompt_estimate, max_tokens)
+        if not stored:
+            _retitle(conversation, user_message)
+        conversation.updated_at = now
+        # streaming, by this worker, with the prompt's estimate: what crash recovery charges
+        # (plus the text streamed so far) if this worker dies before the turn ends
+        answer = Message(
+            id=0, conversation_id=conversation.id, role="assistant", parts=[],
+            status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
+            usage=TokenUsage(prompt_tokens=prompt_estimate, estimated=True), worker_id=self._quotas.worker_id,
+        )
+        question = None if retry else user_message
+
+        async def store(tx: Tx) -> tuple[Hold, Message | None, Message]:
+            # one write transaction: the hold, the user's message and the answer's row stand or
+            # fall together, and are durable before the provider is called
             if superseded:
                 await tx.messages.mark_deleted([m.id for m in superseded])
-            if not retry:
-                user_message = await tx.messages.add(user_message)
-            # streaming, by this worker, with the prompt's estimate: what crash recovery charges
-            # (plus the text streamed so far) if this worker dies before the turn ends
-            assistant = await tx.messages.add(Message(
-                id=0, conversation_id=conversation.id, role="assistant", parts=[],
-                status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
-                usage=TokenUsage(prompt_tokens=prompt_estimate, estimated=True), worker_id=self._quotas.worker_id,
-            ))
-            await tx.holds.attach(hold.id, assistant.id)
-            if not stored:
-                _retitle(conversation, user_message)
-            conversation.updated_at = now
+            added = await tx.messages.add(question) if question is not None else None
+            assistant = await tx.messages.add(answer)
+            # a refusal here rolls the rows above back with it
+            hold = await self._quotas.reserve_in(tx, principal, prompt_estimate, max_tokens, assistant.id)
             await tx.conversations.update(conversation)
+            return hold, added, assistant
+
+        hold, added, assistant = await self._uow.run(store)
+        if added is not None:
+            user_message = added
         deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds)
         metered = MeteredProvider(provider, self._telemetry, model)
         return Turn(
@@ -166,6 +173,17 @@ class ChatEngine:
                 f"the message is too long ({size} characters; the limit is {self.settings.max_message_chars})",
                 param="content",
             )
+
+
+async def _turn_context(
+    tx: Tx, principal: Principal, conversation_id: str, history_messages: int
+) -> tuple[Conversation, User | None, list[Message], Profile | None]:
+    """What a turn reads before it starts, in one read step."""
+    conversation = await owned_conversation(tx, principal, conversation_id)
+    user = await tx.users.get(principal.user_id)
+    history = await tx.messages.list(conversation.id, history_messages)
+    profile = await tx.profiles.get(conversation.profile_id) if conversation.profile_id else None
+    return conversation, user, history, profile
 
 
 def _split_for_retry(history: list[Message]) -> tuple[list[Message], Message, list[Message]]:

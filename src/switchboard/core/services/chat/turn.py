@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from switchboard.core.domain.quotas import UsageEntry
 from switchboard.core.domain.tools import ToolContext, ToolSpec
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ChatProvider
-from switchboard.core.ports.storage import UnitOfWork
+from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
 from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, Hold, QuotaService
 from switchboard.core.services.tools.runner import ToolCallAssembler, ToolRunner
@@ -230,22 +230,28 @@ class Turn:
         # the next prompt's estimate, plus the text streamed by then
         so_far = TokenUsage(prompt_tokens=self._spent.prompt_tokens + deps.counter.count_messages(self._messages),
                             completion_tokens=self._spent.completion_tokens, estimated=True)
-        async with deps.uow() as tx:
-            await tx.messages.update(self.assistant)
-            for call in calls:
-                result = results[call.id]
-                await tx.messages.add(Message(
-                    id=0, conversation_id=self.conversation.id, role="tool", parts=text_parts(result.content),
-                    status=MessageStatus.COMPLETED, created_at=now, updated_at=now, tool_call_id=call.id,
-                    name=call.name, error="tool error" if result.is_error else None,
-                ))
-            self.assistant = await tx.messages.add(Message(
-                id=0, conversation_id=self.conversation.id, role="assistant", parts=[],
-                status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=self.model,
-                usage=so_far, worker_id=self.assistant.worker_id,
-            ))
-            if self._hold.id:
-                await tx.holds.attach(self._hold.id, self.assistant.id)
+        answered, hold_id = self.assistant, self._hold.id
+        tool_messages = [Message(
+            id=0, conversation_id=self.conversation.id, role="tool", parts=text_parts(results[call.id].content),
+            status=MessageStatus.COMPLETED, created_at=now, updated_at=now, tool_call_id=call.id,
+            name=call.name, error="tool error" if results[call.id].is_error else None,
+        ) for call in calls]
+        next_answer = Message(
+            id=0, conversation_id=self.conversation.id, role="assistant", parts=[],
+            status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=self.model,
+            usage=so_far, worker_id=answered.worker_id,
+        )
+
+        async def store(tx: Tx) -> Message:
+            await tx.messages.update(answered)
+            for tool_message in tool_messages:
+                await tx.messages.add(tool_message)
+            added = await tx.messages.add(next_answer)
+            if hold_id:
+                await tx.holds.attach(hold_id, added.id)
+            return added
+
+        self.assistant = await deps.uow.run(store)
         self._text, self._reasoning = [], []
         self._flusher = asyncio.create_task(self._flush_periodically())
 
@@ -274,9 +280,13 @@ class Turn:
             key_id=self.principal.key_id, conversation_id=self.conversation.id, message_id=message.id,
             estimated=self._spent.estimated,
         )
-        async with self._deps.uow() as tx:
+        hold = self._hold
+
+        async def settle(tx: Tx) -> None:
             await tx.messages.update(message)
-            await self._deps.quotas.settle_in(tx, self._hold, entry)
+            await self._deps.quotas.settle_in(tx, hold, entry)
+
+        await self._deps.uow.run(settle)
         return message
 
     async def _flush_periodically(self) -> None:
@@ -289,8 +299,7 @@ class Turn:
                 self.assistant, parts=text_parts("".join(self._text)), reasoning="".join(self._reasoning)
             )
             with contextlib.suppress(Exception):  # a missed flush is retried next period
-                async with self._deps.uow() as tx:
-                    await tx.messages.update(snapshot)
+                await self._deps.uow.run(_text_update(snapshot))
 
     async def _stop_flusher(self) -> None:
         flusher, self._flusher = self._flusher, None
@@ -298,3 +307,8 @@ class Turn:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+
+
+def _text_update(snapshot: Message) -> Callable[[Tx], Awaitable[None]]:
+    """A flush's step: the text so far, written over the streaming message."""
+    return lambda tx: tx.messages.update(snapshot)

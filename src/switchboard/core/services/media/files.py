@@ -52,7 +52,9 @@ class FileService:
 
     async def owned(self, user_id: int, file_ids: list[str]) -> list[StoredFile]:
         """The user's files by id, in order; NotFound names the first that is missing or someone else's."""
-        found = []
+        found: list[StoredFile] = []
+        if not file_ids:  # the usual message: no transaction at all
+            return found
         async with self._uow.read() as tx:
             for file_id in file_ids:
                 stored = await tx.files.get(file_id)

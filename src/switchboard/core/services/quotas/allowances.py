@@ -73,10 +73,12 @@ class QuotaService:
             return await self.reserve_in(tx, principal, prompt_estimate, max_completion)
 
     async def reserve_in(
-        self, tx: Tx, principal: Principal, prompt_estimate: int, max_completion: int | None
+        self, tx: Tx, principal: Principal, prompt_estimate: int, max_completion: int | None,
+        message_id: int | None = None,
     ) -> Hold:
         """Hold tokens against the user and a metered key, inside the caller's transaction (a
-        refusal, or a failed insert after it, drops the whole hold)."""
+        refusal, or a failed insert after it, drops the whole hold); `message_id` names the
+        answer the hold pays for (crash recovery)."""
         completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
         want = prompt_estimate + completion
         minimum = prompt_estimate + min(self.policy.min_completion, completion)
@@ -95,7 +97,7 @@ class QuotaService:
                 tokens = held
         budget = None if grant.unlimited and key_id is None else tokens - prompt_estimate
         hold = Hold(principal.user_id, tokens, prompt_estimate, budget, key_id, new_id("hold"))
-        await tx.holds.add(StoredHold(hold.id, self.worker_id, hold.user_id, tokens, key_id))
+        await tx.holds.add(StoredHold(hold.id, self.worker_id, hold.user_id, tokens, key_id, message_id))
         return hold
 
     async def release(self, hold: Hold) -> None:

@@ -1,0 +1,192 @@
+"""SQLite's group commit: one writer thread per database file, and reader threads beside it.
+
+SQLite lets one writer in at a time anyway. Instead of every request taking the write lock for a
+transaction of its own (with a hop to aiosqlite's thread per statement), the writer thread takes
+whatever steps are queued when it wakes (several concurrent chat turns' writes), runs them all in
+one transaction — each in a SAVEPOINT of its own, so a step that fails rolls back alone — and
+commits once. Only then is each step's caller resumed: a step's rows are durable before its caller
+goes on (the user's message before the provider is called). Readers run steps in deferred
+transactions, which in WAL mode read a snapshot beside the writer and never wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.adapters.storage.engine import READ_ONLY_OPTION
+from switchboard.adapters.storage.steps import busy_or_same, run_step
+
+# A batch bigger than this waits for the next commit: one huge transaction would hold every
+# caller in it until the last step ran.
+MAX_BATCH = 64
+
+Step = Callable[[Any], Awaitable[Any]]
+TxFactory = Callable[[AsyncConnection], Any]
+
+
+@dataclass(slots=True, eq=False)
+class _Job:
+    step: Step
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    skip: bool = field(default=False)  # its caller was cancelled before the thread took it
+
+
+_Outcome = tuple[_Job, Any, BaseException | None]
+
+
+class StepThreads:
+    """`threads` threads sharing one queue, each with a connection of its own; started on first use."""
+
+    def __init__(self, engine: Engine, tx_factory: TxFactory, *, writer: bool, threads: int = 1) -> None:
+        self._engine = engine
+        self._tx_factory = tx_factory
+        self._writer = writer
+        self._count = threads
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    async def submit(self, step: Step) -> Any:
+        self._start()
+        loop = asyncio.get_running_loop()
+        job = _Job(step, loop, loop.create_future())
+        self._queue.put(job)
+        try:
+            return await asyncio.shield(job.future)
+        except asyncio.CancelledError:
+            # not taken yet: it never runs. Taken: its outcome stands (committed or not), as when
+            # a process dies right after a commit; nobody is left to read it.
+            job.skip = True
+            job.future.add_done_callback(_forget)
+            raise
+
+    def _start(self) -> None:
+        if self._threads:
+            return
+        with self._lock:
+            if self._threads:
+                return
+            kind = "writer" if self._writer else "reader"
+            for number in range(self._count):
+                thread = threading.Thread(target=self._serve, name=f"switchboard-sqlite-{kind}-{number}", daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    async def close(self) -> None:
+        threads, self._threads = self._threads, []
+        for _ in threads:
+            self._queue.put(None)
+        for thread in threads:
+            await asyncio.to_thread(thread.join)
+
+    def _serve(self) -> None:
+        connection: Connection | None = None
+        try:
+            while True:
+                batch, stop = self._next_batch()
+                if batch:
+                    try:
+                        if connection is None:  # (again, after a failure to open it)
+                            connection = self._connect()
+                        outcomes = self._commit(connection, batch) if self._writer else self._read(connection, batch)
+                    except BaseException as exc:  # whatever it is, the callers hear of it; the thread goes on
+                        outcomes = [(job, None, exc) for job in batch]
+                    _deliver(outcomes)
+                if stop:
+                    return
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def _connect(self) -> Connection:
+        connection = self._engine.connect()
+        if not self._writer:
+            connection.execution_options(**{READ_ONLY_OPTION: True})
+        return connection
+
+    def _next_batch(self) -> tuple[list[_Job], bool]:
+        """What is queued now (waiting for the first), and whether the thread is asked to stop."""
+        first = self._queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                queued = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if queued is None:
+                return [job for job in batch if not job.skip], True
+            batch.append(queued)
+        return [job for job in batch if not job.skip], False
+
+    def _commit(self, connection: Connection, batch: list[_Job]) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        try:
+            with connection.begin():
+                if len(batch) == 1:  # alone in its transaction: no savepoint needed
+                    outcomes.append((batch[0], run_step(connection, batch[0].step, self._tx_factory), None))
+                else:
+                    for job in batch:
+                        savepoint = connection.begin_nested()
+                        try:
+                            value = run_step(connection, job.step, self._tx_factory)
+                        except BaseException as exc:
+                            savepoint.rollback()
+                            outcomes.append((job, None, exc))
+                        else:
+                            savepoint.commit()
+                            outcomes.append((job, value, None))
+        except BaseException as exc:
+            # the commit failed (or the lone step did): nothing of this batch is stored
+            return [(job, None, exc) for job in batch]
+        return outcomes
+
+    def _read(self, connection: Connection, batch: list[_Job]) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        try:
+            with connection.begin():  # deferred: a snapshot, no write lock
+                for job in batch:
+                    try:
+                        outcomes.append((job, run_step(connection, job.step, self._tx_factory), None))
+                    except BaseException as exc:
+                        outcomes.append((job, None, exc))
+        except BaseException as exc:
+            return [(job, None, exc) for job in batch]
+        return outcomes
+
+
+def _deliver(outcomes: list[_Outcome]) -> None:
+    """One wake-up per event loop for the whole batch, not one per step."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, settled in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, settled)
+        except RuntimeError:  # that loop has closed: nobody is waiting any more
+            pass
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    for job, value, exc in outcomes:
+        if job.future.done():
+            continue
+        if exc is None:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(busy_or_same(exc))
+
+
+def _forget(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()  # retrieved, so asyncio does not log it as never seen

@@ -1,0 +1,79 @@
+"""Running a whole storage step (UnitOfWork.run / run_read) on a plain synchronous connection.
+
+The repositories are written against AsyncConnection (`await connection.execute(...)`), and every
+such await on aiosqlite is a hand-off to its worker thread and back: about five per statement.
+A step instead runs where the connection lives (the SQLite writer or reader thread, or inside one
+`run_sync` on PostgreSQL): `DirectConnection` gives the repositories the same two methods, but
+they run the statement at once, so the step's coroutine never suspends and `drive` can run it to
+the end without an event loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.engine import Connection, Result
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.core.domain.errors import StorageBusy
+
+T = TypeVar("T")
+
+
+class DirectConnection:
+    """The part of AsyncConnection the repositories use, over a synchronous Connection (a new
+    repository needing more fails loudly here, in tests/integration/storage/test_steps.py's way)."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+        self.dialect = connection.dialect
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
+        result = self._connection.execute(statement, parameters)
+        # rows fetched at once, as AsyncConnection's results are: SQLite refuses to release a
+        # savepoint (or commit) while a RETURNING statement still has rows to give
+        return result.freeze()() if result.returns_rows else result
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        return self._connection.scalar(statement, parameters)
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[Any]:
+        """A savepoint (users.execute_or_conflict), as AsyncConnection.begin_nested."""
+        with self._connection.begin_nested() as savepoint:
+            yield savepoint
+
+
+def as_async(connection: Connection) -> AsyncConnection:
+    # the repositories only use execute, scalar, begin_nested and dialect, which DirectConnection has
+    return cast(AsyncConnection, DirectConnection(connection))
+
+
+def drive(step: Awaitable[T]) -> T:
+    """Run a step's coroutine to its end; it may await only the repositories it was given."""
+    coroutine = cast(Coroutine[Any, Any, T], step)
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    coroutine.close()
+    raise RuntimeError("a storage step awaited something other than its repositories")
+
+
+def run_step(
+    connection: Connection, step: Callable[[Any], Awaitable[T]], tx_factory: Callable[[AsyncConnection], Any]
+) -> T:
+    return drive(step(tx_factory(as_async(connection))))
+
+
+def busy_or_same(exc: BaseException) -> BaseException:
+    """SQLite's "database is locked" after busy_timeout becomes StorageBusy (503, retry), as in
+    the unit of work's own transactions."""
+    if isinstance(exc, OperationalError) and ("locked" in str(exc.orig) or "busy" in str(exc.orig)):
+        busy = StorageBusy("the database is busy; try again in a moment")
+        busy.__cause__ = exc
+        return busy
+    return exc
