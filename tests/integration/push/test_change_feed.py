@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import redis.asyncio as redis
+import websockets
 
 from switchboard.app.asgi import create_app
 from switchboard.config.settings import PasswordSettings
@@ -142,3 +144,26 @@ async def test_an_im_platform_added_and_removed_on_one_worker_follows_on_the_oth
     async def removed_there() -> bool:
         return "qq" not in await ids_on_two()
     await soon(removed_there)
+
+
+async def test_an_astrbot_socket_on_one_worker_gets_a_message_posted_to_the_other(
+        two_workers: tuple[Api, Api]) -> None:
+    """AstrBot's proactive im/message into a webchat session reaches that session's socket
+    wherever it is open: the push crosses workers over Redis."""
+    one, two = two_workers
+    await one.user("alice")
+    created = await one.client.post("/api/keys", json={"name": "bot", "scopes": ["chat", "im"]},
+                                    headers=one.auth("alice"))
+    assert created.status_code == 201, created.text
+    key = created.json()["data"]["key"]
+    url = str(one.client.base_url).replace("http://", "ws://") + f"/api/v1/chat/ws?api_key={key}&session_id=probe"
+    async with websockets.connect(url) as socket:
+        await socket.send(json.dumps({"t": "ping"}))
+        assert json.loads(await asyncio.wait_for(socket.recv(), 10)) == {"type": "pong"}  # subscribed on one
+
+        sent = await two.client.post("/api/v1/im/message", headers={"X-API-Key": key}, json={
+            "umo": "webchat:FriendMessage:probe", "message": [{"type": "plain", "text": "from the other worker"}]})
+        assert sent.json()["status"] == "ok", sent.text
+
+        frame = json.loads(await asyncio.wait_for(socket.recv(), 10))
+    assert (frame["type"], frame["data"], frame["session_id"]) == ("plain", "from the other worker", "probe")
