@@ -12,6 +12,7 @@ transactions, which in WAL mode read a snapshot beside the writer and never wait
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import queue
 import threading
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,9 @@ class _Job:
     step: Step
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
+    # the caller's context variables (the face serving the request, its request id): a step that
+    # records a metric or logs from this thread does it as its caller would
+    context: contextvars.Context
     skip: bool = field(default=False)  # its caller was cancelled before the thread took it
 
 
@@ -58,7 +62,7 @@ class StepThreads:
     async def submit(self, step: Step) -> Any:
         self._start()
         loop = asyncio.get_running_loop()
-        job = _Job(step, loop, loop.create_future())
+        job = _Job(step, loop, loop.create_future(), contextvars.copy_context())
         self._queue.put(job)
         try:
             return await asyncio.shield(job.future)
@@ -134,12 +138,12 @@ class StepThreads:
         try:
             with connection.begin():
                 if len(batch) == 1:  # alone in its transaction: no savepoint needed
-                    outcomes.append((batch[0], run_step(connection, batch[0].step, self._tx_factory), None))
+                    outcomes.append((batch[0], _run(connection, batch[0], self._tx_factory), None))
                 else:
                     for job in batch:
                         savepoint = connection.begin_nested()
                         try:
-                            value = run_step(connection, job.step, self._tx_factory)
+                            value = _run(connection, job, self._tx_factory)
                         except BaseException as exc:
                             savepoint.rollback()
                             outcomes.append((job, None, exc))
@@ -157,12 +161,16 @@ class StepThreads:
             with connection.begin():  # deferred: a snapshot, no write lock
                 for job in batch:
                     try:
-                        outcomes.append((job, run_step(connection, job.step, self._tx_factory), None))
+                        outcomes.append((job, _run(connection, job, self._tx_factory), None))
                     except BaseException as exc:
                         outcomes.append((job, None, exc))
         except BaseException as exc:
             return [(job, None, exc) for job in batch]
         return outcomes
+
+
+def _run(connection: Connection, job: _Job, tx_factory: TxFactory) -> Any:
+    return job.context.run(run_step, connection, job.step, tx_factory)
 
 
 def _deliver(outcomes: list[_Outcome]) -> None:
