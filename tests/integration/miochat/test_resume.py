@@ -124,3 +124,21 @@ async def test_a_new_request_id_with_the_same_words_is_a_new_question(
     assert text_of(await ws.stream(completion("m1", "hello"))) == "first"
     assert text_of(await ws.stream(completion("m2", "hello"))) == "second"
     assert model_calls(upstream) == 2
+
+
+async def test_an_interrupt_stops_the_answer_at_once_not_after_the_grace_period(
+    start_mio: Start, open_ws: Open, upstream: ScriptedUpstream
+) -> None:
+    mio = await start_mio(app={"streaming": StreamingSettings(flush_seconds=0.05, resume_grace_seconds=60)})
+    gate = asyncio.Event()
+    upstream.push(Reply(text=WORDS, usage=USAGE, gate=gate, gate_after=4))
+    ws = await logged_in(mio, open_ws, "alice")
+    await ws.send(completion("m1"))
+    await ws.until(lambda f: f.get("message") == "update")
+
+    await ws.send({"protocol": "openai", "type": "interrupt", "request_id": "m1"})
+
+    ended = await ws.until(lambda f: f.get("request_id") == "m1" and f.get("message") in ("completed", "failed"))
+    assert ended[-1]["message"] == "failed"
+    await upstream.wait_disconnect()  # the upstream call ended now, not a minute later
+    gate.set()
