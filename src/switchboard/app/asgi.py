@@ -97,6 +97,7 @@ def _miochat_router(runtime: Runtime) -> APIRouter:
         runtime.settings.limits.ws_turns_per_socket, runtime.settings.limits.ws_turns_per_user,
         title=m.title, beian=m.beian, full_screen=m.full_screen,
         trusted=TrustedCaller.of(m.trusted_key, m.trusted_clients), serves_web_client=m.web_dist is not None,
+        cancel_on_disconnect=runtime.settings.streaming.cancel_on_disconnect,
     ))
 
 

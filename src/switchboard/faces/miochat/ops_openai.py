@@ -12,7 +12,7 @@ import binascii
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, cast
 
 from switchboard.core.domain.chat import ChatRequest
@@ -25,7 +25,8 @@ from switchboard.faces.miochat.auth import MioClient
 from switchboard.faces.miochat.envelope import success
 from switchboard.faces.miochat.mapping import group_models, is_data_uri, split_history
 from switchboard.faces.miochat.options import Emit, MioOptions
-from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, RequestFrame
+from switchboard.faces.miochat.resume import answer_of, remember, resumed_frames, unnumbered
+from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, RequestFrame, RequestId
 from switchboard.faces.miochat.stream import OpenaiFrames, openai_frames
 from switchboard.faces.miochat.threads import thread_for
 from switchboard.faces.miochat.uploads import uploaded_file
@@ -64,6 +65,7 @@ class OpenaiOps:
     def __init__(self, services: Services, options: MioOptions) -> None:
         self._services = services
         self._options = options
+        self._answering: dict[tuple[int, str], int] = {}  # (user, request_id) -> the answer it streams here
 
     async def login_data(self, client: MioClient) -> dict[str, Any]:
         models = await self._services.models.available(client.principal)
@@ -93,6 +95,10 @@ class OpenaiOps:
         body = CompletionsData.model_validate(frame.data or {})
         prior, question = split_history(body.messages)
         services, principal = self._services, client.principal
+        asked = "".join(p.text or "" for p in question if p.type == "text")
+        running = await answer_of(services, principal, client.client_id, prior, asked, frame.request_id)
+        if running is not None and await self._resume(frame, client, running, emit):
+            return
         question = await store_images(services, principal, question)
         thread = await thread_for(services, principal, client.client_id, prior,
                                   "".join(p.text or "" for p in question if p.type == "text"))
@@ -119,7 +125,41 @@ class OpenaiOps:
                     await services.conversations.delete(principal, conversation.id)
             await emit(frames.failed(exc.message))
             return
+        await remember(services, principal, conversation, frame.request_id, turn.assistant.id)
         await emit(frames.pending())
-        async with contextlib.aclosing(cast(AsyncGenerator[ChatEvent, None], turn.events())) as events:
-            async for out in openai_frames(events, frames):
-                await emit(out)
+        # kept running past a dropped socket (for the grace period, or to its end) so the client can resume it
+        numbered = services.answers.run(turn, keep_running=not self._options.cancel_on_disconnect)
+        await self._stream(frame, client, turn.assistant.id, frames, unnumbered(numbered), emit)
+
+    async def _resume(self, frame: RequestFrame, client: MioClient, message_id: int, emit: Emit) -> bool:
+        """The same request again (the client lost its socket): its answer from the start, then
+        the live tail, or the stored answer once it has ended; False when it is gone (deleted)."""
+        try:
+            numbered = await self._services.answers.resume(client.principal, message_id, 0)
+        except NotFound:
+            return False
+        frames = OpenaiFrames(frame.request_id)
+        await emit(frames.pending())
+        await self._stream(frame, client, message_id, frames, unnumbered(numbered), emit, resumed=True)
+        return True
+
+    async def _stream(self, frame: RequestFrame, client: MioClient, message_id: int, frames: OpenaiFrames,
+                      events: AsyncIterator[ChatEvent], emit: Emit, *, resumed: bool = False) -> None:
+        key = (client.principal.user_id, str(frame.request_id))
+        self._answering[key] = message_id
+        render = resumed_frames if resumed else openai_frames
+        try:
+            async with contextlib.aclosing(cast(AsyncGenerator[ChatEvent, None], events)) as closing:
+                async for out in render(closing, frames):
+                    await emit(out)
+        finally:
+            if self._answering.get(key) == message_id:
+                del self._answering[key]
+
+    async def stop(self, client: MioClient, request_id: RequestId) -> None:
+        """The client's interrupt: the answer ends now (stored as interrupted), not after the
+        grace period a dropped socket gets."""
+        message_id = self._answering.get((client.principal.user_id, str(request_id)))
+        if message_id is not None:
+            with contextlib.suppress(DomainError):
+                await self._services.answers.stop(client.principal, message_id)

@@ -31,3 +31,4 @@ class MioOptions:
     trusted: TrustedCaller | None = None  # credential-less HTTP calls act as this key (off: None)
     serves_web_client: bool = False  # a Mio-Chat build is served at `/`: its router shows /s/<id>
     max_share_bytes: int = 2 * 1024 * 1024  # one snapshot (the posted contactor)
+    cancel_on_disconnect: bool = True  # off: an answer runs to its end after its socket dropped

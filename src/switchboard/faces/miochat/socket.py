@@ -145,6 +145,7 @@ class MioSocket:
         if task is None:
             await self.send(failure(frame.request_id, f"no running request {target}", protocol="openai"))
             return
+        await self.dispatcher.openai.stop(self.client, target)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task  # the engine stores the partial answer as interrupted before this returns
