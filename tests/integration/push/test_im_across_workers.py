@@ -25,11 +25,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.test_serve import SWITCHBOARD, _free_port
 from tests.support.app_settings import ADMIN
-from tests.support.redis_server import redis_url
 from tests.support.telegram_api import TOKEN, FakeBotApi
 from tests.support.upstream import ScriptedUpstream
-
-__all__ = ["redis_url"]  # the fixture
 
 pytestmark = pytest.mark.postgres
 
