@@ -27,7 +27,7 @@ import httpx
 import orjson
 from playwright.async_api import Page, expect
 
-from tests.e2e.test_serve import SWITCHBOARD, _free_port
+from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 from tests.support.upstream import ScriptedUpstream
 
 PASSWORD = "a-long-password"
@@ -120,21 +120,15 @@ def environment(data_dir: Path, upstream: ScriptedUpstream, dist: Path) -> dict[
 @contextlib.asynccontextmanager
 async def running_site(data_dir: Path, upstream: ScriptedUpstream, dist: Path) -> AsyncIterator[Site]:
     """`switchboard serve` as a real process on a free port, until the block ends."""
-    port = _free_port()
+    port = free_port()
     with (data_dir / "server.log").open("wb") as log:
         process = await asyncio.create_subprocess_exec(
             SWITCHBOARD, "serve", "--port", str(port), env=environment(data_dir, upstream, dist),
             stdout=subprocess.DEVNULL, stderr=log)
     site = Site(f"http://127.0.0.1:{port}", upstream, data_dir)
     try:
-        async with httpx.AsyncClient(base_url=site.url, timeout=2) as probe:
-            for _ in range(1200):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get("/readyz")).status_code == 200:
-                        break
-                if process.returncode is not None:
-                    raise AssertionError(f"the server exited at start-up:\n{site.log.read_text()}")
-                await asyncio.sleep(0.1)
+        if not await until_ready(process, site.url, attempts=1200):
+            raise AssertionError(f"the server exited at start-up:\n{site.log.read_text()}")
         yield site
     finally:
         if process.returncode is None:

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from switchboard.adapters.storage import SqlUnitOfWork
 from switchboard.adapters.storage.tables import holds, usage_ledger
-from tests.e2e.test_serve import SWITCHBOARD, _free_port
+from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 from tests.support.upstream import Reply, ScriptedUpstream
 
 WORDS = " ".join(f"w{i}" for i in range(400))
@@ -39,18 +39,12 @@ def environment(data_dir: Path, upstream: ScriptedUpstream) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def server(env: dict[str, str]) -> AsyncIterator[tuple[asyncio.subprocess.Process, str]]:
-    port = _free_port()
+    port = free_port()
     process = await asyncio.create_subprocess_exec(SWITCHBOARD, "serve", "--port", str(port), env=env,
                                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=2) as probe:
-            for _ in range(1200):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get("/readyz")).status_code == 200:
-                        break
-                assert process.returncode is None, "the server exited during start-up"
-                await asyncio.sleep(0.1)
+        assert await until_ready(process, base, attempts=1200), "the server exited during start-up"
         yield process, base
     finally:
         if process.returncode is None:

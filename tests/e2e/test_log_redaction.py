@@ -14,12 +14,12 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.test_serve import SWITCHBOARD, _free_port
+from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 
 
 @pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_query_string_credentials_never_reach_the_log(tmp_path: Path, log_format: str) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_LOG_LEVEL": "info",
            "SWITCHBOARD_LOG_FORMAT": log_format,
            "SWITCHBOARD_ADMIN": json.dumps({"username": "admin", "password": "admin-password"})}
@@ -29,13 +29,8 @@ async def test_query_string_credentials_never_reach_the_log(tmp_path: Path, log_
                                                    stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
+        assert await until_ready(process, base), "the server exited during start-up"
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-            for _ in range(300):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
             token = (await client.post("/api/auth/login", json={"username": "admin", "password": "admin-password"}
                                        )).json()["data"]["access_token"]
             key = (await client.post("/api/keys", json={"name": "k", "scopes": ["chat", "config"]},

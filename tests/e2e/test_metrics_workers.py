@@ -6,7 +6,6 @@ open-request gauge out of the sum."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import subprocess
 from pathlib import Path
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.test_serve import SWITCHBOARD, _free_port
+from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 
 REQUESTS = 40
 ANSWERS = 6
@@ -39,7 +38,7 @@ def healthz_count(text: str) -> float:
 
 @pytest.mark.parametrize("own_directory", [False, True])
 async def test_metrics_sum_every_worker(tmp_path: Path, own_directory: bool) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_LOG_LEVEL": "warning",
            "SWITCHBOARD_REDIS_URL": "redis://127.0.0.1:6379/14", "SWITCHBOARD_METRICS": '{"public": true}'}
     for name in ("OPENAI_API_KEY", "PROMETHEUS_MULTIPROC_DIR"):
@@ -53,13 +52,7 @@ async def test_metrics_sum_every_worker(tmp_path: Path, own_directory: bool) -> 
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=2) as probe:
-            for _ in range(600):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get("/readyz")).status_code == 200:
-                        break
-                assert process.returncode is None, "the server exited during start-up"
-                await asyncio.sleep(0.1)
+        assert await until_ready(process, base, attempts=600), "the server exited during start-up"
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             before = healthz_count((await client.get("/metrics")).text)
             registered = await client.post("/api/auth/register", json={"username": "ann", "password": "password1"})

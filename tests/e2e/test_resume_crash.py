@@ -17,28 +17,23 @@ import redis.asyncio as redis
 
 from tests.e2e.test_crash_recovery import assistant_when, environment, server
 from tests.integration.native.resume_client import parse_frames, resume, text_of
+from tests.support.redis_server import redis_url
 from tests.support.upstream import Reply, ScriptedUpstream
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 WORDS = " ".join(f"w{i}" for i in range(400))
+
+__all__ = ["redis_url"]  # the fixture
 
 pytestmark = pytest.mark.postgres
 
 
 async def test_kill_9_mid_stream_then_resume_on_the_other_worker(
-    tmp_path: Path, upstream: ScriptedUpstream, postgres_url: str
+    tmp_path: Path, upstream: ScriptedUpstream, postgres_url: str, redis_url: str
 ) -> None:
-    probe = redis.Redis.from_url(REDIS_URL)
-    try:
-        await probe.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis unreachable: {exc}")
-    finally:
-        await probe.aclose()
     hosts = []
     for name in ("a", "b"):  # a data directory each, as on two hosts; the secret is in the database
         env = environment(tmp_path / name, upstream)
-        env.update(SWITCHBOARD_DATABASE_URL=postgres_url, SWITCHBOARD_REDIS_URL=REDIS_URL)
+        env.update(SWITCHBOARD_DATABASE_URL=postgres_url, SWITCHBOARD_REDIS_URL=redis_url)
         hosts.append(env)
     upstream.push(Reply(text=WORDS, gate=asyncio.Event(), gate_after=30))  # stops after 30 chunks: A dies meanwhile
 
@@ -62,7 +57,7 @@ async def test_kill_9_mid_stream_then_resume_on_the_other_worker(
                     if sum("event: text" in b for b in seen_raw) >= 10:
                         break
             seen = parse_frames("\n\n".join(seen_raw) + "\n\n")
-            await logged(f"switchboard:answer:{conversation['id']}:{seen[0].data['message_id']}", 25)
+            await logged(redis_url, f"switchboard:answer:{conversation['id']}:{seen[0].data['message_id']}", 25)
             os.kill(worker_a.pid, signal.SIGKILL)
             await worker_a.wait()
             streams.pop_all()
@@ -81,10 +76,10 @@ async def test_kill_9_mid_stream_then_resume_on_the_other_worker(
         assert streamed.startswith(answer["content"])  # what A had flushed to the database (maybe nothing yet)
 
 
-async def logged(stream: str, events: int) -> None:
+async def logged(redis_url: str, stream: str, events: int) -> None:
     """Waits until worker A has written that many events of the answer to Redis (it streamed 30
     chunks before the upstream held it), so the kill comes after them."""
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(redis_url)
     try:
         async with asyncio.timeout(30):
             while await client.xlen(stream) < events:  # noqa: ASYNC110 - another process writes it

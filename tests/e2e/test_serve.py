@@ -2,9 +2,7 @@
 
 import asyncio
 import os
-import socket
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,22 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 from tests.support.upstream import Reply, ScriptedUpstream
-
-SWITCHBOARD = str(Path(sys.executable).with_name("switchboard"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @asynccontextmanager
 async def serving(data_dir: Path, server: str = "uvicorn", **env: str) -> AsyncIterator[str]:
     """Async all through: the scripted upstream runs on this test's event loop and must stay
     responsive while the server starts (it lists the upstream's models at start)."""
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "SWITCHBOARD_DATA_DIR": str(data_dir), "SWITCHBOARD_LOG_LEVEL": "warning", **env}
     if "OPENAI_API_KEY" not in env:
         environment.pop("OPENAI_API_KEY", None)
@@ -37,16 +28,8 @@ async def serving(data_dir: Path, server: str = "uvicorn", **env: str) -> AsyncI
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=1) as probe:
-            for _ in range(300):
-                try:
-                    if (await probe.get("/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.returncode is not None:
-                    raise AssertionError(await process.stderr.read() if process.stderr else "exited")
-                await asyncio.sleep(0.1)
+        if not await until_ready(process, base):
+            raise AssertionError(await process.stderr.read() if process.stderr else "exited")
         yield base
     finally:
         process.terminate()

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.e2e.test_serve import SWITCHBOARD, _free_port
+from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 
 pytestmark = pytest.mark.parametrize("server", ["uvicorn", "granian"])
 
@@ -32,7 +32,7 @@ class Served:
 
 @asynccontextmanager
 async def served(tmp_path: Path, server: str) -> AsyncIterator[Served]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SWITCHBOARD_DATA_DIR": str(tmp_path), "SWITCHBOARD_LOG_LEVEL": "info",
            "SWITCHBOARD_ADMIN": json.dumps({"username": "admin", "password": "admin-password"})}
     env.pop("OPENAI_API_KEY", None)
@@ -43,15 +43,8 @@ async def served(tmp_path: Path, server: str) -> AsyncIterator[Served]:
             stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
+            assert await until_ready(process, base), log_path.read_text()
             async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-                for _ in range(300):
-                    try:
-                        if (await client.get("/readyz")).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    assert process.returncode is None, log_path.read_text()
-                    await asyncio.sleep(0.1)
                 login = await client.post("/api/auth/login", json={"username": "admin", "password": "admin-password"})
                 auth = {"Authorization": f"Bearer {login.json()['data']['access_token']}"}
                 key = (await client.post("/api/keys", json={"name": "k", "scopes": ["chat", "config"]},

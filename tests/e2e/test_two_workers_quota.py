@@ -21,8 +21,8 @@ from switchboard.adapters.storage.tables import holds, usage_ledger
 from switchboard.adapters.tokens.estimate import HeuristicTokenCounter
 from switchboard.core.domain.quotas import Quota
 from tests.e2e.test_crash_recovery import environment, server
-from tests.e2e.test_serve import SWITCHBOARD
 from tests.support.redis_server import redis_url
+from tests.support.serve_process import SWITCHBOARD
 from tests.support.upstream import Reply, ScriptedUpstream
 
 __all__ = ["redis_url"]  # the fixture

@@ -28,6 +28,21 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 StateReader = Callable[[], Awaitable[list[Metric]]]
 
 
+class LabelledChildren:
+    """Each metric's child for a label set, made by `.labels()` once and kept: the per-request
+    cost is then one dictionary lookup."""
+
+    def __init__(self) -> None:
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, metric: Any, *labels: str) -> Any:
+        key = (metric._name, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
+
 class HttpMetrics:
     """The numbers every request adds to; one instance per app (its own registry)."""
 
@@ -43,14 +58,7 @@ class HttpMetrics:
         self._open = Gauge("switchboard_open_requests", "Requests being answered now (streams included) and "
                            "open WebSockets, by face and kind", ["face", "kind"], registry=self.registry,
                            multiprocess_mode="livesum")
-        self._children: dict[tuple[str, ...], Any] = {}
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (metric._name, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+        self._child = LabelledChildren()
 
     def opened(self, face: str, kind: str) -> None:
         self._child(self._open, face, kind).inc()

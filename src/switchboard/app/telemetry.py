@@ -9,9 +9,10 @@ the tasks it starts; `other` outside a request, e.g. an IM platform's own loop).
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from switchboard.app.metrics import LabelledChildren
 
 FACE: ContextVar[str] = ContextVar("switchboard_face", default="other")
 _FIRST_TOKEN_BUCKETS = (0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13, 20, 30, 60, 120)
@@ -34,14 +35,7 @@ class PrometheusTelemetry:
                                   "after failing repeatedly), by provider", ["provider"], registry=registry)
         self._quota_refusals = Counter("switchboard_quota_refusals", "Calls refused for want of tokens, by face "
                                        "and whose quota (user or key)", ["face", "reason"], registry=registry)
-        self._children: dict[tuple[str, ...], Any] = {}
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        key = (metric._name, *labels)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = metric.labels(*labels)
-        return child
+        self._child = LabelledChildren()
 
     def first_token(self, model: str, seconds: float) -> None:
         self._child(self._first_token, FACE.get(), model).observe(seconds)

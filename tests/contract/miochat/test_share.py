@@ -12,7 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.integration.miochat.conftest import Mio, Start
+from tests.contract.miochat.conftest import trusting
+from tests.integration.miochat.conftest import Start
 
 FETCH_HEADERS = {"Content-Type": "application/json"}  # fetch(path, {method: "POST", headers, body})
 
@@ -30,12 +31,6 @@ CONTACTOR: dict[str, Any] = {
          "content": [{"type": "text", "data": {"text": "Hello <b>there</b>"}}]},
     ],
 }
-
-
-async def trusting(start_mio: Start, **miochat: Any) -> Mio:
-    """An app that trusts alice's key for calls without credentials (a restart with the setting)."""
-    first = await start_mio(keep="kept")
-    return await start_mio(keep="kept", trusted_key=first.keys["alice"], **miochat)
 
 
 async def test_a_contact_shared_by_the_web_client_is_read_back_by_its_id(start_mio: Start) -> None:

@@ -11,12 +11,12 @@ import base64
 import hashlib
 import io
 import re
-from typing import Any
 
 import orjson
 from PIL import Image
 
 from switchboard.config.settings import LimitSettings
+from tests.contract.miochat.conftest import trusting
 from tests.integration.miochat.conftest import Mio, Start
 from tests.support.upstream import Reply, ScriptedUpstream
 
@@ -31,11 +31,6 @@ def png() -> bytes:
 
 def data_url(data: bytes, mime: str = "image/png") -> str:  # FileReader.readAsDataURL
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
-
-
-async def trusting(start_mio: Start, **miochat: Any) -> Mio:
-    first = await start_mio(keep="kept")
-    return await start_mio(keep="kept", trusted_key=first.keys["alice"], **miochat)
 
 
 async def test_the_2024_client_uploads_an_image_and_a_file_and_shows_them(start_mio: Start) -> None:

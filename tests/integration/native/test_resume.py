@@ -34,6 +34,16 @@ async def left_mid_answer(api: Api, upstream: ScriptedUpstream) -> tuple[str, li
     return conversation, seen, gate
 
 
+async def alice_left_mid_answer(
+    start_native: Start, upstream: ScriptedUpstream
+) -> tuple[Api, list[Frame], asyncio.Event]:
+    """An app with default settings where alice has left an answer in the middle."""
+    api = await start_native()
+    await api.user("alice")
+    _, seen, gate = await left_mid_answer(api, upstream)
+    return api, seen, gate
+
+
 def assert_whole_answer_once(seen: list[Frame], rest: list[Frame]) -> None:
     numbers = [f.id for f in seen + rest]
     assert numbers == sorted(set(numbers)), "every event once, in order"
@@ -89,9 +99,7 @@ async def test_a_resume_while_the_model_is_still_held_waits_for_the_tail(
 async def test_the_query_parameter_works_like_the_header_and_no_id_replays_from_the_start(
     start_native: Start, upstream: ScriptedUpstream
 ) -> None:
-    api = await start_native()
-    await api.user("alice")
-    _, seen, gate = await left_mid_answer(api, upstream)
+    api, seen, gate = await alice_left_mid_answer(start_native, upstream)
     gate.set()
     message_id = seen[0].data["message_id"]
 
@@ -105,9 +113,7 @@ async def test_the_query_parameter_works_like_the_header_and_no_id_replays_from_
 
 
 async def test_a_client_that_saw_the_end_gets_an_empty_stream(start_native: Start, upstream: ScriptedUpstream) -> None:
-    api = await start_native()
-    await api.user("alice")
-    _, seen, gate = await left_mid_answer(api, upstream)
+    api, seen, gate = await alice_left_mid_answer(start_native, upstream)
     gate.set()
     _, rest = await resume(api.client, api.auth("alice"), seen[0].data["message_id"], seen[-1].id)
 
@@ -239,9 +245,7 @@ async def test_stop_ends_the_answer_at_once_and_a_resume_then_gets_the_end(
 async def test_a_resume_before_the_first_events_reach_the_log_still_gets_them(
     start_native: Start, upstream: ScriptedUpstream
 ) -> None:
-    api = await start_native()
-    await api.user("alice")
-    _, seen, gate = await left_mid_answer(api, upstream)
+    api, seen, gate = await alice_left_mid_answer(start_native, upstream)
     answers = api.runtime.services.answers if api.runtime else None
     assert answers is not None
     await answers._log.close()  # as if the log had not received them yet: it fills again below

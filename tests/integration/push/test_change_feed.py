@@ -5,27 +5,20 @@ the other's copy expires."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import httpx
 import pytest
-import pytest_asyncio
-import redis.asyncio as redis
 import websockets
 
-from switchboard.app.asgi import create_app
-from switchboard.config.settings import PasswordSettings
+from switchboard.config.settings import PasswordSettings, Settings
 from tests.integration.native.conftest import Api
-from tests.support.app_settings import ADMIN, app_settings
-from tests.support.live_server import LiveServer
+from tests.support.app_settings import app_settings
 from tests.support.mcp_servers import TEST_SERVER_SCRIPT
 from tests.support.upstream import ScriptedUpstream
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 WITHIN_SECONDS = 5.0  # a generous bound for a loaded CI machine; it takes milliseconds
 
 
@@ -36,29 +29,12 @@ async def soon(condition: Callable[[], Awaitable[bool]]) -> None:
             await asyncio.sleep(0.02)
 
 
-@pytest_asyncio.fixture
-async def two_workers(tmp_path: Path, upstream: ScriptedUpstream) -> AsyncIterator[tuple[Api, Api]]:
-    """Built as `serve` builds them (the principal cache included), on one data directory: one
-    database and one signing secret, as two hosts share them."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis unreachable: {exc}")
-    finally:
-        await client.aclose()
-    settings = app_settings(tmp_path / "shared", upstream, redis_url=REDIS_URL, auth_cache_seconds=60,
-                            passwords=PasswordSettings(time_cost=1, memory_cost_kib=1024, parallelism=1))
-    async with contextlib.AsyncExitStack() as stack:
-        workers = []
-        for _ in range(2):
-            app = create_app(settings)
-            base_url = await stack.enter_async_context(LiveServer(app))
-            client = await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30))
-            worker = Api(client, runtime=app.state.runtime)
-            await worker.login(ADMIN.username, ADMIN.password)
-            workers.append(worker)
-        yield workers[0], workers[1]
+@pytest.fixture
+def two_workers_settings(tmp_path: Path, upstream: ScriptedUpstream, redis_url: str) -> Settings:
+    """As `serve` builds them (the principal cache included), on one data directory: one database
+    and one signing secret, as two hosts share them."""
+    return app_settings(tmp_path / "shared", upstream, redis_url=redis_url, auth_cache_seconds=60,
+                        passwords=PasswordSettings(time_cost=1, memory_cost_kib=1024, parallelism=1))
 
 
 async def test_a_logout_on_one_worker_ends_the_session_on_the_other(two_workers: tuple[Api, Api]) -> None:

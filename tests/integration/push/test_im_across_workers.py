@@ -23,13 +23,10 @@ import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.test_serve import SWITCHBOARD, _free_port
 from tests.support.app_settings import ADMIN
-from tests.support.redis_server import redis_url
+from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 from tests.support.telegram_api import TOKEN, FakeBotApi
 from tests.support.upstream import ScriptedUpstream
-
-__all__ = ["redis_url"]  # the fixture
 
 pytestmark = pytest.mark.postgres
 
@@ -79,19 +76,14 @@ async def api() -> AsyncIterator[PollCountingBotApi]:
 
 @contextlib.asynccontextmanager
 async def serve(env: dict[str, str], log: Path) -> AsyncIterator[Worker]:
-    port = _free_port()
+    port = free_port()
     with log.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(SWITCHBOARD, "serve", "--port", str(port), env=env,
                                                        stdout=subprocess.DEVNULL, stderr=stderr)
     base = f"http://127.0.0.1:{port}"
     try:
+        assert await until_ready(process, base, attempts=1200), f"the server exited during start-up; its log: {log}"
         async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-            for _ in range(1200):
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                assert process.returncode is None, f"the server exited during start-up; its log: {log}"
-                await asyncio.sleep(0.1)
             login = await client.post("/api/auth/login", json={"username": ADMIN.username, "password": ADMIN.password})
             client.headers["Authorization"] = "Bearer " + login.json()["data"]["access_token"]
             key = await client.post("/api/keys", json={"name": "pusher", "scopes": ["im", "file"]})

@@ -21,10 +21,7 @@ from tests.support.app_settings import app_settings
 from tests.support.fakes import eventually
 from tests.support.live_server import LiveServer
 from tests.support.onebot_peer import OneBotPeer, forward_server, plain_text
-from tests.support.redis_server import redis_url
 from tests.support.upstream import ScriptedUpstream
-
-__all__ = ["redis_url"]  # the fixture
 
 ALICE = 20001
 

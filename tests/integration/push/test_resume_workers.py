@@ -5,53 +5,28 @@ charged once; an answer that has ended on one comes back whole from the other.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-import pytest_asyncio
-import redis.asyncio as redis
 
-from switchboard.app.asgi import create_app
-from switchboard.config.settings import PasswordSettings, StreamingSettings
+from switchboard.config.settings import PasswordSettings, Settings, StreamingSettings
 from tests.integration.native.conftest import Api
 from tests.integration.native.resume_client import resume, start_and_leave, text_of
 from tests.integration.native.test_streaming import settled
-from tests.support.app_settings import ADMIN, app_settings
-from tests.support.live_server import LiveServer
+from tests.support.app_settings import app_settings
 from tests.support.upstream import Reply, ScriptedUpstream
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 WORDS = " ".join(f"w{n}" for n in range(40))
 USAGE = (12, 40)
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest_asyncio.fixture
-async def two_workers(tmp_path: Path, upstream: ScriptedUpstream, postgres_url: str) -> AsyncIterator[tuple[Api, Api]]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        await client.ping()
-    except OSError as exc:
-        pytest.skip(f"Redis unreachable: {exc}")
-    finally:
-        await client.aclose()
-    settings = app_settings(tmp_path / "shared", upstream, redis_url=REDIS_URL, database_url=postgres_url,
-                            streaming=StreamingSettings(flush_seconds=0.05),
-                            passwords=PasswordSettings(time_cost=1, memory_cost_kib=1024, parallelism=1))
-    async with contextlib.AsyncExitStack() as stack:
-        workers = []
-        for _ in range(2):
-            app = create_app(settings)
-            base_url = await stack.enter_async_context(LiveServer(app))
-            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30))
-            worker = Api(http, runtime=app.state.runtime)
-            await worker.login(ADMIN.username, ADMIN.password)
-            workers.append(worker)
-        yield workers[0], workers[1]
+@pytest.fixture
+def two_workers_settings(tmp_path: Path, upstream: ScriptedUpstream, postgres_url: str, redis_url: str) -> Settings:
+    return app_settings(tmp_path / "shared", upstream, redis_url=redis_url, database_url=postgres_url,
+                        streaming=StreamingSettings(flush_seconds=0.05),
+                        passwords=PasswordSettings(time_cost=1, memory_cost_kib=1024, parallelism=1))
 
 
 async def test_an_answer_started_on_one_worker_is_resumed_on_the_other(two_workers: tuple[Api, Api],

@@ -108,6 +108,13 @@ async def new_conversation(uow: SqlUnitOfWork, clock: FixedClock, who: Principal
     return (await ConversationService(uow, clock).create(who, NewConversation())).id
 
 
+async def alice_with_a_conversation(uow: SqlUnitOfWork) -> tuple[FixedClock, Principal, str]:
+    """Alice, with tokens for ten turns, and a new conversation of hers, on a fixed clock."""
+    clock = FixedClock()
+    alice = await enrol(uow, clock, allowance=10 * TURN_TOKENS)
+    return clock, alice, await new_conversation(uow, clock, alice)
+
+
 def question(conversation_id: str) -> ChatRequest:
     return ChatRequest(conversation_id=conversation_id, parts=text_parts("hello there"))
 
@@ -162,9 +169,7 @@ async def test_fifty_turns_at_once_against_an_allowance_for_twenty(uow: SqlUnitO
 async def test_a_crash_before_the_provider_call_leaves_the_question_stored_and_recovery_frees_the_hold(
     uow: SqlUnitOfWork, database_url: str
 ) -> None:
-    clock = FixedClock()
-    alice = await enrol(uow, clock, allowance=10 * TURN_TOKENS)
-    conversation_id = await new_conversation(uow, clock, alice)
+    clock, alice, conversation_id = await alice_with_a_conversation(uow)
     provider = ScriptedProvider([TextDelta("never sent")])
 
     await engine_on(uow, provider, clock).start(question(conversation_id), alice)
@@ -190,9 +195,7 @@ async def test_a_crash_before_the_provider_call_leaves_the_question_stored_and_r
 async def test_a_cancelled_turn_had_its_question_stored_before_the_provider_and_gives_its_hold_back(
     uow: SqlUnitOfWork,
 ) -> None:
-    clock = FixedClock()
-    alice = await enrol(uow, clock, allowance=10 * TURN_TOKENS)
-    conversation_id = await new_conversation(uow, clock, alice)
+    clock, alice, conversation_id = await alice_with_a_conversation(uow)
     seen: list[list[Message]] = []
     called = asyncio.Event()
 
@@ -215,9 +218,7 @@ async def test_a_cancelled_turn_had_its_question_stored_before_the_provider_and_
 
 
 async def test_a_crash_between_flushes_loses_only_the_text_since_the_last_flush(uow: SqlUnitOfWork) -> None:
-    clock = FixedClock()
-    alice = await enrol(uow, clock, allowance=10 * TURN_TOKENS)
-    conversation_id = await new_conversation(uow, clock, alice)
+    clock, alice, conversation_id = await alice_with_a_conversation(uow)
     crashing = CrashingUnitOfWork(uow)
 
     async def flushed_then_dies(_call: ProviderCall) -> None:
@@ -232,8 +233,7 @@ async def test_a_crash_between_flushes_loses_only_the_text_since_the_last_flush(
     engine = engine_on(crashing, provider, clock, flush_seconds=0.01)
     turn = await engine.start(question(conversation_id), alice)
     with pytest.raises(Crashed):
-        async for _event in turn.events():
-            pass
+        await _drain(turn.events())
 
     before = (await state(uow, alice.user_id, conversation_id))[1][1]
     assert (before.status, before.text) == (MessageStatus.STREAMING, "first words")
@@ -244,9 +244,7 @@ async def test_a_crash_between_flushes_loses_only_the_text_since_the_last_flush(
 
 
 async def test_a_crash_before_the_final_commit_writes_no_half_of_it(uow: SqlUnitOfWork) -> None:
-    clock = FixedClock()
-    alice = await enrol(uow, clock, allowance=10 * TURN_TOKENS)
-    conversation_id = await new_conversation(uow, clock, alice)
+    clock, alice, conversation_id = await alice_with_a_conversation(uow)
     crashing = CrashingUnitOfWork(uow)
 
     async def die_in_the_final_step(_call: ProviderCall) -> None:
@@ -255,8 +253,7 @@ async def test_a_crash_before_the_final_commit_writes_no_half_of_it(uow: SqlUnit
     provider = ScriptedProvider([TextDelta("whole answer"), Usage(3, 2), die_in_the_final_step, Finish("stop")])
     turn = await engine_on(crashing, provider, clock).start(question(conversation_id), alice)
     with pytest.raises(Crashed):
-        async for _event in turn.events():
-            pass
+        await _drain(turn.events())
 
     quota, messages, ledger = await state(uow, alice.user_id, conversation_id)
     # the final step updated the answer and settled the quota, then died: none of it stayed
