@@ -5,16 +5,11 @@ charged once."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
-import pytest_asyncio
 
-from switchboard.app.asgi import create_app
-from switchboard.config.settings import MiochatSettings, PasswordSettings, StreamingSettings
+from switchboard.config.settings import MiochatSettings, PasswordSettings, Settings, StreamingSettings
 from tests.integration.miochat.conftest import Mio, Open, logged_in, open_ws
 from tests.integration.miochat.test_resume import (
     USAGE,
@@ -27,36 +22,31 @@ from tests.integration.miochat.test_resume import (
     tokens_of,
 )
 from tests.integration.native.conftest import Api
-from tests.support.app_settings import ADMIN, app_settings
-from tests.support.live_server import LiveServer
-from tests.support.redis_server import redis_url
+from tests.support.app_settings import app_settings
 from tests.support.upstream import ScriptedUpstream
 
-__all__ = ["open_ws", "redis_url"]  # the fixtures
+__all__ = ["open_ws"]  # the fixture
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest_asyncio.fixture
-async def two_workers(tmp_path: Path, upstream: ScriptedUpstream, postgres_url: str, redis_url: str
-                      ) -> AsyncIterator[tuple[Mio, Mio]]:
-    settings = app_settings(tmp_path / "shared", upstream, redis_url=redis_url, database_url=postgres_url,
-                            streaming=StreamingSettings(flush_seconds=0.05), miochat=MiochatSettings(),
-                            passwords=PasswordSettings(time_cost=1, memory_cost_kib=1024, parallelism=1))
-    async with contextlib.AsyncExitStack() as stack:
-        workers = []
-        for _ in range(2):
-            base_url = await stack.enter_async_context(LiveServer(create_app(settings)))
-            api = Api(await stack.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=30)))
-            await api.login(ADMIN.username, ADMIN.password)
-            workers.append(Mio(base_url, api))
-        yield workers[0], workers[1]
+@pytest.fixture
+def two_workers_settings(tmp_path: Path, upstream: ScriptedUpstream, postgres_url: str, redis_url: str) -> Settings:
+    return app_settings(tmp_path / "shared", upstream, redis_url=redis_url, database_url=postgres_url,
+                        streaming=StreamingSettings(flush_seconds=0.05), miochat=MiochatSettings(),
+                        passwords=PasswordSettings(time_cost=1, memory_cost_kib=1024, parallelism=1))
+
+
+@pytest.fixture
+def two_mio(two_workers: tuple[Api, Api]) -> tuple[Mio, Mio]:
+    one, two = two_workers
+    return Mio(str(one.client.base_url).rstrip("/"), one), Mio(str(two.client.base_url).rstrip("/"), two)
 
 
 async def test_a_socket_dropped_on_one_worker_resumes_on_the_other(
-    two_workers: tuple[Mio, Mio], open_ws: Open, upstream: ScriptedUpstream
+    two_mio: tuple[Mio, Mio], open_ws: Open, upstream: ScriptedUpstream
 ) -> None:
-    one, two = two_workers
+    one, two = two_mio
     user_id = await carol(one)
     two.keys.update(one.keys)
     gate = await left_mid_answer(one, open_ws, upstream, "m1")
