@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, func, insert, select
 
 from switchboard.adapters.storage import SqlUnitOfWork
+from switchboard.adapters.storage.steps import as_async
 from switchboard.core.domain.errors import Conflict, InvalidInput
 from switchboard.core.domain.users import Role, User
 from switchboard.core.ports.storage import Tx
@@ -47,3 +50,25 @@ async def test_a_nul_character_is_refused_inside_a_step_as_everywhere(uow: SqlUn
     with pytest.raises(InvalidInput):
         await uow.run(lambda tx: tx.users.add("nul\x00name", None, None, Role.USER))
     assert await uow.run(lambda tx: tx.users.add("fine", None, None, Role.USER)) is not None
+
+
+async def test_a_select_read_only_in_part_holds_up_no_savepoint_and_no_commit(tmp_path: Path) -> None:
+    # DirectConnection copies only RETURNING rows (SQLite refuses to end a savepoint while a write
+    # has rows left); a SELECT's cursor stays open, which must not stop the batch's commit
+    engine = create_engine(f"sqlite:///{tmp_path / 'steps.db'}")
+    numbers = Table("numbers", MetaData(), Column("n", Integer, primary_key=True))
+    numbers.create(engine)
+    with engine.connect() as connection, connection.begin():
+        direct = as_async(connection)
+        await direct.execute(insert(numbers), [{"n": n} for n in range(5)])
+        with connection.begin_nested():
+            result = await direct.execute(select(numbers.c.n).order_by(numbers.c.n))
+            assert result.fetchone() == (0,)  # four rows left unread
+            await direct.execute(insert(numbers), {"n": 5})
+        inserted = await direct.execute(insert(numbers).returning(numbers.c.n), {"n": 6})
+        with connection.begin_nested():
+            pass
+        assert inserted.scalar_one() == 6
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(numbers)) == 7
+    engine.dispose()

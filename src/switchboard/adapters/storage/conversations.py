@@ -28,6 +28,10 @@ from switchboard.core.domain.conversations import (
 _UPDATE_CONVERSATION = update(conversations).where(conversations.c.id == bindparam("b_conversation_id"))
 _INSERT_MESSAGE = insert(messages).returning(messages.c.id)
 _UPDATE_MESSAGE = update(messages).where(messages.c.id == bindparam("b_message_id"))
+# a turn's history (the newest messages: ids grow with insertion), with and without deleted ones
+_ALL_NEWEST = (select(messages).where(messages.c.conversation_id == bindparam("b_conversation_id"))
+               .order_by(messages.c.id.desc()).limit(bindparam("b_limit")))
+_NEWEST = _ALL_NEWEST.where(not_(messages.c.is_deleted))
 
 
 def _conversation_from_row(row: RowMapping) -> Conversation:
@@ -177,12 +181,9 @@ class SqlMessageRepo:
         return _message_from_row(row) if row else None
 
     async def list(self, conversation_id: str, limit: int = 100, include_deleted: bool = False) -> list[Message]:
-        statement = select(messages).where(messages.c.conversation_id == conversation_id)
-        if not include_deleted:
-            statement = statement.where(not_(messages.c.is_deleted))
-        # Ids grow with insertion, so "newest" is the highest ids; fetch those, then show them in order.
-        statement = statement.order_by(messages.c.id.desc()).limit(limit)
-        rows = (await self._connection.execute(statement)).mappings().all()
+        statement = _ALL_NEWEST if include_deleted else _NEWEST
+        parameters = {"b_conversation_id": conversation_id, "b_limit": limit}
+        rows = (await self._connection.execute(statement, parameters)).mappings().all()
         return [_message_from_row(row) for row in reversed(rows)]
 
     async def update(self, message: Message) -> None:

@@ -33,9 +33,14 @@ class DirectConnection:
 
     async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
         result = self._connection.execute(statement, parameters)
-        # rows fetched at once, as AsyncConnection's results are: SQLite refuses to release a
-        # savepoint (or commit) while a RETURNING statement still has rows to give
-        return result.freeze()() if result.returns_rows else result
+        # A RETURNING (or text) statement's rows are fetched at once, as AsyncConnection's are:
+        # SQLite refuses to release a savepoint (or commit) while a write still has rows to give.
+        # A SELECT's open cursor does not hold them up, and the step reads its rows before it
+        # ends (`drive` runs it to the end here), so they are not copied: copying them (freeze)
+        # was half of the cost of reading a turn's history.
+        if result.returns_rows and not getattr(statement, "is_select", False):
+            return result.freeze()()
+        return result
 
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
         return self._connection.scalar(statement, parameters)
