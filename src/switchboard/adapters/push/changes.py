@@ -13,12 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from switchboard.core.ports.push import PushBus
+from switchboard.core.ports.push import PushBus, keep_listening
 
 log = logging.getLogger("switchboard")
 
 CHANNEL = "changes"
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # resubscribing after Redis went away
 SUBSCRIBE_TIMEOUT_SECONDS = 10.0
 
 Applier = Callable[[dict[str, Any]], Awaitable[None]]
@@ -41,7 +40,9 @@ class ChangeFeed:
     async def start(self) -> None:
         """Returns once subscribed, so nothing announced after start-up is missed."""
         subscribed = asyncio.Event()
-        self._tasks = [asyncio.create_task(self._listen(subscribed)), asyncio.create_task(self._publish())]
+        listening = keep_listening(self._bus, CHANNEL, self._apply, subscribed, "the change feed")
+        self._tasks = [asyncio.create_task(listening),
+                       asyncio.create_task(self._publish())]
         with contextlib.suppress(TimeoutError):  # Redis down: serve anyway, the listener keeps trying
             await asyncio.wait_for(subscribed.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
 
@@ -57,21 +58,6 @@ class ChangeFeed:
                 await self._bus.publish(CHANNEL, change)
             except Exception as exc:
                 log.warning("a %s change could not be announced to the other workers: %s", change["kind"], exc)
-
-    async def _listen(self, subscribed: asyncio.Event) -> None:
-        failures = 0
-        while True:
-            try:
-                async with self._bus.subscribe(CHANNEL) as changes:
-                    subscribed.set()
-                    failures = 0
-                    async for change in changes:
-                        await self._apply(change)
-            except Exception as exc:
-                wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                log.warning("the change feed lost Redis (%s); subscribing again in %.1f s", exc, wait)
-                await asyncio.sleep(wait)
 
     async def _apply(self, change: dict[str, Any]) -> None:
         if change.get("worker") == self._worker:

@@ -5,7 +5,9 @@ The in-process adapter serves one worker; a Redis adapter carries pushes across 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal, Protocol
 
@@ -19,6 +21,29 @@ class PushBus(Protocol):
         ...
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[dict[str, Any]]]: ...
+
+
+RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # subscribing again after the bus (Redis) went away
+
+
+async def keep_listening(bus: PushBus, channel: str, handle: Callable[[dict[str, Any]], Awaitable[None]],
+                         subscribed: asyncio.Event, what: str) -> None:
+    """Hands every message of `channel` to `handle`, for as long as the caller's task runs: a lost
+    bus is subscribed to again with a growing wait, and said in the log as `what` lost it."""
+    failures = 0
+    while True:
+        try:
+            async with bus.subscribe(channel) as messages:
+                subscribed.set()
+                failures = 0
+                async for message in messages:
+                    await handle(message)
+        except Exception as exc:
+            wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+            failures += 1
+            logging.getLogger(__name__).warning("%s lost the push bus on %s (%s); subscribing again in %.1f s",
+                                                what, channel, exc, wait)
+            await asyncio.sleep(wait)
 
 
 class ImPlatforms(Protocol):

@@ -33,14 +33,13 @@ from switchboard.core.domain.errors import (
     UpstreamUnavailable,
 )
 from switchboard.core.domain.platforms import ImBot
-from switchboard.core.ports.push import PushBus
+from switchboard.core.ports.push import PushBus, keep_listening
 from switchboard.platforms._shared.messages import Image, Reply, Target
 
 log = logging.getLogger("switchboard.platforms")
 
 BOTS_CHANNEL = "im:bots"
 INBOX = "im:worker:"  # + worker id: requests to that worker and replies to its requests
-RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0)  # subscribing again after Redis went away
 SUBSCRIBE_TIMEOUT_SECONDS = 10.0
 MAX_SERVING = 64  # other workers' requests being sent at once; more are refused (a flood must not grow memory)
 
@@ -113,8 +112,10 @@ class BotRouting:
     async def start(self) -> None:
         """Returns once subscribed (or after a while when Redis is away: the listeners keep trying)."""
         inbox, bots = asyncio.Event(), asyncio.Event()
-        self._tasks = [asyncio.create_task(self._listen(INBOX + self.worker, self._on_inbox, inbox)),
-                       asyncio.create_task(self._listen(BOTS_CHANNEL, self._on_announcement, bots)),
+        self._tasks = [asyncio.create_task(keep_listening(self._bus, INBOX + self.worker, self._on_inbox, inbox,
+                                                          "IM routing")),
+                       asyncio.create_task(keep_listening(self._bus, BOTS_CHANNEL, self._on_announcement, bots,
+                                                          "IM routing")),
                        asyncio.create_task(self._announce())]
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(SUBSCRIBE_TIMEOUT_SECONDS):
@@ -130,22 +131,7 @@ class BotRouting:
                 await self._bus.publish(BOTS_CHANNEL, {"worker": self.worker, "bots": []})
 
     # -- the channels ------------------------------------------------------------------------
-    async def _listen(self, channel: str, handle: Callable[[dict[str, Any]], None], subscribed: asyncio.Event) -> None:
-        failures = 0
-        while True:
-            try:
-                async with self._bus.subscribe(channel) as messages:
-                    subscribed.set()
-                    failures = 0
-                    async for message in messages:
-                        handle(message)
-            except Exception as exc:
-                wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
-                failures += 1
-                log.warning("IM routing lost the push bus on %s (%s); subscribing again in %.1f s", channel, exc, wait)
-                await asyncio.sleep(wait)
-
-    def _on_announcement(self, message: dict[str, Any]) -> None:
+    async def _on_announcement(self, message: dict[str, Any]) -> None:
         worker = str(message.get("worker"))
         if worker == self.worker:
             return
@@ -157,7 +143,7 @@ class BotRouting:
                 bot = ImBot(**fields)
                 self._announced[(worker, bot.platform_id)] = Announced(bot, worker, now)
 
-    def _on_inbox(self, message: dict[str, Any]) -> None:
+    async def _on_inbox(self, message: dict[str, Any]) -> None:
         if message.get("kind") == "reply":
             future = self._waiting.get(str(message.get("id")))
             if future is not None and not future.done():
