@@ -20,13 +20,14 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from switchboard.core.domain.conversations import Message, MessageStatus, TokenUsage
 from switchboard.core.domain.errors import NotFound
 from switchboard.core.domain.event_codec import is_terminal
 from switchboard.core.domain.events import ChatEvent, Done, Failed, Started
 from switchboard.core.domain.users import Principal
-from switchboard.core.ports.push import PushBus
+from switchboard.core.ports.push import PushBus, keep_listening
 from switchboard.core.ports.storage import UnitOfWork
 from switchboard.core.ports.streams import AnswerLog, LogEntry
 from switchboard.core.services.chat.turn import Turn
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 Numbered = tuple[int, ChatEvent]
 NO_LOG_POLL_SECONDS = 0.5  # a resume of a running answer without a log looks for it (and its end) this often
 WRITE_EVERY_SECONDS = 0.02  # how long the events of a running answer may wait to reach the log
+SUBSCRIBE_TIMEOUT_SECONDS = 10.0  # Redis away at start-up: serve anyway, the listener keeps trying
 STOP_CHANNEL = "answers:stop"  # push bus channel: a Stop asked of the worker that runs the answer
 STOPPED = "the answer stopped before its end (the client went away, or the server stopped)"
 
@@ -90,23 +92,18 @@ class AnswerStreams:
             await self._push.publish(STOP_CHANNEL, {"message_id": message_id})
 
     async def start(self) -> None:
-        """Listens for Stops asked of other workers (with one worker: of this one, a no-op)."""
+        """Listens for Stops asked of other workers (with one worker: of this one, a no-op); the
+        push bus lost is subscribed to again. Returns once subscribed, or after a while without."""
         ready = asyncio.Event()
-        self._stops = asyncio.create_task(self._listen_for_stops(ready))
-        await ready.wait()
+        self._stops = asyncio.create_task(
+            keep_listening(self._push, STOP_CHANNEL, self._on_stop, ready, "Stops asked of other workers"))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ready.wait(), SUBSCRIBE_TIMEOUT_SECONDS)
 
-    async def _listen_for_stops(self, ready: asyncio.Event) -> None:
-        try:
-            async with self._push.subscribe(STOP_CHANNEL) as stops:
-                ready.set()
-                async for payload in stops:
-                    running = self._running.get(int(payload.get("message_id", 0)))
-                    if running is not None:
-                        running.stop()
-        except Exception:  # the push bus is down: a Stop then reaches the answers of its own worker only
-            log.warning("not listening for other workers' Stops", exc_info=True)
-        finally:
-            ready.set()  # a bus that failed to subscribe must not hold up the start
+    async def _on_stop(self, payload: dict[str, Any]) -> None:
+        running = self._running.get(int(payload.get("message_id", 0)))
+        if running is not None:
+            running.stop()
 
     async def _owned_answer(self, principal: Principal, message_id: int) -> Message:
         async with self._uow.read() as tx:
