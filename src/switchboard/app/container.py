@@ -16,14 +16,8 @@ from switchboard.adapters.providers.echo import ECHO_MODEL, EchoProvider
 from switchboard.adapters.providers.echo_relay import EchoRelay
 from switchboard.adapters.providers.openai_compat import OpenAICompatProvider
 from switchboard.adapters.providers.router import WeightedRouter
-from switchboard.adapters.push.answer_memory import InMemoryAnswerLog
-from switchboard.adapters.push.answer_redis import RedisAnswerLog
 from switchboard.adapters.push.changes import ChangeFeed
-from switchboard.adapters.push.lease import InMemoryLeases, RedisLeases, new_holder
-from switchboard.adapters.push.memory import InMemoryPushBus
 from switchboard.adapters.push.redis_bus import RedisPushBus
-from switchboard.adapters.ratelimit.memory import InMemoryAttemptCounter, InMemoryRateLimiter
-from switchboard.adapters.ratelimit.redis import RedisAttemptCounter, RedisRateLimiter
 from switchboard.adapters.security.clock import SystemClock
 from switchboard.adapters.storage.migrate import upgrade_database
 from switchboard.adapters.storage.uow import SqlUnitOfWork
@@ -34,6 +28,7 @@ from switchboard.adapters.tools.composite import CompositeToolHost
 from switchboard.adapters.tools.mcp_host import McpToolHost
 from switchboard.app.accounts_wiring import build_account_services
 from switchboard.app.changes import build_change_feed
+from switchboard.app.cluster import build_answer_streams, build_leases, build_limiter, build_push_bus, build_throttle
 from switchboard.app.file_store import build_blob_store
 from switchboard.app.platforms import PlatformHost, build_platform_host
 from switchboard.app.telemetry import PrometheusTelemetry
@@ -41,18 +36,14 @@ from switchboard.config.settings import Settings
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.users import Role
-from switchboard.core.ports.gateway import RateLimiter
-from switchboard.core.ports.push import PushBus
 from switchboard.core.ports.telemetry import Telemetry
 from switchboard.core.services.accounts.auth import AccountService
 from switchboard.core.services.accounts.identities import IdentityService
-from switchboard.core.services.accounts.throttle import LoginThrottle, ThrottlePolicy
 from switchboard.core.services.admin import runtime_config as rc
 from switchboard.core.services.admin.models import ModelService
 from switchboard.core.services.admin.providers import ProviderAdminService
 from switchboard.core.services.bundle import Services
 from switchboard.core.services.chat.engine import ChatEngine, EngineSettings
-from switchboard.core.services.chat.replay import AnswerStreams, ResumePolicy
 from switchboard.core.services.commands.agents import AgentRunner
 from switchboard.core.services.commands.media import MediaCommands
 from switchboard.core.services.commands.slash import CommandDeps, CommandService
@@ -199,10 +190,6 @@ def build_router(settings: Settings, catalog: ProviderCatalog, telemetry: Teleme
                           builtin={ECHO_MODEL: EchoRelay(EchoProvider())}, telemetry=telemetry)
 
 
-def build_limiter(settings: Settings) -> RateLimiter:
-    return RedisRateLimiter(settings.redis_url) if settings.redis_url else InMemoryRateLimiter()
-
-
 def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountService, uow: SqlUnitOfWork,
                   quotas: QuotaService, counter: HeuristicTokenCounter, clock: SystemClock) -> GatewayService:
     g = settings.gateway
@@ -210,20 +197,6 @@ def build_gateway(settings: Settings, router: WeightedRouter, accounts: AccountS
     return GatewayService(accounts, uow, router, limiter, quotas, counter, clock,
                           GatewayPolicy(log_content=g.log_content, lease_tokens=g.lease_tokens,
                                         lease_idle_seconds=g.lease_idle_seconds))
-
-
-def build_answer_streams(settings: Settings, uow: SqlUnitOfWork, push: PushBus) -> AnswerStreams:
-    s = settings.streaming
-    kept = (s.resume_ttl_seconds, s.resume_max_events, s.resume_ended_ttl_seconds)
-    answer_log = RedisAnswerLog(settings.redis_url, *kept) if settings.redis_url else InMemoryAnswerLog(*kept)
-    return AnswerStreams(answer_log, uow, push, ResumePolicy(grace_seconds=s.resume_grace_seconds))
-
-
-def build_throttle(settings: Settings) -> LoginThrottle:
-    limits = settings.limits
-    counter = RedisAttemptCounter(settings.redis_url) if settings.redis_url else InMemoryAttemptCounter()
-    return LoginThrottle(counter, ThrottlePolicy(
-        limits.login_window_seconds, limits.login_failures_per_account, limits.login_failures_per_address))
 
 
 def build_media(settings: Settings, catalog: ProviderCatalog, files: FileService, quotas: QuotaService,
@@ -282,7 +255,7 @@ def build_runtime(settings: Settings) -> Runtime:
         telemetry,
     )
     router = build_router(settings, catalog, telemetry)  # its health is what the admin's provider list shows
-    push = RedisPushBus(settings.redis_url) if settings.redis_url else InMemoryPushBus()
+    push = build_push_bus(settings)
     services = Services(
         uow=uow, clock=clock,
         accounts=accounts,
@@ -300,9 +273,8 @@ def build_runtime(settings: Settings) -> Runtime:
     attach_commands(services, settings, counter, catalog)
     recovery = CrashRecovery(uow, counter, clock, worker, WorkerPolicy(settings.workers.heartbeat_seconds,
                                                                        settings.workers.dead_after_seconds))
+    leases = build_leases(settings, worker.id)
     # empty until start (the config file's and the saved entries); the admin API may add some at runtime
-    holder = new_holder(worker.id)
-    leases = RedisLeases(settings.redis_url, holder) if settings.redis_url else InMemoryLeases(holder)
     platforms = build_platform_host(services, build_limiter(settings),
                                     allow_private_network=settings.tools.allow_private_network,
                                     leadership=Leadership(leases, settings.workers.platform_lease_seconds),

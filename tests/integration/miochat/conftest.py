@@ -17,7 +17,7 @@ import pytest_asyncio
 from websockets.asyncio.client import ClientConnection, connect
 
 from switchboard.app.asgi import create_app
-from switchboard.config.settings import MiochatSettings
+from switchboard.config.face_settings import MiochatSettings
 from tests.integration.native.conftest import ADMIN, Api, native_settings
 from tests.support.live_server import LiveServer
 from tests.support.upstream import ScriptedUpstream

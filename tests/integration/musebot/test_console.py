@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from switchboard.config.settings import MusebotSettings
+from switchboard.config.face_settings import MusebotSettings
 from tests.integration.musebot.harness import Muse, Start
 from tests.support.upstream import Reply, ScriptedUpstream
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.config.settings import MiochatSettings, PasswordSettings, Settings, StreamingSettings
+from switchboard.config.face_settings import MiochatSettings
+from switchboard.config.settings import PasswordSettings, Settings, StreamingSettings
 from tests.integration.miochat.conftest import Mio, Open, logged_in, open_ws
 from tests.integration.miochat.test_resume import (
     USAGE,

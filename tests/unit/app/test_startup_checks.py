@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from switchboard.app.startup_checks import risks, workers_problem
-from switchboard.config.settings import AdminSettings, ChatgptProxySettings, Settings, ToolSettings
+from switchboard.config.face_settings import ChatgptProxySettings
+from switchboard.config.settings import AdminSettings, Settings, ToolSettings
 
 
 def test_the_safe_settings_say_nothing(tmp_path: Path) -> None:
