@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,8 +41,9 @@ async def _seed(url: str, user_id: int) -> None:
     await engine.dispose()
 
 
-async def measure(reads: int) -> float:
-    """Microseconds of this process's CPU per history read."""
+@contextlib.asynccontextmanager
+async def seeded_store() -> AsyncIterator[tuple[SqlUnitOfWork, int]]:
+    """A fresh SQLite database holding one user and a conversation of 20 messages: (uow, user id)."""
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
         await upgrade_database(url)
@@ -48,14 +51,20 @@ async def measure(reads: int) -> float:
         try:
             user = await uow.run(lambda tx: tx.users.add("bench", None, None, Role.USER))
             await _seed(url, user.id)
-            for _ in range(200):  # warm: statement cache, threads
-                await uow.run_read(lambda tx: tx.messages.list("bench", 100))
-            start = time.process_time()
-            for _ in range(reads):
-                await uow.run_read(lambda tx: tx.messages.list("bench", 100))
-            return (time.process_time() - start) / reads * 1e6
+            yield uow, user.id
         finally:
             await uow.close()
+
+
+async def measure(reads: int) -> float:
+    """Microseconds of this process's CPU per history read."""
+    async with seeded_store() as (uow, _):
+        for _ in range(200):  # warm: statement cache, threads
+            await uow.run_read(lambda tx: tx.messages.list("bench", 100))
+        start = time.process_time()
+        for _ in range(reads):
+            await uow.run_read(lambda tx: tx.messages.list("bench", 100))
+        return (time.process_time() - start) / reads * 1e6
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
-from bench.history_read import _seed
-from switchboard.adapters.storage import SqlUnitOfWork, upgrade_database
+from bench.history_read import seeded_store
+from switchboard.adapters.storage import SqlUnitOfWork
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus, TokenUsage, text_parts
-from switchboard.core.domain.users import Role
 from switchboard.core.ports.storage import Tx
 
 Turn = Callable[[SqlUnitOfWork, int], Awaitable[None]]
@@ -65,27 +62,19 @@ async def merged(uow: SqlUnitOfWork, user_id: int) -> None:
 
 async def measure(turn: Turn, turns: int, at_once: int) -> tuple[float, float]:
     """Microseconds of process CPU per turn, and turns per second."""
-    with tempfile.TemporaryDirectory() as directory:
-        url = f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}"
-        await upgrade_database(url)
-        uow = SqlUnitOfWork(url)
-        try:
-            user = await uow.run(lambda tx: tx.users.add("bench", None, None, Role.USER))
-            await _seed(url, user.id)
-            for _ in range(100):  # warm: statement cache, threads
-                await turn(uow, user.id)
-            each = turns // at_once
+    async with seeded_store() as (uow, user_id):
+        for _ in range(100):  # warm: statement cache, threads
+            await turn(uow, user_id)
+        each = turns // at_once
 
-            async def client() -> None:
-                for _ in range(each):
-                    await turn(uow, user.id)
+        async def client() -> None:
+            for _ in range(each):
+                await turn(uow, user_id)
 
-            cpu, wall = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(client() for _ in range(at_once)))
-            done = each * at_once
-            return (time.process_time() - cpu) / done * 1e6, done / (time.perf_counter() - wall)
-        finally:
-            await uow.close()
+        cpu, wall = time.process_time(), time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(at_once)))
+        done = each * at_once
+        return (time.process_time() - cpu) / done * 1e6, done / (time.perf_counter() - wall)
 
 
 def main(argv: list[str] | None = None) -> None:
