@@ -50,12 +50,12 @@ async def test_one_worker_dials_the_other_routes_to_it_and_takes_over(
                                 workers=WorkerSettings(platform_lease_seconds=1.5))
         async with contextlib.AsyncExitStack() as first_stack:
             first, _ = await first_stack.enter_async_context(worker(settings))
-            await eventually(lambda: status(first, platform_id) == "connected", within=10)
+            await eventually(lambda: status(first, platform_id) == "connected", within=30)
             async with worker(settings) as (second, second_http):
-                await eventually(lambda: status(second, platform_id) == "standby", within=10)
+                await eventually(lambda: status(second, platform_id) == "standby", within=30)
                 assert server.connections == 1
                 # the first announces its bot; the second lists it as running
-                await eventually(lambda: platform_id in second.services.proactive.platforms, within=10)
+                await eventually(lambda: platform_id in second.services.proactive.platforms, within=30)
                 [bot] = [b for b in (await second_http.get("/api/v1/im/bots")).json()["data"]["bots"]
                          if b["id"] == platform_id]
                 assert bot["running"] and bot["accounts"] == [{"id": "10000", "online": True}]
@@ -71,5 +71,5 @@ async def test_one_worker_dials_the_other_routes_to_it_and_takes_over(
                 assert refused.json()["status"] == "error" and "bot is muted" in refused.json()["message"]
 
                 await first_stack.aclose()  # the first worker stops: its lease is released, not left to expire
-                await eventually(lambda: status(second, platform_id) == "connected", within=10)
+                await eventually(lambda: status(second, platform_id) == "connected", within=30)
                 assert server.connections == 2
