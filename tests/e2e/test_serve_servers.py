@@ -1,5 +1,6 @@
 """`switchboard serve --server uvicorn|granian`: the same app behind either HTTP server, as a real
-process: a /v1 stream, an AstrBot WebSocket, a client leaving an SSE stream, and a clean stop."""
+process: a /v1 stream, an AstrBot WebSocket, a native stream, a client leaving an SSE stream, and a
+clean stop."""
 
 from __future__ import annotations
 
@@ -62,6 +63,7 @@ async def test_a_stream_a_socket_a_client_leaving_then_a_clean_stop(tmp_path: Pa
     async with served(tmp_path, server) as app:
         async with httpx.AsyncClient(base_url=app.base, timeout=30) as client:
             await _a_v1_stream_and_an_astrbot_socket_work(app, client)
+            await _a_native_stream_is_answered_by_the_echo_model(client)
             await _a_client_leaving_a_stream_leaves_the_server_serving(app, client)
         app.process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(app.process.wait(), 20)
@@ -86,6 +88,18 @@ async def _a_v1_stream_and_an_astrbot_socket_work(app: Served, client: httpx.Asy
                    for line in lines[:-1] if json.loads(line[6:])["choices"])
     assert "hello" in text
     assert pong == {"type": "pong"}
+
+
+async def _a_native_stream_is_answered_by_the_echo_model(client: httpx.AsyncClient) -> None:
+    login = await client.post("/api/auth/login", json={"username": "admin", "password": "admin-password"})
+    auth = {"Authorization": "Bearer " + login.json()["data"]["access_token"]}
+    conversation = (await client.post("/api/conversations/", json={"title": "t"}, headers=auth)).json()["data"]
+    async with client.stream("POST", "/api/messages/stream", headers=auth,
+                             json={"conversation_id": conversation["id"], "content": "hi there"}) as stream:
+        events = [line.removeprefix("event: ") async for line in stream.aiter_lines() if line.startswith("event: ")]
+    messages = (await client.get(f"/api/messages/{conversation['id']}", headers=auth)).json()["data"]
+    assert events[0] == "start" and events[-1] == "done" and "text" in events
+    assert messages[-1]["content"] == "Echo: hi there"
 
 
 async def _a_client_leaving_a_stream_leaves_the_server_serving(app: Served, client: httpx.AsyncClient) -> None:
