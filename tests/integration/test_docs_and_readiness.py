@@ -12,9 +12,9 @@ from sqlalchemy import text
 
 from switchboard.adapters.push import changes
 from switchboard.app.asgi import create_app
+from switchboard.config.settings import Settings
 from switchboard.core.services.chat import replay
 from switchboard.platforms._shared import routing
-from switchboard.config.settings import Settings
 
 
 async def test_the_docs_pages_load_nothing_from_another_host(tmp_path: Path) -> None:
