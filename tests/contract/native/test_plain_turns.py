@@ -5,7 +5,7 @@ credential, the credential before the fields)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
-from tests.contract.native.conftest import Native
+from tests.contract.native.conftest import MAX_BODY, Native
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -80,3 +80,47 @@ async def test_bad_requests_are_answered_as_fastapi_answers_them(native: Native,
             assert plain.json() == expected.json(), case
             assert plain.headers["content-type"] == expected.headers["content-type"], case
             assert plain.status_code >= 400, case
+
+
+@pytest.mark.parametrize("path", ["/api/messages", "/api/messages/", "/api/messages/stream"])
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_body_over_the_limit_is_the_same_413(native: Native, path: str, chunked: bool) -> None:
+    huge = b'{"conversation_id": "c", "content": "' + b"x" * (MAX_BODY + 1) + b'"}'
+
+    def body() -> bytes | AsyncIterator[bytes]:
+        if not chunked:
+            return huge
+
+        async def pieces() -> AsyncIterator[bytes]:  # no Content-Length: the limit counts as it reads
+            for start in range(0, len(huge), 1024):
+                yield huge[start:start + 1024]
+
+        return pieces()
+
+    headers = {**native.auth("alice"), "content-type": JSON}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fastapi_only(native.app)),
+                                 base_url="http://testserver") as by_fastapi:
+        plain = await native.client.post(path, content=body(), headers=headers)
+        expected = await by_fastapi.post(path, content=body(), headers=headers)
+    assert plain.status_code == expected.status_code == 413
+    assert plain.json() == expected.json()
+    assert plain.json()["code"] == "too_large"
+
+
+async def test_a_client_gone_before_its_body_is_answered_nothing(native: Native) -> None:
+    headers = [(b"authorization", native.auth("alice")["Authorization"].encode()), (b"content-type", JSON.encode())]
+    inbox: list[dict[str, Any]] = [{"type": "http.request", "body": b'{"conversation_id": ', "more_body": True},
+                                   {"type": "http.disconnect"}]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0) if inbox else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/messages/stream", "raw_path": b"/api/messages/stream",
+             "headers": headers, "query_string": b"", "http_version": "1.1", "scheme": "http",
+             "client": ("127.0.0.1", 1), "server": ("testserver", 80), "root_path": ""}
+    await native.app(scope, receive, send)  # type: ignore[arg-type]
+    assert sent == []
