@@ -1,4 +1,5 @@
-"""The native face: one router, built from the services (no globals)."""
+"""The native face: one router, built from the services (no globals); a chat turn is answered by
+the plain routes of turns.py, which the router only declares."""
 
 from __future__ import annotations
 
