@@ -10,6 +10,7 @@ output would be equal as JSON but not the same bytes).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,15 +19,23 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+# orjson reads an integer outside 64 bits as a float, where json.loads keeps it exact: any run of 19
+# digits or more (it may not fit) goes to json.loads
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
 
 def json_loads(text: str | bytes) -> Any:
-    """orjson, several times faster than json.loads; json.loads for what only it accepts (NaN and
-    Infinity, which json.dumps writes, and integers beyond 64 bits), so every stored value reads
-    back as before. The engines' json_deserializer as well."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    """orjson, several times faster than json.loads, for what it reads exactly as json.loads does;
+    json.loads for the rest (NaN and Infinity, which json.dumps writes, and long integers), so
+    every stored value reads back as before. The engines' json_deserializer as well."""
+    if isinstance(text, bytes):
+        text = text.decode()
+    if _LONG_NUMBER.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def _same(value: Any) -> Any:
