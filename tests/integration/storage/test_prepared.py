@@ -27,6 +27,7 @@ from switchboard.core.domain.conversations import (
     TokenUsage,
     ToolCall,
 )
+from switchboard.core.domain.platforms import Profile
 from switchboard.core.domain.quotas import UsageEntry
 from switchboard.core.domain.users import Role
 from switchboard.core.ports.storage import Tx
@@ -135,7 +136,7 @@ async def test_messages_stored_by_sqlalchemy_and_by_the_prepared_statements_are_
     assert conversation.title == TRICKY
 
 
-async def test_conversations_users_and_ledger_entries_read_and_written_either_way(
+async def test_conversations_users_profiles_and_ledger_entries_read_and_written_either_way(
     uow: SqlUnitOfWork, engine: AsyncEngine
 ) -> None:
     async with uow() as tx:
@@ -162,6 +163,14 @@ async def test_conversations_users_and_ledger_entries_read_and_written_either_wa
         listed, _total = await tx.conversations.list(user.id, 1, 10)  # SQLAlchemy's types
         assert sorted(listed, key=lambda c: c.id) == [got_first, got_second]
         assert got_user == await tx.users.by_username("ünïcode") == user
+
+    profile = Profile(id="p1", name="pérsona", created_at=CREATED, updated_at=UPDATED, model="m-ü",
+                      system_prompt=TRICKY, temperature=0.3, tools_enabled=False, allowed_tools=["ü", "b"])
+    async with uow() as tx:
+        await tx.profiles.put(profile)  # SQLAlchemy's types
+    assert await uow.run_read(lambda tx: tx.profiles.get("p1")) == profile  # prepared
+    async with uow() as tx:
+        assert await tx.profiles.get("p1") == await tx.profiles.by_name("pérsona") == profile
 
     entry = UsageEntry(user_id=user.id, tokens_prompt=5, tokens_completion=6, model="m-ü", created_at=CREATED,
                        conversation_id="c1", message_id=1, estimated=True)

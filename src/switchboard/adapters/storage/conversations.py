@@ -51,17 +51,10 @@ def _conversation_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Conversa
      *_) = row
     meta = codec.json_out(meta)
     return Conversation(
-        id=id_,
-        user_id=user_id,
-        title=title,
+        id=id_, user_id=user_id, title=title,
         settings=ConversationSettings.model_validate(codec.json_out(settings) or {}),
-        created_at=codec.time_out(created_at),
-        updated_at=codec.time_out(updated_at),
-        project_id=project_id,
-        origin=origin,
-        external_key=external_key,
-        profile_id=profile_id,
-        meta=dict(meta or {}),
+        created_at=codec.time_out(created_at), updated_at=codec.time_out(updated_at), project_id=project_id,
+        origin=origin, external_key=external_key, profile_id=profile_id, meta=dict(meta or {}),
     )
 
 
@@ -144,22 +137,14 @@ def _message_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Message:
      is_deleted, created_at, updated_at, worker_id, *_) = row
     usage = codec.json_out(usage)
     return Message(
-        id=id_,
-        conversation_id=conversation_id,
-        role=role,
+        id=id_, conversation_id=conversation_id, role=role,
         parts=[Part.model_validate(part) for part in codec.json_out(parts) or []],
-        status=MessageStatus(status),
-        created_at=codec.time_out(created_at),
-        updated_at=codec.time_out(updated_at),
+        status=MessageStatus(status), created_at=codec.time_out(created_at), updated_at=codec.time_out(updated_at),
         reasoning=reasoning or "",
         tool_calls=[ToolCall.model_validate(call) for call in codec.json_out(tool_calls) or []],
-        tool_call_id=tool_call_id,
-        name=name,
-        model=model,
+        tool_call_id=tool_call_id, name=name, model=model,
         usage=TokenUsage.model_validate(usage) if usage is not None else None,
-        error=error,
-        is_deleted=bool(is_deleted),
-        worker_id=worker_id,
+        error=error, is_deleted=bool(is_deleted), worker_id=worker_id,
     )
 
 
