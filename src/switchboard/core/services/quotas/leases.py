@@ -9,8 +9,11 @@ The database still decides: a lease is taken (and topped up) with the same atomi
 UPDATE as a per-call reservation (`QuotaRepo.reserve(user, block, minimum)`), so all workers
 together never hold more than the allowance. A call's hold is cut from the lease with no await
 between the check and the decrement (atomic on the event loop); when the lease cannot cover it,
-one call per user (an asyncio.Lock) tops it up by `max(want, block)` while the others wait, and a
-call that still does not fit is refused (QuotaExceeded), as without leases. When a cut leaves less
+the call queues on the user's asyncio.Lock with what it wants, and one top-up asks for what every
+queued call wants (at least a block), so a queue of N calls costs one database write, not N one
+after another; calls arriving meanwhile cut only what the queued calls are not owed, so nobody
+is overtaken while waiting. A call that still does not fit is refused (QuotaExceeded), as
+without leases. When a cut leaves less
 than half a block free, a background task tops the lease up before anyone has to wait for it
 (not once the database has granted less than asked: the user is near the end of the allowance).
 
@@ -65,6 +68,7 @@ class _Lease:
     unlimited: bool = False
     short: bool = False  # the last top-up got less than asked: no refills ahead of need
     refilling: bool = False
+    waiting: int = 0  # tokens wanted by the calls queued on the lock (theirs first, see hold)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     hold_id: str = field(default_factory=lambda: new_id("lease"))  # its stored hold
 
@@ -104,19 +108,23 @@ class QuotaLeases:
             if lease is None:
                 lease = self._leases[user_id] = _Lease(self._monotonic())
                 self._start_reaper()
-            if lease.free >= want:  # the common case: no await from the check to the cut
+            if lease.free - lease.waiting >= want:  # the common case: no await from the check to the cut
                 return self._cut(user_id, lease, want, prompt_estimate)
-            async with lease.lock:
-                if self._closed:
-                    return await self._quotas.reserve(principal, prompt_estimate, max_completion)
-                if self._leases.get(user_id) is not lease:
-                    continue  # the lease was given back while this call waited: take a new one
-                if lease.free < want:  # nobody topped it up while this call waited
-                    await self._top_up(user_id, lease, want, minimum)
-                if lease.free < minimum:
-                    self._quotas.telemetry.quota_refused("user")
-                    raise QuotaExceeded(_REFUSED)
-                return self._cut(user_id, lease, min(want, lease.free), prompt_estimate)
+            lease.waiting += want
+            try:
+                async with lease.lock:
+                    if self._closed:
+                        return await self._quotas.reserve(principal, prompt_estimate, max_completion)
+                    if self._leases.get(user_id) is not lease:
+                        continue  # the lease was given back while this call waited: take a new one
+                    if lease.free < want:  # the queue's top-up did not cover this call (or nobody's did yet)
+                        await self._top_up(user_id, lease, lease.waiting - lease.free, minimum)
+                    if lease.free < minimum:
+                        self._quotas.telemetry.quota_refused("user")
+                        raise QuotaExceeded(_REFUSED)
+                    return self._cut(user_id, lease, min(want, lease.free), prompt_estimate)
+            finally:
+                lease.waiting -= want
 
     def finish(self, hold: Hold, spent: int) -> int:
         """Give back what the call did not spend; returns how many tokens its settlement frees from

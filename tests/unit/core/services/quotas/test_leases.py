@@ -91,6 +91,32 @@ async def test_concurrent_calls_on_an_empty_lease_top_it_up_once() -> None:
     await lease.close()
 
 
+async def test_calls_queued_for_a_top_up_are_covered_by_one_more_write_not_one_each() -> None:
+    uow = store(10_000)
+    lease = leases(uow, block=300)  # a block covers 2 of the 8 calls
+    holds = await asyncio.gather(*(lease.hold(ALICE, 20, None) for _ in range(8)))
+    assert [h.tokens for h in holds] == [120] * 8
+    # the first top-up (a block) was asked before the others queued; the next asks for all of them
+    # at once (one block per two calls meant 4 writes in a row, each call waiting for all before it)
+    assert uow.transactions == 2 and stored(uow).reserved == 960 and lease.free(1) == 0
+    await lease.close()
+
+
+async def test_a_call_arriving_during_a_top_up_does_not_take_what_a_queued_call_is_owed() -> None:
+    uow = store(10_000)
+    lease = leases(uow, block=120)
+    await lease.hold(ALICE, 20, None)  # the lease is empty now
+    queued = [asyncio.create_task(lease.hold(ALICE, 20, None)) for _ in range(3)]
+    await asyncio.sleep(0)  # the first tops up for itself, two wait behind it
+    lease.finish(await queued[0], 0)  # 120 back in the lease while the two still wait for the lock
+    late = asyncio.create_task(lease.hold(ALICE, 20, None))
+    await asyncio.gather(*queued[1:], late)
+    assert all(task.result().tokens == 120 for task in (*queued[1:], late))
+    # the late call queued behind the two instead of taking the 120 they waited for
+    assert uow.transactions == 3
+    await lease.close()
+
+
 async def settled_tasks() -> None:
     for _ in range(10):
         await asyncio.sleep(0)
