@@ -124,6 +124,8 @@ class QuotaLeases:
                 return await self._quotas.reserve(principal, prompt_estimate, max_completion)
             if self._leases.get(user_id) is not lease:
                 continue  # the lease was given back while this call waited: take a new one
+            if lease.free < want and not lease.short:
+                continue  # a newcomer took it in the turn the top-up ended: wait for the next one
             if lease.free < minimum:
                 self._quotas.telemetry.quota_refused("user")
                 raise QuotaExceeded(_REFUSED)
