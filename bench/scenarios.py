@@ -87,6 +87,9 @@ SCENARIOS: list[Scenario] = [
              warmup=64, blocks=8, about="gateway /v1, 100 chunks paced 10 ms, 64 clients: TTFT and total time"),
     Scenario("gw-streams-1000", "stream", "bench-100-50ms", 1000, 1000, 30, ("direct", "switchboard-v1"),
              expected_tokens=100, about="gateway /v1, 1,000 streams open at once (5 s answers): peak RSS"),
+    Scenario("gw-stream-c200", "stream", "bench-200", 200, 10**6, 45, ("direct", "relay", "switchboard-v1"),
+             expected_tokens=200, warmup=200,
+             about="gateway /v1, 200 clients for 45 s, 200-chunk answers as fast as they come: TTFT p99 vs p50"),
 ]
 
 

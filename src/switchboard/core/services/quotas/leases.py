@@ -9,10 +9,14 @@ The database still decides: a lease is taken (and topped up) with the same atomi
 UPDATE as a per-call reservation (`QuotaRepo.reserve(user, block, minimum)`), so all workers
 together never hold more than the allowance. A call's hold is cut from the lease with no await
 between the check and the decrement (atomic on the event loop); when the lease cannot cover it,
-one call per user (an asyncio.Lock) tops it up by `max(want, block)` while the others wait, and a
-call that still does not fit is refused (QuotaExceeded), as without leases. When a cut leaves less
-than half a block free, a background task tops the lease up before anyone has to wait for it
-(not once the database has granted less than asked: the user is near the end of the allowance).
+the call says what it wants and waits for the lease's one top-up in flight (a task every waiting
+call awaits: they all wake together, no lock handed from call to call), which asks, when it
+starts, for what every waiting call wants beyond the free part (at least a block); a call that
+came after that top-up started waits for it and then for the next. Calls arriving meanwhile cut
+only what the waiting calls are not owed, so nobody is overtaken. A call that still does not fit
+is refused (QuotaExceeded), as without leases. When a cut leaves less than half a block free, a
+top-up starts in the background before anyone has to wait for it (not once the database has
+granted less than asked: the user is near the end of the allowance).
 
 Accounting. In the database `reserved` covers, for this process, the free part of each lease plus
 the holds of calls in flight plus settlements not yet written. A finished call gives its unused
@@ -33,13 +37,14 @@ Trade-offs:
 - While this worker holds a lease, other workers see less of the user's allowance: a user with a
   small allowance may be refused on another worker for up to `idle_seconds` after their last call
   here. A lease never exceeds what the user had left (the UPDATE grants min(block, remaining));
-  it may hold up to about 1.5 blocks (the refill), more under concurrency (one top-up per call
-  that did not fit).
+  it may hold up to about 1.5 blocks (the refill), more under concurrency (a top-up asks for
+  every call waiting).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -64,8 +69,8 @@ class _Lease:
     calls: int = 0  # calls in flight holding tokens cut from this lease
     unlimited: bool = False
     short: bool = False  # the last top-up got less than asked: no refills ahead of need
-    refilling: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    waiting: int = 0  # tokens wanted by the calls waiting for a top-up (theirs first, see hold)
+    topping: asyncio.Task[None] | None = None  # the top-up in flight, which every waiting call awaits
     hold_id: str = field(default_factory=lambda: new_id("lease"))  # its stored hold
 
 
@@ -82,7 +87,7 @@ class QuotaLeases:
         self._writing = writing or asyncio.Lock()  # shared with the usage settler: writers queue here
         self._leases: dict[int, _Lease] = {}
         self._reaper: asyncio.Task[None] | None = None
-        self._refills: set[asyncio.Task[None]] = set()
+        self._top_ups: set[asyncio.Task[None]] = set()
         self._closed = False
 
     def free(self, user_id: int) -> int:
@@ -104,19 +109,27 @@ class QuotaLeases:
             if lease is None:
                 lease = self._leases[user_id] = _Lease(self._monotonic())
                 self._start_reaper()
-            if lease.free >= want:  # the common case: no await from the check to the cut
+            if lease.free - lease.waiting >= want:  # the common case: no await from the check to the cut
                 return self._cut(user_id, lease, want, prompt_estimate)
-            async with lease.lock:
-                if self._closed:
-                    return await self._quotas.reserve(principal, prompt_estimate, max_completion)
-                if self._leases.get(user_id) is not lease:
-                    continue  # the lease was given back while this call waited: take a new one
-                if lease.free < want:  # nobody topped it up while this call waited
-                    await self._top_up(user_id, lease, want, minimum)
-                if lease.free < minimum:
-                    self._quotas.telemetry.quota_refused("user")
-                    raise QuotaExceeded(_REFUSED)
-                return self._cut(user_id, lease, min(want, lease.free), prompt_estimate)
+            lease.waiting += want
+            try:
+                if lease.topping is not None:  # asked before this call came: it may cover it all the same
+                    with contextlib.suppress(Exception):  # (a failed refill: this call tops up itself)
+                        await asyncio.shield(lease.topping)
+                if lease.free < want and not self._closed and self._leases.get(user_id) is lease:
+                    await asyncio.shield(self._top_up(user_id, lease, minimum))  # asks for this call too
+            finally:
+                lease.waiting -= want
+            if self._closed:
+                return await self._quotas.reserve(principal, prompt_estimate, max_completion)
+            if self._leases.get(user_id) is not lease:
+                continue  # the lease was given back while this call waited: take a new one
+            if lease.free < want and not lease.short:
+                continue  # a newcomer took it in the turn the top-up ended: wait for the next one
+            if lease.free < minimum:
+                self._quotas.telemetry.quota_refused("user")
+                raise QuotaExceeded(_REFUSED)
+            return self._cut(user_id, lease, min(want, lease.free), prompt_estimate)
 
     def finish(self, hold: Hold, spent: int) -> int:
         """Give back what the call did not spend; returns how many tokens its settlement frees from
@@ -144,20 +157,19 @@ class QuotaLeases:
         """Give the free part of leases untouched for `idle_seconds` back to the database; a lease
         with no call in flight is dropped. Returns the tokens given back."""
         edge = self._monotonic() - self.idle_seconds
-        idle = [user for user, lease in self._leases.items() if lease.touched <= edge and not lease.lock.locked()]
+        idle = [user for user, lease in self._leases.items() if lease.touched <= edge and lease.topping is None]
         return await self._give_back(idle)
 
     async def return_all(self) -> int:
         """Give every lease's free part back (flush, shutdown); waits for top-ups in progress."""
-        for lease in list(self._leases.values()):
-            async with lease.lock:
-                pass
+        await asyncio.gather(*(lease.topping for lease in list(self._leases.values()) if lease.topping),
+                             return_exceptions=True)
         return await self._give_back(list(self._leases))
 
     async def close(self) -> None:
         """Return every lease; calls after this reserve per call, as without leases."""
         self._closed = True
-        await asyncio.gather(*self._refills, return_exceptions=True)  # a refill sees _closed and stops
+        await asyncio.gather(*self._top_ups, return_exceptions=True)
         if self._reaper is not None:
             self._reaper.cancel()
             await asyncio.gather(self._reaper, return_exceptions=True)
@@ -170,16 +182,25 @@ class QuotaLeases:
         lease.free -= tokens
         lease.calls += 1
         lease.touched = self._monotonic()
-        if lease.free < self.block // 2 and not (lease.short or lease.refilling or lease.lock.locked()):
-            lease.refilling = True
-            task = asyncio.get_running_loop().create_task(self._refill(user_id, lease))
-            self._refills.add(task)
-            task.add_done_callback(self._refills.discard)
+        if lease.free < self.block // 2 and not (lease.short or lease.topping or self._closed):
+            self._top_up(user_id, lease, 1)
         budget = None if lease.unlimited else tokens - prompt_estimate
         return Hold(user_id, tokens, prompt_estimate, budget, id=lease.hold_id, leased=True)
 
-    async def _top_up(self, user_id: int, lease: _Lease, want: int, minimum: int) -> None:
-        asked = max(want, self.block)
+    def _top_up(self, user_id: int, lease: _Lease, minimum: int) -> asyncio.Task[None]:
+        """The lease's top-up in flight, or a new one. Started by one call (or a refill), awaited by
+        every call waiting: it is shielded from their cancellation, and they all wake together."""
+        if lease.topping is None:
+            task = lease.topping = asyncio.get_running_loop().create_task(self._reserve(user_id, lease, minimum))
+            task.add_done_callback(lambda _: setattr(lease, "topping", None))  # before the waiters wake
+            self._top_ups.add(task)
+            task.add_done_callback(self._top_ups.discard)
+            task.add_done_callback(_log_failure)  # also when no call awaits it (a refill, cancelled calls)
+        return lease.topping
+
+    async def _reserve(self, user_id: int, lease: _Lease, minimum: int) -> None:
+        # asked when the write starts: every call waiting by then is in it (at least a block)
+        asked = max(lease.waiting - lease.free, self.block)
         async with self._writing, self._uow() as tx:
             grant = await tx.quotas.reserve(user_id, asked, max(minimum - lease.free, 1))
             if grant.tokens:
@@ -187,16 +208,6 @@ class QuotaLeases:
         lease.free += grant.tokens
         lease.unlimited = grant.unlimited
         lease.short = grant.tokens < asked
-
-    async def _refill(self, user_id: int, lease: _Lease) -> None:
-        try:
-            async with lease.lock:
-                if not self._closed and self._leases.get(user_id) is lease and lease.free < self.block // 2:
-                    await self._top_up(user_id, lease, self.block, 1)
-        except Exception:  # a call that needs tokens tops up itself
-            log.exception("refilling the quota lease of user %s failed", user_id)
-        finally:
-            lease.refilling = False
 
     async def _give_back(self, users: list[int]) -> int:
         returns: list[tuple[int, str, int]] = []
@@ -207,7 +218,7 @@ class QuotaLeases:
             if lease.free:
                 returns.append((user, lease.hold_id, lease.free))
                 lease.free = 0
-            if lease.calls == 0 and not lease.lock.locked():  # a top-up in flight keeps its lease
+            if lease.calls == 0 and not lease.waiting and lease.topping is None:  # a top-up in flight keeps it
                 del self._leases[user]
         if not returns:
             return 0
@@ -234,3 +245,8 @@ class QuotaLeases:
                 await self.return_idle()
             except Exception:  # the next round tries again
                 log.exception("returning idle quota leases failed")
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:  # the next call that needs tokens tries again
+        log.error("topping up a quota lease failed", exc_info=error)

@@ -61,6 +61,11 @@ async def spend(uow: InMemoryUnitOfWork, lease: QuotaLeases, hold: Hold, spent: 
         await tx.quotas.settle(hold.user_id, reserved, spent)
 
 
+async def settled_tasks() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
 async def test_holds_are_cut_from_one_reservation() -> None:
     uow = store(10_000)
     lease = leases(uow)
@@ -87,13 +92,64 @@ async def test_concurrent_calls_on_an_empty_lease_top_it_up_once() -> None:
     lease = leases(uow, block=1000)
     holds = await asyncio.gather(*(lease.hold(ALICE, 20, None) for _ in range(8)))
     assert [h.tokens for h in holds] == [120] * 8
-    assert uow.transactions == 1 and stored(uow).reserved == 1000
+    await settled_tasks()  # one top-up for the eight, then a refill ahead of need (40 left)
+    assert uow.transactions == 2 and stored(uow).reserved == 2000 and lease.free(1) == 1040
     await lease.close()
 
 
-async def settled_tasks() -> None:
-    for _ in range(10):
-        await asyncio.sleep(0)
+async def test_calls_waiting_for_a_top_up_are_covered_by_one_write_not_one_each() -> None:
+    uow = store(10_000)
+    lease = leases(uow, block=300)  # a block covers 2 of the 8 calls
+    holds = await asyncio.gather(*(lease.hold(ALICE, 20, None) for _ in range(8)))
+    assert [h.tokens for h in holds] == [120] * 8
+    # one top-up asked for all eight (a block per top-up, one after another, meant 4 writes, and the
+    # last call waited for all of them); then a refill ahead of need
+    await settled_tasks()
+    assert uow.transactions == 2 and stored(uow).reserved == 960 + 300 and lease.free(1) == 300
+    await lease.close()
+
+
+class GatedUnitOfWork(YieldingUnitOfWork):
+    """Transactions wait for the test to open the gate: a write that takes its time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[InMemoryTx]:
+        await self.gate.wait()
+        async with super().__call__() as tx:
+            yield tx
+
+
+async def test_a_call_arriving_during_a_top_up_does_not_take_what_a_waiting_call_is_owed() -> None:
+    uow = GatedUnitOfWork()
+    uow.store.quotas[1] = Quota(1, 10_000, 0, 0, False)
+    lease = leases(uow, block=120)
+    uow.gate.set()
+    first = await lease.hold(ALICE, 20, None)  # the lease is empty now
+    await settled_tasks()  # and its refill is written: 120 free
+    taken = await lease.hold(ALICE, 20, None)
+    uow.gate.clear()  # the next top-up takes its time
+    served: list[str] = []
+
+    async def call(name: str) -> None:
+        hold = await lease.hold(ALICE, 20, None)
+        assert hold.tokens == 120
+        served.append(name)
+
+    waiting = [asyncio.create_task(call(name)) for name in ("first waiting", "second waiting")]
+    await settled_tasks()  # both wait for a top-up
+    lease.finish(first, 0)  # 120 back in the lease while they wait
+    late = asyncio.create_task(call("late"))
+    await settled_tasks()  # the late call waits too, instead of taking the 120 they are owed
+    assert served == []
+    uow.gate.set()
+    await asyncio.gather(*waiting, late)
+    assert served == ["first waiting", "second waiting", "late"]
+    lease.finish(taken, 0)
+    await lease.close()
 
 
 async def test_a_lease_running_low_is_refilled_before_a_call_must_wait() -> None:
