@@ -4,14 +4,19 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, func, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage import SqlUnitOfWork
+from switchboard.adapters.storage.engine import create_sqlite_step_engine
+from switchboard.adapters.storage.sqlite_threads import StepThreads
 from switchboard.adapters.storage.steps import as_async
-from switchboard.core.domain.errors import Conflict, InvalidInput
+from switchboard.core.domain.errors import Conflict, InvalidInput, StorageBusy
 from switchboard.core.domain.users import Role, User
 from switchboard.core.ports.storage import Tx
 
@@ -71,4 +76,38 @@ async def test_a_select_read_only_in_part_holds_up_no_savepoint_and_no_commit(tm
         assert inserted.scalar_one() == 6
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(numbers)) == 7
+    engine.dispose()
+
+
+async def test_a_writer_step_that_finds_the_database_locked_fails_as_busy_and_the_next_one_commits(
+        tmp_path: Path) -> None:
+    # SQLite's step threads send BEGIN IMMEDIATE on the sqlite3 connection themselves (only the
+    # connection's first comes from SQLAlchemy's begin event): both ways a lock held elsewhere
+    # must still become StorageBusy, and the thread must go on with the next step
+    path = tmp_path / "busy.db"
+    engine = create_sqlite_step_engine(f"sqlite:///{path}")
+    assert engine is not None
+    event.listen(engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA busy_timeout = 10"))
+    numbers = Table("numbers", MetaData(), Column("n", Integer, primary_key=True))
+    numbers.create(engine)
+    threads = StepThreads(engine, lambda connection: connection, writer=True)
+    holder = sqlite3.connect(path, isolation_level=None)
+
+    def add(n: int) -> Callable[[AsyncConnection], Awaitable[None]]:
+        async def step(connection: AsyncConnection) -> None:
+            await connection.execute(insert(numbers), {"n": n})
+        return step
+
+    try:
+        for n in (1, 2):  # 1: the thread's first transaction (its connection's); 2: one of its own
+            holder.execute("BEGIN IMMEDIATE")
+            with pytest.raises(StorageBusy):
+                await threads.submit(add(-n))
+            holder.execute("ROLLBACK")
+            await threads.submit(add(n))
+    finally:
+        holder.close()
+        await threads.close()
+    with engine.connect() as connection:
+        assert connection.execute(select(numbers.c.n).order_by(numbers.c.n)).scalars().all() == [1, 2]
     engine.dispose()

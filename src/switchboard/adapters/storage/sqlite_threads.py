@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import READ_ONLY_OPTION
@@ -65,12 +66,12 @@ class StepThreads:
         job = _Job(step, loop, loop.create_future(), contextvars.copy_context())
         self._queue.put(job)
         try:
-            return await asyncio.shield(job.future)
+            # No shield: a cancelled caller cancels the future, which _settle then leaves alone.
+            return await job.future
         except asyncio.CancelledError:
             # not taken yet: it never runs. Taken: its outcome stands (committed or not), as when
             # a process dies right after a commit; nobody is left to read it.
             job.skip = True
-            job.future.add_done_callback(_forget)
             raise
 
     def _start(self) -> None:
@@ -104,17 +105,27 @@ class StepThreads:
                         outcomes = self._commit(connection, batch) if self._writer else self._read(connection, batch)
                     except BaseException as exc:  # whatever it is, the callers hear of it; the thread goes on
                         outcomes = [(job, None, exc) for job in batch]
+                    if connection is not None and (connection.invalidated or not connection.in_transaction()):
+                        connection.close()  # SQLAlchemy gave up on it: a new one for the next batch
+                        connection = None
                     _deliver(outcomes)
                 if stop:
                     return
         finally:
             if connection is not None:
-                connection.close()
+                connection.close()  # (its rollback finds no transaction open on sqlite3: a no-op)
 
     def _connect(self) -> Connection:
         connection = self._engine.connect()
         if not self._writer:
             connection.execution_options(**{READ_ONLY_OPTION: True})
+        # SQLAlchemy's one transaction for the connection's life (see the module's docstring).
+        # Its begin event sends BEGIN [IMMEDIATE], which serves as the first batch's.
+        try:
+            connection.begin()
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
     def _next_batch(self) -> tuple[list[_Job], bool]:
@@ -134,39 +145,68 @@ class StepThreads:
         return [job for job in batch if not job.skip], False
 
     def _commit(self, connection: Connection, batch: list[_Job]) -> list[_Outcome]:
+        dbapi = connection.connection.dbapi_connection
         outcomes: list[_Outcome] = []
         try:
-            with connection.begin():
-                if len(batch) == 1:  # alone in its transaction: no savepoint needed
-                    outcomes.append((batch[0], _run(connection, batch[0], self._tx_factory), None))
-                else:
-                    for job in batch:
-                        savepoint = connection.begin_nested()
-                        try:
-                            value = _run(connection, job, self._tx_factory)
-                        except BaseException as exc:
-                            savepoint.rollback()
-                            outcomes.append((job, None, exc))
-                        else:
-                            savepoint.commit()
-                            outcomes.append((job, value, None))
+            _begin(dbapi, "BEGIN IMMEDIATE")
+            if len(batch) == 1:  # alone in its transaction: no savepoint needed
+                outcomes.append((batch[0], _run(connection, batch[0], self._tx_factory), None))
+            else:
+                for job in batch:
+                    _send(dbapi, "SAVEPOINT step")
+                    try:
+                        value = _run(connection, job, self._tx_factory)
+                    except BaseException as exc:
+                        _send(dbapi, "ROLLBACK TO step")
+                        _send(dbapi, "RELEASE step")
+                        outcomes.append((job, None, exc))
+                    else:
+                        _send(dbapi, "RELEASE step")
+                        outcomes.append((job, value, None))
+            _send(dbapi, "COMMIT")
         except BaseException as exc:
             # the commit failed (or the lone step did): nothing of this batch is stored
+            _rollback(dbapi)
             return [(job, None, exc) for job in batch]
         return outcomes
 
     def _read(self, connection: Connection, batch: list[_Job]) -> list[_Outcome]:
+        dbapi = connection.connection.dbapi_connection
         outcomes: list[_Outcome] = []
         try:
-            with connection.begin():  # deferred: a snapshot, no write lock
-                for job in batch:
-                    try:
-                        outcomes.append((job, _run(connection, job, self._tx_factory), None))
-                    except BaseException as exc:
-                        outcomes.append((job, None, exc))
+            _begin(dbapi, "BEGIN")  # deferred: a snapshot, no write lock
+            for job in batch:
+                try:
+                    outcomes.append((job, _run(connection, job, self._tx_factory), None))
+                except BaseException as exc:
+                    outcomes.append((job, None, exc))
+            _send(dbapi, "COMMIT")
         except BaseException as exc:
+            _rollback(dbapi)
             return [(job, None, exc) for job in batch]
         return outcomes
+
+
+def _begin(dbapi: Any, sql: str) -> None:
+    if not dbapi.in_transaction:  # (the first batch's was begun by SQLAlchemy's begin event)
+        _send(dbapi, sql)
+
+
+def _send(dbapi: Any, sql: str) -> None:
+    """A statement on the sqlite3 connection, its error raised as SQLAlchemy's (so a busy
+    database still becomes StorageBusy)."""
+    try:
+        dbapi.execute(sql).close()
+    except dbapi.Error as exc:  # (sqlite3.Connection.Error is the module's)
+        raise DBAPIError.instance(sql, (), exc, dbapi.Error) from exc
+
+
+def _rollback(dbapi: Any) -> None:
+    try:
+        if dbapi.in_transaction:  # (SQLite may have rolled back on its own, on some errors)
+            dbapi.execute("ROLLBACK").close()
+    except dbapi.Error:
+        pass  # the connection is left as SQLite left it; the callers hear of the first error
 
 
 def _run(connection: Connection, job: _Job, tx_factory: TxFactory) -> Any:
@@ -193,8 +233,3 @@ def _settle(outcomes: list[_Outcome]) -> None:
             job.future.set_result(value)
         else:
             job.future.set_exception(busy_or_same(exc))
-
-
-def _forget(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled():
-        future.exception()  # retrieved, so asyncio does not log it as never seen
