@@ -15,11 +15,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import asyncpg
 import orjson
 import yaml
 
@@ -29,6 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ALLOWANCE = 10**12  # finite, so reservation and settlement run on every turn
 _TICKS = os.sysconf("SC_CLK_TCK")
 SERVER = os.environ.get("BENCH_SERVER", "uvicorn")  # which HTTP server `switchboard serve` runs on
+# where `fresh_database` creates and drops its databases (trust auth, as the tests' PostgreSQL)
+POSTGRES_ADMIN_DSN = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 def free_port() -> int:
@@ -137,7 +141,7 @@ def switchboard_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from switchboard.app.cli import main; sys.exit(main())"]
 
 
-def write_config(workdir: Path, upstream_url: str, models: Sequence[str]) -> Path:
+def write_config(workdir: Path, upstream_url: str, models: Sequence[str], database_url: str | None = None) -> Path:
     config = {
         "data_dir": str(workdir / "data"),
         "log_level": "warning",  # no access log line per request
@@ -148,8 +152,10 @@ def write_config(workdir: Path, upstream_url: str, models: Sequence[str]) -> Pat
                        # as many upstream connections as the relay may open, for the 1,000-stream scenario
                        "max_connections": 1024}],
     }
-    if os.environ.get("BENCH_DATABASE_URL"):  # e.g. postgresql+asyncpg://postgres@127.0.0.1/bench
-        config["database_url"] = os.environ["BENCH_DATABASE_URL"]
+    # else BENCH_DATABASE_URL, e.g. postgresql+asyncpg://postgres@127.0.0.1/bench; else SQLite in data_dir
+    database_url = database_url or os.environ.get("BENCH_DATABASE_URL")
+    if database_url:
+        config["database_url"] = database_url
     if os.environ.get("BENCH_REDIS_URL"):  # needed by `serve --workers N` (bench/workers.py)
         config["redis_url"] = os.environ["BENCH_REDIS_URL"]
     path = workdir / "switchboard.yaml"
@@ -203,9 +209,34 @@ def _start_litellm(workdir: Path, upstream_url: str, models: Sequence[str]) -> P
 
 
 @contextlib.asynccontextmanager
-async def running_stack(models: Sequence[str], workers: int = 1) -> AsyncIterator[Stack]:
-    """`workers` > 1: `serve --workers N` (PostgreSQL and Redis: BENCH_DATABASE_URL, BENCH_REDIS_URL);
-    the switchboard Process is then uvicorn's supervisor, so its CPU figures leave the workers out."""
+async def fresh_database() -> AsyncIterator[str]:
+    """A throw-away PostgreSQL database for one run, as the SQLAlchemy URL `serve` takes; dropped
+    after it (its connections ended first, so a server that did not close its pool cannot keep it)."""
+    name = f"sb_bench_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    server = POSTGRES_ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
+    try:
+        yield f"postgresql+asyncpg://{server}/{name}"
+    finally:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_DSN)
+        try:
+            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        finally:
+            await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    models: Sequence[str], workers: int = 1, database_url: str | None = None,
+) -> AsyncIterator[Stack]:
+    """`workers` > 1: `serve --workers N` (PostgreSQL and Redis: `database_url` or BENCH_DATABASE_URL,
+    and BENCH_REDIS_URL); the switchboard Process is then uvicorn's supervisor, so its CPU figures
+    leave the workers out. Without `database_url` or BENCH_DATABASE_URL: SQLite in the temp dir."""
     with tempfile.TemporaryDirectory(prefix="switchboard-bench-") as tmp:
         workdir = Path(tmp)
         processes: list[Process] = []
@@ -217,7 +248,7 @@ async def running_stack(models: Sequence[str], workers: int = 1) -> AsyncIterato
             relay = _spawn("relay", [sys.executable, "-m", "bench.relay", "--port", str(relay_port),
                                      "--upstream", upstream.url], workdir, f"http://127.0.0.1:{relay_port}")
             processes.append(relay)
-            config = write_config(workdir, upstream.url, models)
+            config = write_config(workdir, upstream.url, models, database_url)
             switchboard = _spawn("switchboard", [*switchboard_command(), "--config", str(config), "serve",
                                                  "--host", "127.0.0.1", "--port", str(sb_port), "--server", SERVER,
                                                  *(["--workers", str(workers)] if workers > 1 else [])],

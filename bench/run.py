@@ -3,18 +3,20 @@
     uv run python -m bench.run                 # the full run, about three minutes
     uv run python -m bench.run --tiny          # a few requests per scenario (the smoke test)
     uv run python -m bench.run --only plain-c16,stream-c64
+    uv run python -m bench.run --only plain-c1,plain-c16 --runs 3 --postgres
 
 Starts the fake upstream, the relay and `switchboard serve` (bench/harness.py), runs every scenario
 (bench/scenarios.py) against each of its targets one after the other, prints absolute numbers
 and ratios against "direct", the peak RSS of each process and the pass marks, and writes the
-whole result as JSON under bench/results/ (git-ignored).
+whole result as JSON under bench/results/ (git-ignored). `--runs N` does all that N times, each
+on a fresh stack, and prints one table (bench/report.py) with the checks judged on the median.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import math
+import contextlib
 import os
 import platform
 import signal
@@ -28,9 +30,10 @@ if __package__ in (None, ""):  # `python bench/run.py`
 
 import orjson
 
-from bench.harness import SERVER, Stack, running_stack
+from bench.harness import SERVER, Stack, fresh_database, running_stack
 from bench.load import Load, LoadResult
-from bench.scenarios import CHECKS, SCENARIOS, Scenario, build_targets, models_used
+from bench.report import Run, evaluate_checks, print_checks, table
+from bench.scenarios import SCENARIOS, Scenario, build_targets, models_used
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -80,7 +83,7 @@ async def run_scenario(
         if hop and result.requests:
             result.extra["hop_cpu_ms_per_request"] = round(cpu[name][hop] * 1000 / result.requests, 3)
         results.append(result)
-        print(f"  {scenario.name:<18} {name:<20} {result.requests:>6} ok {result.errors:>4} errors"
+        print(f"  {scenario.name:<18} {name:<24} {result.requests:>6} ok {result.errors:>4} errors"
               f"  {result.seconds:6.1f} s" + (f"  ({result.first_error})" if result.first_error else ""),
               flush=True)
     return results
@@ -117,90 +120,53 @@ async def stop_profiler(recorder: asyncio.subprocess.Process) -> None:
         await recorder.wait()
 
 
-def _fmt(value: float | None, digits: int = 1) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    return f"{value:,.{digits}f}"
-
-
-def _ratio(value: float | None, reference: float | None) -> str:
-    if not value or not reference:
-        return "-"
-    return f"{value / reference:.2f}x"
-
-
-def table(results: dict[str, list[LoadResult]]) -> str:
-    head = ("scenario", "target", "ok", "err", "req/s", "p50 ms", "p99 ms", "TTFT p50", "TTFT p99",
-            "chunks/s", "thruput/direct", "p50/direct", "TTFT +ms", "hop CPU ms/req")
-    rows = [head]
-    for scenario, runs in results.items():
-        reference = runs[0]
-        for r in runs:
-            throughput, ref_throughput = (r.chunks_per_s, reference.chunks_per_s) if r.kind == "stream" else (
-                r.rps, reference.rps)
-            added = (None if r.ttft_p50_ms is None or reference.ttft_p50_ms is None
-                     else r.ttft_p50_ms - reference.ttft_p50_ms)
-            rows.append((
-                scenario, r.target, str(r.requests), str(r.errors), _fmt(r.rps), _fmt(r.p50_ms, 2), _fmt(r.p99_ms, 2),
-                _fmt(r.ttft_p50_ms, 2), _fmt(r.ttft_p99_ms, 2), _fmt(r.chunks_per_s, 0),
-                _ratio(throughput, ref_throughput), _ratio(r.p50_ms, reference.p50_ms),
-                _fmt(added, 2) if r is not reference else "-",
-                _fmt(r.extra.get("hop_cpu_ms_per_request"), 3),
-            ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = ["| " + " | ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)) + " |" for row in rows]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
-def evaluate_checks(results: dict[str, list[LoadResult]]) -> list[dict[str, Any]]:
-    verdicts = []
-    for check in CHECKS:
-        runs = {r.target: r for r in results.get(check.scenario, [])}
-        reference = results.get(check.scenario, [None])[0]
-        if check.target not in runs or reference is None:
-            continue
-        if check.versus and check.versus not in runs:
-            continue
-        value, passed = check.evaluate(runs[check.target], reference, runs)
-        verdicts.append({"check": check.description, "target": check.target, "value": round(value, 3),
-                         "limit": check.limit, "at_most": check.at_most, "unit": check.unit, "passed": passed})
-    return verdicts
-
-
-async def bench(scenarios: list[Scenario], profile: Path | None = None) -> dict[str, Any]:
+async def one_run(scenarios: list[Scenario], profile: Path | None, database_url: str | None) -> dict[str, Any]:
+    """Every scenario once, on a stack of its own (fresh processes, a fresh SQLite or `database_url`)."""
     started = time.time()
     load_at_start = os.getloadavg()  # other work on the machine skews everything: note it
-    async with running_stack(models_used(scenarios)) as stack:
+    async with running_stack(models_used(scenarios), database_url=database_url) as stack:
         idle = {p.name: p.status_kb("VmRSS") for p in stack.processes}
         targets = build_targets(stack)
-        results: dict[str, list[LoadResult]] = {}
+        results: Run = {}
         for scenario in scenarios:
             results[scenario.name] = await run_scenario(stack, scenario, targets, profile)
         peak = {p.name: p.status_kb("VmHWM") for p in stack.processes}
-    report = {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(started)),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "load_average_at_start": load_at_start,
-        "server": SERVER,  # BENCH_SERVER: the HTTP server switchboard ran on
-        "duration_s": round(time.time() - started, 1),
-        "scenarios": [s.__dict__ for s in scenarios],
-        "results": {name: [r.as_dict() for r in runs] for name, runs in results.items()},
-        "idle_rss_kb": idle,
-        "peak_rss_kb": peak,
-        "checks": evaluate_checks(results),
-    }
-    print()
-    print(table(results))
-    print()
     print("RSS (MiB)   " + "   ".join(
         f"{name}: idle {(idle[name] or 0) / 1024:.1f}, peak {(peak[name] or 0) / 1024:.1f}" for name in peak))
-    for verdict in report["checks"]:
-        mark = "met " if verdict["passed"] else "MISSED"
-        sign = "<=" if verdict["at_most"] else ">="
-        print(f"[{mark}] {verdict['check']}: {verdict['value']}{verdict['unit']} "
-              f"(target {sign} {verdict['limit']}{verdict['unit']})")
-    return report
+    return {"date": time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(started)),
+            "load_average_at_start": load_at_start, "duration_s": round(time.time() - started, 1),
+            "results": results, "idle_rss_kb": idle, "peak_rss_kb": peak}
+
+
+async def bench(scenarios: list[Scenario], runs: int = 1, profile: Path | None = None,
+                postgres: bool = False) -> dict[str, Any]:
+    """`runs` runs of every scenario, one after another; one table over them, checks on the median."""
+    started = time.time()
+    done = []
+    for index in range(runs):
+        print(f"run {index + 1} of {runs}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        async with fresh_database() if postgres else contextlib.nullcontext(None) as database_url:
+            done.append(await one_run(scenarios, profile and profile / f"run{index + 1}", database_url))
+            # the database's name only (a URL may carry a password)
+            done[-1]["database"] = database_url.rsplit("/", 1)[-1] if database_url else None
+    checks = evaluate_checks([run["results"] for run in done])
+    print()
+    print(table([run["results"] for run in done]))
+    print()
+    print_checks(checks)
+    for run in done:  # the JSON keeps every run, each with its own checks
+        run["checks"] = evaluate_checks([run["results"]])
+        run["results"] = {name: [r.as_dict() for r in results] for name, results in run["results"].items()}
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z", time.localtime(started)),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "server": SERVER,  # BENCH_SERVER: the HTTP server switchboard ran on
+        "database": "postgresql" if postgres or os.environ.get("BENCH_DATABASE_URL") else "sqlite",
+        "duration_s": round(time.time() - started, 1),
+        "scenarios": [s.__dict__ for s in scenarios],
+        "runs": done,
+        "checks": checks,  # judged on the median of the runs
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="result JSON (default: bench/results/<time>.json)")
     parser.add_argument("--no-out", action="store_true", help="do not write a result file")
     parser.add_argument("--profile", default=None, metavar="DIR",
-                        help="sample each hop process with py-spy while it is measured; stacks go to DIR")
+                        help="sample each hop process with py-spy while it is measured; stacks go to DIR/run<N>/")
+    parser.add_argument("--runs", type=int, default=1, metavar="N",
+                        help="run the scenarios N times (a fresh stack each); one table, checks on the median")
+    parser.add_argument("--postgres", action="store_true",
+                        help="PostgreSQL: a fresh database per run (BENCH_POSTGRES_ADMIN's server), dropped after")
     args = parser.parse_args(argv)
     scenarios = SCENARIOS
     if args.only:
@@ -219,12 +189,14 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
         scenarios = [s for s in SCENARIOS if s.name in wanted]
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
     if args.tiny:
         scenarios = [s.tiny() for s in scenarios]
     out = None if args.no_out else Path(args.out) if args.out else RESULTS / time.strftime("%Y%m%d-%H%M%S.json")
     import uvloop
 
-    report = uvloop.run(bench(scenarios, Path(args.profile) if args.profile else None))
+    report = uvloop.run(bench(scenarios, args.runs, Path(args.profile) if args.profile else None, args.postgres))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2, default=str))

@@ -7,6 +7,8 @@ Extending it (e.g. the /v1 gateway): add a target to `build_targets` (an `OpenAI
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -50,15 +52,20 @@ class Scenario:
     blocks: int = 1  # >1: the targets take turns, this many blocks each (bench/run.py)
 
     def tiny(self) -> Scenario:
-        """The smoke-test size: a handful of requests, a second or two."""
+        """The smoke-test size: a handful of requests, a second or two. A paced answer keeps its
+        chunks but comes 1 ms apart: still paced, in 0.1-0.2 s instead of 1-5 s (the smoke test's
+        wall time went mostly to waiting for paced answers)."""
         return replace(self, concurrency=min(self.concurrency, 4), max_requests=min(self.max_requests, 8),
-                       seconds=min(self.seconds, 2.0), warmup=0, blocks=min(self.blocks, 2))
+                       seconds=min(self.seconds, 2.0), warmup=0, blocks=min(self.blocks, 2),
+                       model=re.sub(r"-\d+ms$", "-1ms", self.model))
 
 
 SCENARIOS: list[Scenario] = [
     Scenario("plain-c1", "plain", "bench-20", 1, 3000, 6, warmup=20,
              about="non-streaming, one client: the latency one hop adds"),
-    Scenario("plain-c16", "plain", "bench-20", 16, 40000, 6, warmup=32, about="non-streaming, 16 clients"),
+    # and the gateway in the same run: issue 20 sets the stored turn's req/s against the gateway's
+    Scenario("plain-c16", "plain", "bench-20", 16, 40000, 6, (*NATIVE, "switchboard-v1"), warmup=32,
+             about="non-streaming, 16 clients"),
     Scenario("plain-c64", "plain", "bench-20", 64, 40000, 6, warmup=64, about="non-streaming, 64 clients"),
     Scenario("plain-long-c1", "plain", "bench-20", 1, 3000, 6,
              ("direct", "switchboard-native", "switchboard-native-long"), warmup=20,
@@ -130,19 +137,49 @@ def _added_ttft_vs(result: LoadResult, reference: LoadResult, other: LoadResult)
     return _added_ttft(result, reference) / max(_added_ttft(other, reference), 0.1)
 
 
+def _hop_cpu(result: LoadResult, reference: LoadResult) -> float:
+    """The hop process's CPU ms per request (bench/run.py); infinite when nothing was measured."""
+    return float(result.extra.get("hop_cpu_ms_per_request") or math.inf)
+
+
+def _added_hop_cpu_vs(result: LoadResult, reference: LoadResult, other: LoadResult) -> float:
+    return _hop_cpu(result, reference) - _hop_cpu(other, reference)
+
+
+# What a 200-message conversation may add to a turn's CPU (issue 20: "the turn's cost does not grow
+# with history length beyond the provider payload itself"). `python -m bench.payload_cost` measures
+# that payload — the history as provider messages, its token estimate and its JSON — for the newest
+# 100 messages (`history_messages`) against the short conversations' 9 on average: 124-127 µs more
+# per turn (2026-12-06, load average 3.6). The limit is twice that: the same again for sending the
+# ~10 KB larger body and for the spread of two hop-CPU figures taken one after the other in a run.
+LONG_HISTORY_ALLOWANCE_MS = 0.25
+
 CHECKS: list[Check] = [
+    # issue 20's targets for the stored (native) turn
+    Check("hop CPU per stored plain turn, c1", "plain-c1", "switchboard-native", _hop_cpu, 1.5,
+          at_most=True, unit="ms"),
+    Check("hop CPU per stored plain turn, c16", "plain-c16", "switchboard-native", _hop_cpu, 1.5,
+          at_most=True, unit="ms"),
+    Check("stored turn req/s vs the gateway's, plain, c16", "plain-c16", "switchboard-native", _rps_vs, 0.35,
+          at_most=False, unit="x", versus="switchboard-v1"),
+    Check("added hop CPU per turn, 200-message history vs short", "plain-long-c1", "switchboard-native-long",
+          _added_hop_cpu_vs, LONG_HISTORY_ALLOWANCE_MS, at_most=True, unit="ms", versus="switchboard-native"),
+    Check("streamed chunks/s vs direct, unpaced, c64", "stream-c64", "switchboard-native",
+          _chunks_ratio, 0.50, at_most=False, unit="x"),
     Check("added time to first token p50, paced, c16", "stream-paced-c16", "switchboard-native",
-          _added_ttft, 10.0, at_most=True, unit="ms"),
+          _added_ttft, 5.0, at_most=True, unit="ms"),
+    # the foundation's, not restated by issue 20
     Check("total time p50 vs direct, paced, c16", "stream-paced-c16", "switchboard-native",
           _total_ratio, 1.10, at_most=True, unit="x"),
-    Check("streamed chunks/s vs direct, unpaced, c64", "stream-c64", "switchboard-native",
-          _chunks_ratio, 0.30, at_most=False, unit="x"),
+    # the gateway's (the OpenAI issue)
     Check("gateway added p50 latency, plain, c1", "gw-plain-c1", "switchboard-v1", _added_p50, 1.5,
           at_most=True, unit="ms"),
     Check("gateway req/s vs the do-nothing relay, plain, c16", "gw-plain-c16", "switchboard-v1", _rps_vs, 0.60,
           at_most=False, unit="x", versus="relay"),
+    # restated by issue 20: at most 2x the relay's added TTFT in at least 2 of 3 runs, which is the
+    # median of 3 runs (`--runs 3`, bench/report.py)
     Check("gateway added TTFT p50 vs relay's added, paced, c16", "gw-stream-paced-c16", "switchboard-v1",
-          _added_ttft_vs, 1.5, at_most=True, unit="x", versus="relay"),
+          _added_ttft_vs, 2.0, at_most=True, unit="x", versus="relay"),
     Check("gateway added TTFT p50 vs relay's added, paced, c64", "gw-stream-paced-c64", "switchboard-v1",
           _added_ttft_vs, 1.5, at_most=True, unit="x", versus="relay"),
     Check("gateway total time p50 vs direct, paced, c16", "gw-stream-paced-c16", "switchboard-v1",

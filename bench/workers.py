@@ -4,8 +4,9 @@
     .venv/bin/python -m bench.workers --seconds 3 --concurrency 8
 
 Both runs use PostgreSQL and Redis on 127.0.0.1 (`scripts/services`), as several workers must
-(`serve` refuses SQLite with more than one): a fresh database each run, made and dropped here
-(admin DSN: BENCH_POSTGRES_ADMIN, default postgresql://postgres@127.0.0.1:5432/postgres). Two
+(`serve` refuses SQLite with more than one): a fresh database each run, made and dropped by
+`bench.harness.fresh_database` (admin DSN: BENCH_POSTGRES_ADMIN, default
+postgresql://postgres@127.0.0.1:5432/postgres). Two
 scenarios, each a closed loop of `--concurrency` clients for `--seconds`: native plain turns
 (`POST /api/messages/`, stored, quotas on) and gateway plain calls (`POST /v1/chat/completions`
 with an API key), 20-token answers from the fake upstream. Prints req/s and latency per worker
@@ -17,43 +18,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
-
-from bench.harness import Process, cpu_seconds, running_stack
+from bench.harness import Process, cpu_seconds, fresh_database, running_stack
 from bench.load import Load, LoadResult, NativeTarget, OpenAITarget, Target
 
 MODEL = "bench-20"
-ADMIN_DSN = os.environ.get("BENCH_POSTGRES_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 SCENARIOS = ("native-plain", "gateway-plain")
-
-
-@contextlib.asynccontextmanager
-async def fresh_database() -> AsyncIterator[str]:
-    """A throw-away PostgreSQL database for one run, as the SQLAlchemy URL `serve` takes."""
-    name = f"sb_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    server = ADMIN_DSN.split("://", 1)[1].rsplit("/", 1)[0]
-    try:
-        yield f"postgresql+asyncpg://{server}/{name}"
-    finally:
-        admin = await asyncpg.connect(ADMIN_DSN)
-        try:
-            await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        finally:
-            await admin.close()
 
 
 def serving_pids(switchboard: Process) -> list[int]:
@@ -86,8 +60,8 @@ class Measured:
 
 async def run_workers(workers: int, concurrency: int, seconds: float) -> dict[str, Measured]:
     async with fresh_database() as database_url:
-        os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_REDIS_URL"] = database_url, REDIS_URL
-        async with running_stack([MODEL], workers=workers) as stack:
+        os.environ["BENCH_REDIS_URL"] = REDIS_URL
+        async with running_stack([MODEL], workers=workers, database_url=database_url) as stack:
             base = stack.switchboard.url
             return {
                 "native-plain": await measure(NativeTarget("native", base, stack.token), stack.switchboard,

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.serve_process import SWITCHBOARD, free_port, until_ready
 from tests.support.upstream import Reply, ScriptedUpstream
@@ -53,9 +52,9 @@ async def _chat(base: str, model: str | None) -> tuple[str, list[str]]:
         return messages[-1]["content"], events
 
 
-@pytest.mark.parametrize("server", ["uvicorn", "granian"])
-async def test_with_no_provider_the_echo_model_answers(tmp_path: Path, server: str) -> None:
-    async with serving(tmp_path, server) as base:
+async def test_with_no_provider_the_echo_model_answers(tmp_path: Path) -> None:
+    """On the default server; granian's native stream is in test_serve_servers.py (one process each)."""
+    async with serving(tmp_path) as base:
         answer, events = await _chat(base, None)
         async with httpx.AsyncClient(base_url=base) as client:
             models = (await client.get("/v1/models")).status_code  # the gateway wants a key

@@ -7,10 +7,14 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import text
 
+from switchboard.adapters.push import changes
 from switchboard.app.asgi import create_app
 from switchboard.config.settings import Settings
+from switchboard.core.services.chat import replay
+from switchboard.platforms._shared import routing
 
 
 async def test_the_docs_pages_load_nothing_from_another_host(tmp_path: Path) -> None:
@@ -27,7 +31,11 @@ async def test_the_docs_pages_load_nothing_from_another_host(tmp_path: Path) -> 
                     assert fetched.status_code == 200 and len(fetched.content) > 1000, asset
 
 
-async def test_readiness_names_what_is_not_ready(tmp_path: Path) -> None:
+async def test_readiness_names_what_is_not_ready(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # with Redis away, start-up waits for each of its three subscriptions before serving anyway
+    # (10 s each, one after the other): what this test reads is /readyz, not that wait
+    for waiting in (changes, replay, routing):
+        monkeypatch.setattr(waiting, "SUBSCRIBE_TIMEOUT_SECONDS", 0.2)
     app = create_app(Settings(data_dir=tmp_path, redis_url="redis://127.0.0.1:1/0"))  # nothing listens there
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://sb") as client:

@@ -24,6 +24,7 @@ from switchboard.app.middleware import BodyLimit
 from switchboard.config.settings import Settings
 from switchboard.core.domain import errors as e
 from switchboard.faces._shared.errors import describe_problems, error_responses
+from switchboard.faces._shared.plain_asgi import PlainFace
 from switchboard.faces._shared.trusted import TrustedCaller
 from switchboard.faces.astrbot import envelope as astrbot_envelope
 from switchboard.faces.astrbot.routes import PREFIXES as ASTRBOT_PREFIXES
@@ -44,6 +45,7 @@ from switchboard.faces.native import envelope as native_envelope
 from switchboard.faces.native.routes import PREFIXES as NATIVE_PREFIXES
 from switchboard.faces.native.routes import native_router
 from switchboard.faces.native.routes_health import health_router
+from switchboard.faces.native.turns import ChatTurns
 from switchboard.faces.openai import envelope as openai_envelope
 from switchboard.faces.openai.envelope import render_error as openai_error
 from switchboard.faces.openai.routes import PREFIXES as OPENAI_PREFIXES
@@ -57,13 +59,22 @@ def _native_error(error: e.DomainError, status: int) -> Response:
     return native_envelope.failure(status, error.message, error.code)
 
 
+def _with_retry_after(response: Response, error: e.DomainError) -> Response:
+    """FastAPI's DomainError handler (below) and the native plain routes: a rate limit says when to come back."""
+    if isinstance(error, e.RateLimited):
+        response.headers["Retry-After"] = str(max(1, round(error.retry_after)))
+    return response
+
+
 def build_faces(runtime: Runtime) -> list[FaceMount]:
     settings, services = runtime.settings, runtime.services
     streaming = settings.streaming
+    turns = ChatTurns(services, streaming.heartbeat_seconds, streaming.cancel_on_disconnect)
     return [
-        FaceMount("native", NATIVE_PREFIXES, _native_error, errors=_errors(native_envelope), router=native_router(
-            services, heartbeat=streaming.heartbeat_seconds, cancel_on_disconnect=streaming.cancel_on_disconnect,
-        )),
+        FaceMount("native", NATIVE_PREFIXES, _native_error, errors=_errors(native_envelope),
+                  router=native_router(services, turns, heartbeat=streaming.heartbeat_seconds),
+                  plain=PlainFace(turns.routes(), lambda error, status: _with_retry_after(
+                      _native_error(error, status), error))),
         FaceMount("chatgpt_proxy", PROXY_PREFIXES, proxy_envelope.render_error, _chatgpt_proxy_router(runtime),
                   errors=_errors(proxy_envelope)),
         FaceMount("miochat", MIOCHAT_PREFIXES, miochat_envelope.render_error, _miochat_router(runtime),
@@ -186,10 +197,7 @@ def _install_error_handlers(app: FastAPI, table: FaceTable) -> None:
 
     @app.exception_handler(e.DomainError)
     async def domain_error(request: Request, exc: e.DomainError) -> Response:
-        response = table.renderer_for(request.url.path)(exc, status_for(exc))
-        if isinstance(exc, e.RateLimited):
-            response.headers["Retry-After"] = str(max(1, round(exc.retry_after)))
-        return response
+        return _with_retry_after(table.renderer_for(request.url.path)(exc, status_for(exc)), exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -22,7 +22,8 @@ ErrorRenderer = Callable[[DomainError, int], Response]
 
 @dataclass(frozen=True, slots=True)
 class FaceMount:
-    """A face: FastAPI routes (`router`), or a plain ASGI app for a hot path (`plain`)."""
+    """A face: FastAPI routes (`router`), a plain ASGI app for a hot path (`plain`), or both (the
+    plain app answers its own routes, which the router declares for the OpenAPI document)."""
 
     name: str
     prefixes: tuple[str, ...]
@@ -107,7 +108,7 @@ class SwitchboardApp(FastAPI):
             return
         face = scope["switchboard.face"]
         plain = self._plain.get(face.name) if face is not None else None
-        if plain is not None:
+        if plain is not None and (face.router is None or face.plain.answers(scope)):
             scope["switchboard.route"] = self._plain_template(scope)
             await plain(scope, receive, send)
             return
@@ -143,6 +144,8 @@ class SwitchboardApp(FastAPI):
             schemas = document.setdefault("components", {}).setdefault("schemas", {})
             for face in self._plain_faces:
                 assert face.plain is not None
+                if face.router is not None:
+                    continue  # its plain routes are in its router's part of the document
                 document["paths"].update(openapi_paths(face.plain.routes, schemas, face.errors))
             if self._table is not None:
                 table = self._table

@@ -24,6 +24,11 @@ from tests.support.onebot_peer import OneBotPeer, forward_server, plain_text
 from tests.support.upstream import ScriptedUpstream
 
 ALICE = 20001
+# Long enough that a loaded machine cannot make the first worker miss its renewals (every third of
+# it) and lose the lease to the second before the test looks: with 1.5 s, two pytest workers beside
+# other suites on 2 cores flipped it, and the test waited 30 s for a standby that never came. The
+# handover the test checks is a release, taken within a third of this (a standby's next try).
+LEASE_SECONDS = 6.0
 
 
 def status(runtime: Runtime, platform_id: str) -> str:
@@ -47,7 +52,7 @@ async def test_one_worker_dials_the_other_routes_to_it_and_takes_over(
         entry = {"id": platform_id, "type": "onebot11", "mode": "forward", "url": server.url, "access_token": "fwd",
                  "reconnect_initial_seconds": 0.05, "reconnect_max_seconds": 0.2}
         settings = app_settings(tmp_path / "shared", upstream, redis_url=redis_url, platforms=[entry],
-                                workers=WorkerSettings(platform_lease_seconds=1.5))
+                                workers=WorkerSettings(platform_lease_seconds=LEASE_SECONDS))
         async with contextlib.AsyncExitStack() as first_stack:
             first, _ = await first_stack.enter_async_context(worker(settings))
             await eventually(lambda: status(first, platform_id) == "connected", within=30)

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from switchboard.core.domain.errors import DomainError, Forbidden
+from switchboard.faces._shared.json_body import UnprocessableBody
 from switchboard.faces._shared.plain_asgi import PlainFace, PlainRequest, PlainRoute, openapi_paths
 
 
@@ -37,10 +38,14 @@ async def too_large(request: PlainRequest) -> ASGIApp:
     raise HTTPException(413, "too large")
 
 
+async def unprocessable(request: PlainRequest) -> ASGIApp:
+    raise UnprocessableBody("invalid request: content: too long")
+
+
 FACE = PlainFace([
     PlainRoute("POST", "/v1/echo", echo), PlainRoute("GET", "/v1/things/", echo, prefix=True),
     PlainRoute("GET", "/v1/broken", broken), PlainRoute("GET", "/v1/refused", refused),
-    PlainRoute("POST", "/v1/big", too_large),
+    PlainRoute("POST", "/v1/big", too_large), PlainRoute("POST", "/v1/invalid", unprocessable),
 ], render)
 
 
@@ -81,6 +86,18 @@ async def test_domain_errors_render_and_bugs_are_a_logged_500_without_details(ca
         status, body = await call("GET", "/v1/broken")
     assert status == 500 and b"secret" not in body and b"Traceback" not in body
     assert "a bug with a secret" in caplog.text  # the details go to the log only
+
+
+async def test_a_body_that_fails_validation_is_a_422() -> None:
+    assert (await call("POST", "/v1/invalid"))[0] == 422
+
+
+def test_a_face_says_which_requests_its_routes_take() -> None:
+    def scope(method: str, path: str) -> dict[str, str]:
+        return {"method": method, "path": path}
+
+    assert FACE.answers(scope("POST", "/v1/echo")) and FACE.answers(scope("GET", "/v1/things/a"))  # type: ignore[arg-type]
+    assert not FACE.answers(scope("GET", "/v1/echo")) and not FACE.answers(scope("GET", "/v1/other"))  # type: ignore[arg-type]
 
 
 async def test_a_client_gone_before_its_body_gets_no_answer() -> None:

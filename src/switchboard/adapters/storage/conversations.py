@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, not_, or_, select, update
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.adapters.storage.prepared import Prepared, run
 from switchboard.adapters.storage.tables import conversations, messages
+from switchboard.adapters.storage.values import TYPED, Codec, codec_for
 from switchboard.core.domain.conversations import (
     Conversation,
     ConversationSettings,
@@ -22,46 +23,53 @@ from switchboard.core.domain.conversations import (
     ToolCall,
 )
 
-# The chat turn's writes, built once: SQLAlchemy then reuses their cache key and compiled form,
-# where building a statement per call (values(), where()) was a large share of a turn's CPU.
-# The SET and INSERT columns come from the parameters each call passes.
-_UPDATE_CONVERSATION = update(conversations).where(conversations.c.id == bindparam("b_conversation_id"))
-_INSERT_MESSAGE = insert(messages).returning(messages.c.id)
-_UPDATE_MESSAGE = update(messages).where(messages.c.id == bindparam("b_message_id"))
+# Selected in the order the row mappings below unpack them.
+_CONVERSATION_COLUMNS = tuple(conversations.c[name] for name in (
+    "id", "user_id", "title", "settings", "project_id", "origin", "external_key", "profile_id", "meta", "created_at",
+    "updated_at"))
+_MESSAGE_COLUMNS = tuple(messages.c[name] for name in (
+    "id", "conversation_id", "role", "parts", "status", "reasoning", "tool_calls", "tool_call_id", "name", "model",
+    "usage", "error", "is_deleted", "created_at", "updated_at", "worker_id"))
+
+# The chat turn's statements, run as prepared statements (prepared.py).
+_GET_CONVERSATION = Prepared(select(*_CONVERSATION_COLUMNS).where(conversations.c.id == bindparam("b_id")))
+_UPDATE_CONVERSATION = Prepared(update(conversations).where(conversations.c.id == bindparam("b_conversation_id")),
+                                keys=[c.name for c in _CONVERSATION_COLUMNS if c.name not in ("id", "created_at")])
+_MESSAGE_KEYS = [c.name for c in _MESSAGE_COLUMNS if c.name != "id"]
+_INSERT_MESSAGE = Prepared(insert(messages).returning(messages.c.id), keys=_MESSAGE_KEYS)
+_UPDATE_MESSAGE = Prepared(update(messages).where(messages.c.id == bindparam("b_message_id")),
+                           keys=[key for key in _MESSAGE_KEYS if key not in ("conversation_id", "created_at")])
 # a turn's history (the newest messages: ids grow with insertion), with and without deleted ones
-_ALL_NEWEST = (select(messages).where(messages.c.conversation_id == bindparam("b_conversation_id"))
-               .order_by(messages.c.id.desc()).limit(bindparam("b_limit")))
-_NEWEST = _ALL_NEWEST.where(not_(messages.c.is_deleted))
+_ALL_NEWEST_QUERY = (select(*_MESSAGE_COLUMNS).where(messages.c.conversation_id == bindparam("b_conversation_id"))
+                     .order_by(messages.c.id.desc()).limit(bindparam("b_limit")))
+_ALL_NEWEST = Prepared(_ALL_NEWEST_QUERY)
+_NEWEST = Prepared(_ALL_NEWEST_QUERY.where(not_(messages.c.is_deleted)))
 
 
-def _conversation_from_row(row: RowMapping) -> Conversation:
+def _conversation_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Conversation:
+    (id_, user_id, title, settings, project_id, origin, external_key, profile_id, meta, created_at, updated_at,
+     *_) = row
+    meta = codec.json_out(meta)
     return Conversation(
-        id=row["id"],
-        user_id=row["user_id"],
-        title=row["title"],
-        settings=ConversationSettings.model_validate(row["settings"] or {}),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        project_id=row["project_id"],
-        origin=row["origin"],
-        external_key=row["external_key"],
-        profile_id=row["profile_id"],
-        meta=dict(row["meta"] or {}),
+        id=id_, user_id=user_id, title=title,
+        settings=ConversationSettings.model_validate(codec.json_out(settings) or {}),
+        created_at=codec.time_out(created_at), updated_at=codec.time_out(updated_at), project_id=project_id,
+        origin=origin, external_key=external_key, profile_id=profile_id, meta=dict(meta or {}),
     )
 
 
-def _conversation_values(conversation: Conversation) -> dict[str, Any]:
+def _conversation_values(conversation: Conversation, codec: Codec = TYPED) -> dict[str, Any]:
     return {
         "user_id": conversation.user_id,
         "title": conversation.title,
-        "settings": conversation.settings.model_dump(mode="json"),
+        "settings": codec.json_in(conversation.settings.model_dump(mode="json")),
         "project_id": conversation.project_id,
         "origin": conversation.origin,
         "external_key": conversation.external_key,
         "profile_id": conversation.profile_id,
-        "meta": conversation.meta,
-        "created_at": conversation.created_at,
-        "updated_at": conversation.updated_at,
+        "meta": codec.json_in(conversation.meta),
+        "created_at": codec.time_in(conversation.created_at),
+        "updated_at": codec.time_in(conversation.updated_at),
     }
 
 
@@ -74,9 +82,8 @@ class SqlConversationRepo:
         await self._connection.execute(statement)
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        statement = select(conversations).where(conversations.c.id == conversation_id)
-        row = (await self._connection.execute(statement)).mappings().first()
-        return _conversation_from_row(row) if row else None
+        rows, _count = await run(self._connection, _GET_CONVERSATION, {"b_id": conversation_id})
+        return _conversation_from_row(rows[0], codec_for(self._connection)) if rows else None
 
     async def list(
         self,
@@ -101,19 +108,19 @@ class SqlConversationRepo:
             conditions.append(conversations.c.title.icontains(title_contains, autoescape=True))  # % and _ literal
         total = await self._connection.scalar(select(func.count()).select_from(conversations).where(*conditions))
         statement = (
-            select(conversations)
+            select(*_CONVERSATION_COLUMNS)
             .where(*conditions)
             .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
             .limit(page_size)
             .offset((max(page, 1) - 1) * page_size)
         )
-        rows = (await self._connection.execute(statement)).mappings().all()
+        rows = (await self._connection.execute(statement)).all()
         return [_conversation_from_row(row) for row in rows], int(total or 0)
 
     async def update(self, conversation: Conversation) -> None:
-        values = _conversation_values(conversation)
+        values = _conversation_values(conversation, codec_for(self._connection))
         del values["created_at"]  # fixed at creation
-        await self._connection.execute(_UPDATE_CONVERSATION, {**values, "b_conversation_id": conversation.id})
+        await run(self._connection, _UPDATE_CONVERSATION, {**values, "b_conversation_id": conversation.id})
 
     async def delete(self, conversation_id: str) -> None:
         # Explicit, not left to ON DELETE CASCADE: correct even on a connection without foreign keys.
@@ -125,44 +132,39 @@ class SqlConversationRepo:
         await self._connection.execute(statement)
 
 
-def _message_from_row(row: RowMapping) -> Message:
-    usage = row["usage"]
+def _message_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Message:
+    (id_, conversation_id, role, parts, status, reasoning, tool_calls, tool_call_id, name, model, usage, error,
+     is_deleted, created_at, updated_at, worker_id, *_) = row
+    usage = codec.json_out(usage)
     return Message(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        role=row["role"],
-        parts=[Part.model_validate(part) for part in row["parts"] or []],
-        status=MessageStatus(row["status"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        reasoning=row["reasoning"] or "",
-        tool_calls=[ToolCall.model_validate(call) for call in row["tool_calls"] or []],
-        tool_call_id=row["tool_call_id"],
-        name=row["name"],
-        model=row["model"],
+        id=id_, conversation_id=conversation_id, role=role,
+        parts=[Part.model_validate(part) for part in codec.json_out(parts) or []],
+        status=MessageStatus(status), created_at=codec.time_out(created_at), updated_at=codec.time_out(updated_at),
+        reasoning=reasoning or "",
+        tool_calls=[ToolCall.model_validate(call) for call in codec.json_out(tool_calls) or []],
+        tool_call_id=tool_call_id, name=name, model=model,
         usage=TokenUsage.model_validate(usage) if usage is not None else None,
-        error=row["error"],
-        is_deleted=bool(row["is_deleted"]),
-        worker_id=row["worker_id"],
+        error=error, is_deleted=bool(is_deleted), worker_id=worker_id,
     )
 
 
-def _message_values(message: Message) -> dict[str, Any]:
+def _message_values(message: Message, codec: Codec = TYPED) -> dict[str, Any]:
+    usage = message.usage.model_dump(mode="json") if message.usage is not None else None
     return {
         "conversation_id": message.conversation_id,
         "role": message.role,
-        "parts": [part.model_dump(mode="json", exclude_none=True) for part in message.parts],
+        "parts": codec.json_in([part.model_dump(mode="json", exclude_none=True) for part in message.parts]),
         "status": message.status.value,
         "reasoning": message.reasoning,
-        "tool_calls": [call.model_dump(mode="json") for call in message.tool_calls],
+        "tool_calls": codec.json_in([call.model_dump(mode="json") for call in message.tool_calls]),
         "tool_call_id": message.tool_call_id,
         "name": message.name,
         "model": message.model,
-        "usage": message.usage.model_dump(mode="json") if message.usage is not None else None,
+        "usage": codec.json_in(usage) if usage is not None else None,  # NULL, not JSON null
         "error": message.error,
         "is_deleted": message.is_deleted,
-        "created_at": message.created_at,
-        "updated_at": message.updated_at,
+        "created_at": codec.time_in(message.created_at),
+        "updated_at": codec.time_in(message.updated_at),
         "worker_id": message.worker_id,
     }
 
@@ -173,23 +175,26 @@ class SqlMessageRepo:
 
     async def add(self, message: Message) -> Message:
         """The id on the message passed in is ignored; the database assigns one."""
-        new_id = (await self._connection.execute(_INSERT_MESSAGE, _message_values(message))).scalar_one()
-        return dataclasses.replace(message, id=new_id)
+        values = _message_values(message, codec_for(self._connection))
+        rows, _count = await run(self._connection, _INSERT_MESSAGE, values)
+        return dataclasses.replace(message, id=rows[0][0])
 
     async def get(self, message_id: int) -> Message | None:
-        row = (await self._connection.execute(select(messages).where(messages.c.id == message_id))).mappings().first()
+        statement = select(*_MESSAGE_COLUMNS).where(messages.c.id == message_id)
+        row = (await self._connection.execute(statement)).first()
         return _message_from_row(row) if row else None
 
     async def list(self, conversation_id: str, limit: int = 100, include_deleted: bool = False) -> list[Message]:
         statement = _ALL_NEWEST if include_deleted else _NEWEST
         parameters = {"b_conversation_id": conversation_id, "b_limit": limit}
-        rows = (await self._connection.execute(statement, parameters)).mappings().all()
-        return [_message_from_row(row) for row in reversed(rows)]
+        rows, _count = await run(self._connection, statement, parameters)
+        codec = codec_for(self._connection)
+        return [_message_from_row(row, codec) for row in reversed(rows)]
 
     async def update(self, message: Message) -> None:
-        values = _message_values(message)
+        values = _message_values(message, codec_for(self._connection))
         del values["conversation_id"], values["created_at"]  # a message never moves or is re-dated
-        await self._connection.execute(_UPDATE_MESSAGE, {**values, "b_message_id": message.id})
+        await run(self._connection, _UPDATE_MESSAGE, {**values, "b_message_id": message.id})
 
     async def mark_deleted(self, message_ids: list[int]) -> None:
         if not message_ids:
@@ -232,14 +237,14 @@ class SqlMessageRepo:
             conditions.append(messages.c.is_deleted == deleted)
         total = await self._connection.scalar(select(func.count()).select_from(joined).where(*conditions))
         statement = (
-            select(messages)
+            select(*_MESSAGE_COLUMNS)
             .select_from(joined)
             .where(*conditions)
             .order_by(messages.c.id.desc())
             .limit(page_size)
             .offset((max(page, 1) - 1) * page_size)
         )
-        rows = (await self._connection.execute(statement)).mappings().all()
+        rows = (await self._connection.execute(statement)).all()
         return [_message_from_row(row) for row in rows], int(total or 0)
 
     async def replies(self, message_ids: list[int]) -> dict[int, list[Message]]:
@@ -259,7 +264,7 @@ class SqlMessageRepo:
             .scalar_subquery()
         )
         statement = (
-            select(messages, question.label("question_id"))
+            select(*_MESSAGE_COLUMNS, question.label("question_id"))
             .where(
                 messages.c.conversation_id.in_(conversation_ids),
                 messages.c.role == "assistant",
@@ -269,8 +274,8 @@ class SqlMessageRepo:
             .order_by(messages.c.id)
         )
         found: dict[int, list[Message]] = {}
-        for row in (await self._connection.execute(statement)).mappings().all():
-            found.setdefault(int(row["question_id"]), []).append(_message_from_row(row))
+        for row in (await self._connection.execute(statement)).all():
+            found.setdefault(int(row.question_id), []).append(_message_from_row(row))
         return found
 
     async def stranded(self, worker_ids: list[str]) -> list[tuple[Message, int]]:
@@ -278,13 +283,13 @@ class SqlMessageRepo:
         if worker_ids:
             orphaned = or_(orphaned, messages.c.worker_id.in_(worker_ids))
         statement = (
-            select(messages, conversations.c.user_id.label("owner_id"))
+            select(*_MESSAGE_COLUMNS, conversations.c.user_id.label("owner_id"))
             .join(conversations, conversations.c.id == messages.c.conversation_id)
             .where(messages.c.status == MessageStatus.STREAMING.value, orphaned)
             .order_by(messages.c.id)
         )
-        rows = (await self._connection.execute(statement)).mappings().all()
-        return [(_message_from_row(row), int(row["owner_id"])) for row in rows]
+        rows = (await self._connection.execute(statement)).all()
+        return [(_message_from_row(row), int(row.owner_id)) for row in rows]
 
     async def finish_stranded(self, message: Message) -> bool:
         values = _message_values(message)

@@ -5,6 +5,7 @@ Used by the unit of work and by migrations, so both talk to SQLite the same way.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from switchboard.adapters.storage.values import json_loads
 from switchboard.core.domain.errors import InvalidInput
 
 # Execution option marking a connection whose transaction only reads (see SqlUnitOfWork.read).
@@ -42,11 +44,11 @@ def async_url(database_url: str) -> URL:
 def create_engine_for(database_url: str, *, echo: bool = False) -> AsyncEngine:
     url = async_url(database_url)
     if url.get_backend_name() != "sqlite":
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, json_deserializer=json_loads)
         event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul)
         return engine
     _create_parent_directory(url.database)
-    engine = create_async_engine(url, echo=echo)
+    engine = create_async_engine(url, echo=echo, json_deserializer=json_loads)
     event.listen(engine.sync_engine, "before_cursor_execute", _refuse_nul)
     event.listen(engine.sync_engine, "connect", _prepare_sqlite_connection)
     event.listen(engine.sync_engine, "begin", _begin_immediate)
@@ -61,7 +63,7 @@ def create_sqlite_step_engine(database_url: str) -> Engine | None:
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:" or (
             url.database.startswith("file:")):
         return None
-    engine = create_engine(url.set(drivername="sqlite+pysqlite"))
+    engine = create_engine(url.set(drivername="sqlite+pysqlite"), json_deserializer=json_loads)
     event.listen(engine, "before_cursor_execute", _refuse_nul)
     event.listen(engine, "connect", _prepare_sqlite_connection)
     event.listen(engine, "begin", _begin_immediate)
@@ -73,9 +75,14 @@ def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _con
     would keep it where no other client expects it: the one check for every face and every column,
     refused before the statement runs, so the transaction rolls back whole."""
     for row in parameters if executemany else (parameters,):
-        for value in (row.values() if isinstance(row, dict) else row or ()):
-            if isinstance(value, str) and "\x00" in value:
-                raise InvalidInput("text must not contain NUL characters (U+0000)")
+        refuse_nul(row.values() if isinstance(row, dict) else row or ())
+
+
+def refuse_nul(values: Iterable[Any]) -> None:
+    """The check itself (also for the prepared statements, which bypass the cursor events)."""
+    for value in values:
+        if isinstance(value, str) and "\x00" in value:
+            raise InvalidInput("text must not contain NUL characters (U+0000)")
 
 
 def _create_parent_directory(database: str | None) -> None:
@@ -126,8 +133,10 @@ def _begin_immediate(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def upsert_into(connection: AsyncConnection, table: Table) -> Any:
-    """An INSERT that knows ON CONFLICT, in the dialect of this connection (same API on both)."""
-    if connection.dialect.name == "postgresql":
+def upsert_into(connection: AsyncConnection | str, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT, in the dialect of this connection (or of this dialect
+    name; the same API on both)."""
+    dialect = connection if isinstance(connection, str) else connection.dialect.name
+    if dialect == "postgresql":
         return postgresql_insert(table)
     return sqlite_insert(table)

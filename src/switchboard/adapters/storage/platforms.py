@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.adapters.storage.prepared import Prepared, run
 from switchboard.adapters.storage.tables import platform_identities, profiles, shares
 from switchboard.adapters.storage.users import execute_or_conflict
+from switchboard.adapters.storage.values import TYPED, Codec, codec_for
 from switchboard.core.domain.platforms import PlatformIdentity, Profile, Share
 
 _GLOBAL = 0  # owner_id stored for identities not scoped under another user
@@ -79,12 +81,21 @@ class SqlIdentityRepo:
         return [_identity_from_row(r) for r in (await self._connection.execute(statement)).mappings().all()]
 
 
-def _profile_from_row(row: Mapping[str, Any]) -> Profile:
+# Selected in the order _profile_from_row unpacks them.
+_PROFILE_COLUMNS = tuple(profiles.c[name] for name in (
+    "id", "name", "created_at", "updated_at", "model", "system_prompt", "temperature", "tools_enabled",
+    "allowed_tools", "is_default"))
+# the chat turn's read of its conversation's profile, run as a prepared statement (prepared.py)
+_GET_PROFILE = Prepared(select(*_PROFILE_COLUMNS).where(profiles.c.id == bindparam("b_id")))
+
+
+def _profile_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Profile:
+    (id_, name, created_at, updated_at, model, system_prompt, temperature, tools_enabled, allowed_tools, is_default,
+     *_) = row
     return Profile(
-        id=row["id"], name=row["name"], created_at=row["created_at"], updated_at=row["updated_at"],
-        model=row["model"], system_prompt=row["system_prompt"], temperature=row["temperature"],
-        tools_enabled=bool(row["tools_enabled"]), allowed_tools=row["allowed_tools"],
-        is_default=bool(row["is_default"]),
+        id=id_, name=name, created_at=codec.time_out(created_at), updated_at=codec.time_out(updated_at),
+        model=model, system_prompt=system_prompt, temperature=temperature, tools_enabled=bool(tools_enabled),
+        allowed_tools=codec.json_out(allowed_tools), is_default=bool(is_default),
     )
 
 
@@ -93,16 +104,16 @@ class SqlProfileRepo:
         self._connection = connection
 
     async def get(self, profile_id: str) -> Profile | None:
-        row = (await self._connection.execute(select(profiles).where(profiles.c.id == profile_id))).mappings().first()
-        return _profile_from_row(row) if row else None
+        rows, _count = await run(self._connection, _GET_PROFILE, {"b_id": profile_id})
+        return _profile_from_row(rows[0], codec_for(self._connection)) if rows else None
 
     async def by_name(self, name: str) -> Profile | None:
-        row = (await self._connection.execute(select(profiles).where(profiles.c.name == name))).mappings().first()
+        row = (await self._connection.execute(select(*_PROFILE_COLUMNS).where(profiles.c.name == name))).first()
         return _profile_from_row(row) if row else None
 
     async def list(self) -> list[Profile]:
-        statement = select(profiles).order_by(profiles.c.created_at, profiles.c.id)
-        rows = (await self._connection.execute(statement)).mappings().all()
+        statement = select(*_PROFILE_COLUMNS).order_by(profiles.c.created_at, profiles.c.id)
+        rows = (await self._connection.execute(statement)).all()
         return [_profile_from_row(r) for r in rows]
 
     async def put(self, profile: Profile) -> None:

@@ -15,7 +15,9 @@ from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
+from switchboard.adapters.storage.prepared import Prepared, run
 from switchboard.adapters.storage.tables import api_keys, holds, quotas, usage_ledger
+from switchboard.adapters.storage.values import TYPED, Codec, codec_for
 from switchboard.core.domain.quotas import Grant, Quota, UsageEntry, UsageGroup, UsageRow, UsageSummary
 
 
@@ -29,7 +31,7 @@ def _quota_from_row(row: RowMapping) -> Quota:
     )
 
 
-def _entry_values(entry: UsageEntry) -> dict[str, Any]:
+def _entry_values(entry: UsageEntry, codec: Codec = TYPED) -> dict[str, Any]:
     return {
         "user_id": entry.user_id,
         "key_id": entry.key_id,
@@ -40,7 +42,7 @@ def _entry_values(entry: UsageEntry) -> dict[str, Any]:
         "tokens_completion": entry.tokens_completion,
         "source": entry.source,
         "estimated": entry.estimated,
-        "created_at": entry.created_at,
+        "created_at": codec.time_in(entry.created_at),
     }
 
 
@@ -58,14 +60,14 @@ def _bound(name: str) -> Any:
     return bindparam(name, type_=BigInteger())  # typed, as _tokens, for asyncpg
 
 
-# The two UPDATEs of every chat turn, built once (see conversations._INSERT_MESSAGE); the values
-# come as parameters b_user_id, b_want, b_minimum / b_reserved, b_spent.
+# The two UPDATEs of every chat turn, run as prepared statements (prepared.py); the values come
+# as parameters b_user_id, b_want, b_minimum / b_reserved, b_spent.
 _remaining = quotas.c.allowance - quotas.c.used - quotas.c.reserved
 _grant = case((quotas.c.unlimited, _bound("b_want")), (_remaining < _bound("b_want"), _remaining),
               else_=_bound("b_want"))
 # Both SET expressions read the row as it was before this UPDATE, so last_grant records exactly
 # what was added to reserved. The WHERE is re-checked under the row lock.
-_RESERVE = (
+_RESERVE = Prepared(
     update(quotas)
     .where(quotas.c.user_id == bindparam("b_user_id"), or_(quotas.c.unlimited, _remaining >= _bound("b_minimum")))
     .values(reserved=quotas.c.reserved + _grant, last_grant=_grant)
@@ -78,8 +80,11 @@ _released = case((quotas.c.reserved > _bound("b_reserved"), quotas.c.reserved - 
 # left beside the other calls' reservations (SET reads the row as it was).
 _charged = case((quotas.c.unlimited, _bound("b_spent")),
                 else_=_at_most(_bound("b_spent"), quotas.c.allowance - quotas.c.used - _released))
-_SETTLE = update(quotas).where(quotas.c.user_id == bindparam("b_user_id")).values(
-    reserved=_released, used=quotas.c.used + _charged)
+_SETTLE = Prepared(update(quotas).where(quotas.c.user_id == bindparam("b_user_id")).values(
+    reserved=_released, used=quotas.c.used + _charged))
+_LEDGER_KEYS = ("user_id", "key_id", "conversation_id", "message_id", "model", "tokens_prompt", "tokens_completion",
+                "source", "estimated", "created_at")
+_RECORD = Prepared(insert(usage_ledger).inline(), keys=_LEDGER_KEYS)  # inline: no RETURNING id
 
 
 class SqlQuotaRepo:
@@ -109,11 +114,11 @@ class SqlQuotaRepo:
         # overdrawn balance (spent more than reserved) from producing a negative grant.
         minimum = max(1, min(minimum, want))
         parameters = {"b_user_id": user_id, "b_want": want, "b_minimum": minimum}
-        row = (await self._connection.execute(_RESERVE, parameters)).first()
-        return Grant(int(row[0]), bool(row[1])) if row else Grant(0)
+        rows, _count = await run(self._connection, _RESERVE, parameters)
+        return Grant(int(rows[0][0]), bool(rows[0][1])) if rows else Grant(0)
 
     async def settle(self, user_id: int, reserved: int, spent: int) -> None:
-        await self._connection.execute(_SETTLE, {"b_user_id": user_id, "b_reserved": reserved, "b_spent": spent})
+        await run(self._connection, _SETTLE, {"b_user_id": user_id, "b_reserved": reserved, "b_spent": spent})
 
     async def reserve_key(self, key_id: str, want: int, minimum: int) -> int:
         """The same single conditional UPDATE as `reserve`, on the key's own quota."""
@@ -181,8 +186,9 @@ class SqlQuotaRepo:
         return released
 
     async def record(self, entry: UsageEntry) -> None:
-        await self._connection.execute(insert(usage_ledger), _entry_values(entry))
-        await self._count_for_keys([entry])
+        await run(self._connection, _RECORD, _entry_values(entry, codec_for(self._connection)))
+        if entry.key_id is not None:
+            await self._count_for_keys([entry])
 
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:
         if entries:  # one executemany: a statement per entry costs ~0.5 ms of CPU on the event loop

@@ -15,9 +15,10 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Connection, Result
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.adapters.storage.engine import refuse_nul
 from switchboard.core.domain.errors import StorageBusy
 
 T = TypeVar("T")
@@ -30,6 +31,25 @@ class DirectConnection:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
         self.dialect = connection.dialect
+        # the driver's own connection (sqlite3's, or SQLAlchemy's asyncpg adapter, whose calls
+        # run inside this run_sync), for the turn's prepared statements (prepared.run)
+        self._dbapi = connection.connection.dbapi_connection
+        self._dbapi_error: type[Exception] = connection.dialect.loaded_dbapi.Error
+
+    def run_sql(self, sql: str, parameters: tuple[Any, ...]) -> tuple[list[Any], int]:
+        """A statement on the DB-API cursor, in this connection's transaction: its rows (all of
+        them, so no statement stays open past a savepoint) and its rowcount. Checked and its
+        errors raised as SQLAlchemy's, as if it had gone through `execute`."""
+        refuse_nul(parameters)
+        assert self._dbapi is not None
+        cursor = self._dbapi.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            return (cursor.fetchall() if cursor.description is not None else []), cursor.rowcount
+        except self._dbapi_error as exc:
+            raise DBAPIError.instance(sql, parameters, exc, self._dbapi_error) from exc
+        finally:
+            cursor.close()
 
     async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
         result = self._connection.execute(statement, parameters)

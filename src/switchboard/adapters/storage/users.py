@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
 from switchboard.adapters.storage.engine import upsert_into
+from switchboard.adapters.storage.prepared import Prepared, run
 from switchboard.adapters.storage.tables import api_keys, revoked_tokens, users
+from switchboard.adapters.storage.values import TYPED, Codec, codec_for
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.users import ApiKey, Role, Scope, User
 
@@ -30,16 +33,24 @@ async def execute_or_conflict(connection: AsyncConnection, statement: Executable
         raise Conflict(message) from exc
 
 
-def _user_from_row(row: RowMapping) -> User:
+# Selected in the order _user_from_row unpacks them.
+_USER_COLUMNS = tuple(users.c[name] for name in (
+    "id", "username", "email", "role", "is_active", "created_at", "password_hash", "settings"))
+# the chat turn's read of its user, run as a prepared statement (prepared.py)
+_GET_USER = Prepared(select(*_USER_COLUMNS).where(users.c.id == bindparam("b_id")))
+
+
+def _user_from_row(row: Sequence[Any], codec: Codec = TYPED) -> User:
+    id_, username, email, role, is_active, created_at, password_hash, settings, *_ = row
     return User(
-        id=row["id"],
-        username=row["username"],
-        email=row["email"],
-        role=Role(row["role"]),
-        is_active=bool(row["is_active"]),
-        created_at=row["created_at"],
-        password_hash=row["password_hash"],
-        settings=dict(row["settings"] or {}),
+        id=id_,
+        username=username,
+        email=email,
+        role=Role(role),
+        is_active=bool(is_active),
+        created_at=codec.time_out(created_at),
+        password_hash=password_hash,
+        settings=dict(codec.json_out(settings) or {}),
     )
 
 
@@ -70,18 +81,18 @@ class SqlUserRepo:
                 settings={},
                 created_at=datetime.now(UTC),
             )
-            .returning(*users.c)
+            .returning(*_USER_COLUMNS)
         )
         result = await execute_or_conflict(self._connection, statement, f"username {username!r} is taken")
-        return _user_from_row(result.mappings().one())
+        return _user_from_row(result.one())
 
     async def get(self, user_id: int) -> User | None:
-        row = (await self._connection.execute(select(users).where(users.c.id == user_id))).mappings().first()
-        return _user_from_row(row) if row else None
+        rows, _count = await run(self._connection, _GET_USER, {"b_id": user_id})
+        return _user_from_row(rows[0], codec_for(self._connection)) if rows else None
 
     async def by_username(self, username: str) -> User | None:
-        statement = select(users).where(users.c.username == username)
-        row = (await self._connection.execute(statement)).mappings().first()
+        statement = select(*_USER_COLUMNS).where(users.c.username == username)
+        row = (await self._connection.execute(statement)).first()
         return _user_from_row(row) if row else None
 
     async def list(self, page: int, page_size: int, query: str | None = None) -> tuple[list[User], int]:
@@ -96,13 +107,13 @@ class SqlUserRepo:
             )
         total = await self._connection.scalar(select(func.count()).select_from(users).where(*conditions))
         statement = (
-            select(users)
+            select(*_USER_COLUMNS)
             .where(*conditions)
             .order_by(users.c.id)
             .limit(page_size)
             .offset((max(page, 1) - 1) * page_size)
         )
-        rows = (await self._connection.execute(statement)).mappings().all()
+        rows = (await self._connection.execute(statement)).all()
         return [_user_from_row(row) for row in rows], int(total or 0)
 
     async def update(self, user: User) -> None:

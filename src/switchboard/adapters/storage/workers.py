@@ -5,26 +5,28 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, delete, literal, select, update
+from sqlalchemy import BigInteger, bindparam, delete, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import upsert_into
+from switchboard.adapters.storage.prepared import Prepared, run
 from switchboard.adapters.storage.tables import holds, workers
+from switchboard.adapters.storage.values import codec_for
 from switchboard.core.domain.quotas import StoredHold
 
-# built once per dialect (a chat turn's hot path; see conversations._INSERT_MESSAGE)
-_HOLD_UPSERTS: dict[str, Any] = {}
 
-
-def _hold_upsert(connection: AsyncConnection) -> Any:
+def _hold_upsert(dialect: str) -> Any:
     """Insert a hold; the arithmetic happens in the database: a lease's top-ups add to its row."""
-    upsert = _HOLD_UPSERTS.get(connection.dialect.name)
-    if upsert is None:
-        statement = upsert_into(connection, holds)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["id"], set_={"tokens": holds.c.tokens + statement.excluded.tokens})
-        _HOLD_UPSERTS[connection.dialect.name] = upsert
-    return upsert
+    statement = upsert_into(dialect, holds)
+    return statement.on_conflict_do_update(
+        index_elements=["id"], set_={"tokens": holds.c.tokens + statement.excluded.tokens})
+
+
+# a chat turn's statements, run as prepared statements (prepared.py)
+_ADD_HOLD = Prepared(_hold_upsert, keys=("id", "worker_id", "user_id", "key_id", "tokens", "message_id", "created_at"))
+# the usual release (a turn's or a call's whole hold) is one DELETE
+_DROP_WHOLE_HOLD = Prepared(delete(holds).where(
+    holds.c.id == bindparam("b_id"), holds.c.tokens <= bindparam("b_tokens", type_=BigInteger())))
 
 
 class SqlHoldRepo:
@@ -32,16 +34,16 @@ class SqlHoldRepo:
         self._connection = connection
 
     async def add(self, hold: StoredHold) -> None:
-        await self._connection.execute(_hold_upsert(self._connection), {
+        await run(self._connection, _ADD_HOLD, {
             "id": hold.id, "worker_id": hold.worker_id, "user_id": hold.user_id, "key_id": hold.key_id,
-            "tokens": hold.tokens, "message_id": hold.message_id, "created_at": datetime.now(UTC),
+            "tokens": hold.tokens, "message_id": hold.message_id,
+            "created_at": codec_for(self._connection).time_in(datetime.now(UTC)),
         })
 
     async def release(self, hold_id: str, tokens: int) -> None:
-        taken = literal(tokens, BigInteger())
-        # the usual case (a turn's or a call's whole hold) is one DELETE; a part is an UPDATE
-        gone = await self._connection.execute(delete(holds).where(holds.c.id == hold_id, holds.c.tokens <= taken))
-        if not gone.rowcount:
+        _rows, gone = await run(self._connection, _DROP_WHOLE_HOLD, {"b_id": hold_id, "b_tokens": tokens})
+        if not gone:  # a part of it
+            taken = literal(tokens, BigInteger())
             await self._connection.execute(
                 update(holds).where(holds.c.id == hold_id).values(tokens=holds.c.tokens - taken))
 

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound
 from switchboard.faces._shared.errors import status_for
+from switchboard.faces._shared.json_body import UnprocessableBody
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,11 @@ class PlainFace:
         self._prefixed = [r for r in routes if r.prefix]
         self._render = render_error
 
+    def answers(self, scope: Scope) -> bool:
+        """Whether a route here takes the request (a face that also has FastAPI routes sends the
+        rest there)."""
+        return (scope["method"], scope["path"]) in self._exact or self._under_prefix(scope) is not None
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         route = self._exact.get((scope["method"], scope["path"])) or self._under_prefix(scope)
         try:
@@ -135,7 +141,9 @@ def _serves(route: PlainRoute, path: str) -> bool:
 
 
 def _status(error: DomainError) -> int:
-    return 405 if isinstance(error, _MethodNotAllowed) else status_for(error)
+    if isinstance(error, _MethodNotAllowed):
+        return 405
+    return 422 if isinstance(error, UnprocessableBody) else status_for(error)
 
 
 REF_TEMPLATE = "#/components/schemas/{model}"

@@ -6,23 +6,21 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from starlette.responses import Response
 
-from switchboard.core.domain import events as ev
-from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.users import Principal, Scope
 from switchboard.core.services.bundle import Services
 from switchboard.faces._shared.bounds import INT64_MAX, PageNumber, RowId
 from switchboard.faces._shared.event_stream import EventStream
 from switchboard.faces.native.auth import principal_dependency
-from switchboard.faces.native.envelope import failure, ok
+from switchboard.faces.native.envelope import ok
 from switchboard.faces.native.mapping import (
     conversation_out,
     conversation_patch,
     message_out,
-    message_parts,
     new_conversation,
 )
 from switchboard.faces.native.schemas import ConversationBody, ConversationPatchBody, MessageBody
 from switchboard.faces.native.stream import native_sse
+from switchboard.faces.native.turns import ChatTurns
 
 Page = Annotated[PageNumber, Query()]
 PageSize = Annotated[int, Query(ge=1, le=100)]
@@ -31,19 +29,10 @@ LastEventHeader = Annotated[int | None, Header(alias="Last-Event-ID", ge=0, le=I
 LastEventQuery = Annotated[int | None, Query(alias="last_event_id", ge=0, le=INT64_MAX)]
 
 
-def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool) -> APIRouter:
+def chat_router(services: Services, turns: ChatTurns, heartbeat: float) -> APIRouter:
     router = APIRouter()
     Caller = Annotated[Principal, Depends(principal_dependency(services, Scope.CHAT))]
     conversations = services.conversations
-
-    async def chat_request(principal: Principal, body: MessageBody) -> ChatRequest:
-        # unknown or someone else's file ids end here (404), before any quota hold or provider call
-        files = await services.files.owned(principal.user_id, [
-            *(i.file_id for i in body.images if i.file_id), *body.file_ids])
-        return ChatRequest(
-            conversation_id=body.conversation_id, parts=message_parts(body, files), tools_enabled=body.tools_enabled,
-            model=body.model, regenerate=bool(body.regenerate), edit_message_id=body.edit_message_id,
-        )
 
     @router.get("/api/conversations", tags=["conversations"])
     @router.get("/api/conversations/", include_in_schema=False)
@@ -82,25 +71,15 @@ def chat_router(services: Services, heartbeat: float, cancel_on_disconnect: bool
     ) -> Response:
         return ok([message_out(m) for m in await conversations.messages(principal, conversation_id, limit)])
 
+    # answered by the plain routes of turns.py ahead of FastAPI (declared here for the OpenAPI document)
     @router.post("/api/messages", tags=["messages"])
     @router.post("/api/messages/", include_in_schema=False)
     async def send_message(principal: Caller, body: MessageBody) -> Response:
-        turn = await services.chat.start(await chat_request(principal, body), principal)
-        failed: ev.Failed | None = None
-        async for event in turn.events():
-            if isinstance(event, ev.Failed):
-                failed = event
-        if failed is not None:
-            status = 429 if failed.code == "quota_exceeded" else 502 if failed.code.startswith("upstream") else 500
-            return failure(status, failed.message, failed.code)
-        # the turn holds the answer exactly as it was stored: no need to read it back
-        return ok({"user_message": message_out(turn.user_message), "assistant_message": message_out(turn.assistant)})
+        return await turns.send(principal, body)
 
     @router.post("/api/messages/stream", tags=["messages"])
     async def stream_message(principal: Caller, body: MessageBody) -> Response:
-        turn = await services.chat.start(await chat_request(principal, body), principal)
-        events = services.answers.run(turn, keep_running=not cancel_on_disconnect)
-        return EventStream(native_sse(events), heartbeat=heartbeat)
+        return await turns.stream(principal, body)
 
     @router.get("/api/messages/{message_id}/stream", tags=["messages"])
     async def resume_stream(

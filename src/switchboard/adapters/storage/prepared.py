@@ -1,0 +1,72 @@
+"""The chat turn's statements, compiled once per dialect and run on the DB-API cursor.
+
+A turn runs about a dozen statements, and SQLAlchemy's per-statement execution (execution
+context, parameter and result processors, Result objects) cost more CPU than SQLite or asyncpg
+spent running them. These statements are still written in SQLAlchemy Core (so the SQL is
+checked against `tables.py` and rendered for each database), but compiled once per dialect to
+SQL text, given positional values converted by hand (values.Codec), and their rows mapped to
+domain objects by hand (the repositories' `_..._from_row`). Everything not on the turn's path
+stays on Core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import Executable
+
+from switchboard.adapters.storage.steps import DirectConnection
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]  # the value for each placeholder, in order
+    fixed: dict[str, Any]  # values the statement carries itself (typed literals)
+
+
+class Prepared:
+    """One statement, compiled on first use for each dialect. `keys` names the columns an INSERT
+    or UPDATE sets (from the values each call passes); `statement` may be a function of the dialect
+    name for a statement written per dialect (an upsert)."""
+
+    def __init__(self, statement: Executable | Callable[[str], Executable], keys: Sequence[str] = ()) -> None:
+        self._statement = statement
+        self._keys = list(keys)
+        self._compiled: dict[tuple[str, str], _Compiled] = {}  # a cache, filled once per dialect
+
+    def bind(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+        compiled = self._compiled.get((dialect.name, dialect.paramstyle))
+        if compiled is None:
+            compiled = self._compile(dialect)
+        if compiled.fixed:
+            values = {**compiled.fixed, **values}
+        return compiled.sql, tuple([values[name] for name in compiled.names])
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        statement = self._statement if isinstance(self._statement, Executable) else self._statement(dialect.name)
+        compiled = statement.compile(dialect=dialect, column_keys=self._keys)  # type: ignore[attr-defined]
+        if compiled.positiontup is None:
+            raise RuntimeError(f"{dialect.name}'s driver does not take positional parameters")
+        names = tuple(compiled.positiontup)
+        fixed = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
+        result = _Compiled(compiled.string, names, fixed)
+        self._compiled[(dialect.name, dialect.paramstyle)] = result
+        return result
+
+
+async def run(connection: AsyncConnection, prepared: Prepared, values: Mapping[str, Any]) -> tuple[list[Any], int]:
+    """Run a prepared statement: its rows (tuples of the driver's values) and its rowcount.
+
+    Inside a storage step (DirectConnection) it goes to the DB-API cursor at once; in a unit of
+    work's own transaction (AsyncConnection) through exec_driver_sql, which adds no compilation or
+    type processing either."""
+    sql, parameters = prepared.bind(connection.dialect, values)
+    if isinstance(connection, DirectConnection):
+        return connection.run_sql(sql, parameters)
+    result = await connection.exec_driver_sql(sql, parameters)
+    return (list(result.all()) if result.returns_rows else []), result.rowcount
