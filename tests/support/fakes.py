@@ -138,6 +138,8 @@ class InMemoryCatalog:
     def __init__(self, providers: dict[str, ScriptedProvider], default: str | None = None) -> None:
         self.providers = providers
         self._default = default or next(iter(providers))
+        self.cold = False
+        self.resolved = 0  # calls of resolve (the awaited way)
 
     @property
     def default_model(self) -> str:
@@ -147,8 +149,15 @@ class InMemoryCatalog:
         return [ModelInfo(m, p.name, p.name) for m, p in self.providers.items()]
 
     async def resolve(self, model: str) -> tuple[ScriptedProvider, str]:
+        self.resolved += 1
         if model not in self.providers:
             raise UnknownModel(f"unknown model '{model}'", param="model")
+        return self.providers[model], "up-" + model
+
+    def resolve_cached(self, model: str) -> tuple[ScriptedProvider, str] | None:
+        """As a listing catalog: nothing is known without I/O while `cold` (a listing expired)."""
+        if self.cold or model not in self.providers:
+            return None
         return self.providers[model], "up-" + model
 
 

@@ -145,3 +145,22 @@ async def test_lists_a_real_openai_compatible_upstream(upstream: ScriptedUpstrea
         assert [m.id for m in await catalog.models()] == ["gpt-live", "echo"]
     finally:
         await catalog.close()
+
+
+async def test_resolve_cached_answers_as_resolve_only_while_every_listing_is_fresh() -> None:
+    clock = FakeClock()
+    configured, listed = StaticProvider("a"), StaticProvider("b", ["m2"])
+    catalog = ProviderCatalog([CatalogEntry(configured, ["m1"]), CatalogEntry(listed)],
+                              aliases={"fast": "m2"}, listing_ttl=60, clock=clock)
+    assert catalog.resolve_cached("m1") is None  # b was never listed: resolve would list it
+
+    await catalog.refresh()
+    listings = listed.listings
+    assert catalog.resolve_cached("m1") == (configured, "m1")
+    assert catalog.resolve_cached("fast") == (listed, "m2")
+    assert catalog.resolve_cached("echo") == await catalog.resolve("echo")
+    assert catalog.resolve_cached("unknown") is None  # the refusal is resolve's to give
+    assert listed.listings == listings  # none of it listed anything
+
+    clock.now = 61  # b's listing is stale again
+    assert catalog.resolve_cached("m1") is None

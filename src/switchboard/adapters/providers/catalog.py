@@ -115,11 +115,19 @@ class ProviderCatalog:
         for slot in self._slots:
             if name in await self._models_of(slot):
                 candidates.append(slot)
-        if candidates:
-            return self._pick(candidates).entry.provider, name
-        if name == ECHO_MODEL:
-            return self._echo, ECHO_MODEL
-        raise UnknownModel(f"unknown model '{model}'; available: {self._known_names()}", param="model")
+        chosen = self._choose(name, candidates)
+        if chosen is None:
+            raise UnknownModel(f"unknown model '{model}'; available: {self._known_names()}", param="model")
+        return chosen
+
+    def resolve_cached(self, model: str) -> tuple[ChatProvider, str] | None:
+        # Called from a storage step, maybe on SQLite's writer thread: it only reads the slots,
+        # whose fields the event loop replaces whole (a stale read is a listing that just expired).
+        now = self._clock()
+        if any(slot.expires_at <= now for slot in self._slots):
+            return None
+        name = self._aliases.get(model, model)
+        return self._choose(name, [slot for slot in self._slots if name in slot.served])
 
     async def serving(self, model: str) -> tuple[str, list[CatalogEntry]]:
         """The model's upstream name (aliases resolved) and every entry that serves it, in order."""
@@ -181,6 +189,13 @@ class ProviderCatalog:
                 slot.served = frozenset(slot.models)
                 slot.expires_at = self._clock() + self._ttl
         return slot.served
+
+    def _choose(self, name: str, candidates: list[_Slot]) -> tuple[ChatProvider, str] | None:
+        if candidates:
+            return self._pick(candidates).entry.provider, name
+        if name == ECHO_MODEL:
+            return self._echo, ECHO_MODEL
+        return None
 
     def _pick(self, candidates: list[_Slot]) -> _Slot:
         if len(candidates) == 1:

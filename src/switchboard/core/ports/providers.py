@@ -32,6 +32,12 @@ class ModelCatalog(Protocol):
         """The provider serving `model` and the model's name upstream; UnknownModel otherwise."""
         ...
 
+    def resolve_cached(self, model: str) -> tuple[ChatProvider, str] | None:
+        """What `resolve` answers when it needs no I/O (every listing it consults is fresh), without
+        awaiting: a chat turn plans inside its one storage step with it. None when `resolve` would
+        list an upstream's models first, or refuse the model (the refusal is `resolve`'s to give)."""
+        ...
+
 
 class ProviderMonitor(Protocol):
     def statuses(self) -> list[ProviderStatus]:

@@ -1,8 +1,14 @@
-"""History -> the messages a provider sees (OpenAI wire shape, the lingua franca of providers)."""
+"""History -> the messages a provider sees (OpenAI wire shape, the lingua franca of providers).
+
+Two halves, so a turn that inlines no stored file can build its messages without awaiting
+anything (inside its one storage step): `inline_files` fetches what the messages carry inline,
+`build_messages` is pure.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from switchboard.core.domain.conversations import Message, MessageStatus, Part
@@ -14,6 +20,17 @@ ImageResolver = Callable[[str], Awaitable[str]]
 TextResolver = Callable[[str], Awaitable[str | None]]
 
 
+@dataclass(frozen=True, slots=True)
+class Inlined:
+    """Stored files by id, as the provider gets them; None: gone since (or not readable as text)."""
+
+    images: Mapping[str, str | None] = field(default_factory=dict)
+    texts: Mapping[str, str | None] = field(default_factory=dict)
+
+
+NO_FILES = Inlined()
+
+
 async def _no_text(file_id: str) -> str | None:
     return None
 
@@ -22,6 +39,32 @@ async def provider_messages(
     system_prompt: str | None, history: list[Message], resolve_image: ImageResolver,
     resolve_text: TextResolver = _no_text,
 ) -> list[dict[str, Any]]:
+    return build_messages(system_prompt, history, await inline_files(history, resolve_image, resolve_text))
+
+
+def files_to_inline(history: list[Message]) -> list[Part]:
+    """The parts whose stored file goes to the provider inline: an image as a data URI, a file as
+    its text. Empty: `build_messages(..., NO_FILES)` is the whole payload."""
+    return inlined_parts(part for message in _spoken(history) for part in message.parts)
+
+
+def inlined_parts(parts: Iterable[Part]) -> list[Part]:
+    return [part for part in parts if part.file_id and part.type in ("image", "file")]
+
+
+async def inline_files(history: list[Message], resolve_image: ImageResolver, resolve_text: TextResolver) -> Inlined:
+    images: dict[str, str | None] = {}
+    texts: dict[str, str | None] = {}
+    for part in files_to_inline(history):
+        assert part.file_id is not None  # files_to_inline keeps only parts with one
+        if part.type == "image":
+            images[part.file_id] = await _or_none(resolve_image, part.file_id)
+        else:
+            texts[part.file_id] = await _or_none(resolve_text, part.file_id)
+    return Inlined(images, texts)
+
+
+def build_messages(system_prompt: str | None, history: list[Message], inlined: Inlined) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if system_prompt:
         out.append({"role": "system", "content": system_prompt})
@@ -45,8 +88,15 @@ async def provider_messages(
                 continue  # an empty answer (interrupted before any word) tells the model nothing
             out.append(entry)
             continue
-        out.append({"role": message.role, "content": await _content(message.parts, resolve_image, resolve_text)})
+        out.append({"role": message.role, "content": _content(message.parts, inlined)})
     return out
+
+
+def _spoken(history: list[Message]) -> Iterator[Message]:
+    """The messages whose own parts become content (the user's, the system's)."""
+    for message in history:
+        if not (message.is_deleted or message.status is MessageStatus.FAILED or message.role in ("tool", "assistant")):
+            yield message
 
 
 def _answered_tool_calls(history: list[Message]) -> set[str]:
@@ -55,9 +105,7 @@ def _answered_tool_calls(history: list[Message]) -> set[str]:
     return {m.tool_call_id for m in history if m.role == "tool" and m.tool_call_id and not m.is_deleted}
 
 
-async def _content(
-    parts: list[Part], resolve_image: ImageResolver, resolve_text: TextResolver
-) -> str | list[dict[str, Any]]:
+def _content(parts: list[Part], inlined: Inlined) -> str | list[dict[str, Any]]:
     if all(p.type == "text" for p in parts):
         return "".join(p.text or "" for p in parts)
     content: list[dict[str, Any]] = []
@@ -65,27 +113,20 @@ async def _content(
         if part.type == "text" and part.text:
             content.append({"type": "text", "text": part.text})
         elif part.type == "image":
-            url = part.url
-            if part.file_id:
-                try:
-                    url = await resolve_image(part.file_id)
-                except NotFound:
-                    url = None
+            url = inlined.images.get(part.file_id) if part.file_id else part.url
             if url:
                 content.append({"type": "image_url", "image_url": {"url": url}})
         elif part.name or part.file_id:
             # a text file is given as its text; other files are named so the model knows they exist
             # (tools can read them by id)
             label = f"[attached {part.type}: {part.name or ''} id={part.file_id}]"
-            text = await _file_text(part.file_id, resolve_text) if part.type == "file" else None
+            text = inlined.texts.get(part.file_id) if part.type == "file" and part.file_id else None
             content.append({"type": "text", "text": f"{label}\n{text}" if text is not None else label})
     return content
 
 
-async def _file_text(file_id: str | None, resolve_text: TextResolver) -> str | None:
-    if not file_id:
-        return None
+async def _or_none(resolve: Callable[[str], Awaitable[str | None]], file_id: str) -> str | None:
     try:
-        return await resolve_text(file_id)
-    except NotFound:  # deleted since: the name is all there is
+        return await resolve(file_id)
+    except NotFound:  # deleted since: the model gets the part without it
         return None

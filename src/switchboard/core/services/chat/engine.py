@@ -12,27 +12,40 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from switchboard.core.domain.chat import ChatRequest
-from switchboard.core.domain.conversations import Conversation, Message, MessageStatus, TokenUsage
-from switchboard.core.domain.errors import DomainError, Forbidden, InvalidInput
+from switchboard.core.domain.errors import DomainError, InvalidInput
 from switchboard.core.domain.events import ChatEvent, Failed
 from switchboard.core.domain.network import refuse_private_url
-from switchboard.core.domain.platforms import Profile
-from switchboard.core.domain.users import Principal, User
-from switchboard.core.ports.providers import ModelCatalog
+from switchboard.core.domain.tools import ToolSpec
+from switchboard.core.domain.users import Principal
+from switchboard.core.ports.providers import ChatProvider, ModelCatalog
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
 from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
-from switchboard.core.services.chat.context import provider_messages
+from switchboard.core.services.chat.context import (
+    NO_FILES,
+    build_messages,
+    files_to_inline,
+    inlined_parts,
+    provider_messages,
+)
 from switchboard.core.services.chat.metered import MeteredProvider
+from switchboard.core.services.chat.plan import (
+    Plan,
+    Stored,
+    TurnContext,
+    draft_turn,
+    pick_model,
+    plan_turn,
+    read_context,
+    store,
+)
 from switchboard.core.services.chat.turn import Turn, TurnDeps
-from switchboard.core.services.conversations.history import owned_conversation
 from switchboard.core.services.media.files import FileService
-from switchboard.core.services.quotas.allowances import Hold, QuotaService
+from switchboard.core.services.quotas.allowances import QuotaService
 from switchboard.core.services.tools.runner import ToolRunner
-
-DEFAULT_TITLE_PREFIXES = ("New conversation", "新会话", "New chat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,45 +84,22 @@ class ChatEngine:
 
     async def start(self, request: ChatRequest, principal: Principal) -> Turn:
         self._check_request(request)
-        conversation, user, history, profile = await self._uow.run_read(
-            lambda tx: _turn_context(tx, principal, request.conversation_id, self.settings.history_messages)
-        )
-        # precedence: this turn's override > the conversation's own setting > its profile > defaults
-        settings = conversation.settings
-        system_prompt = settings.system_prompt or (profile.system_prompt if profile else None)
-        model = request.model or settings.model or (profile and profile.model) or self._catalog.default_model
-        if principal.allowed_models and model not in principal.allowed_models:
-            raise Forbidden(f"this API key may not use the model '{model}'")
-        provider, upstream_model = await self._catalog.resolve(model)
-
+        specs = await self._tools.specs()
         now = self._clock.now()
-        stored = history
-        if request.prior:
-            history = [*_prior_messages(request, conversation.id, now), *history]
-        retry = request.regenerate and request.edit_message_id is None
-        superseded: list[Message] = []
-        if retry or request.edit_message_id is not None:
-            history, last_question, superseded = _split_for_retry(history)
-        if retry:
-            user_message = last_question
-        else:
-            if request.edit_message_id is not None:
-                if last_question.id != request.edit_message_id:
-                    raise InvalidInput("only the last user message can be edited and sent again",
-                                       param="edit_message_id")
-                superseded = [last_question, *superseded]
-            user_message = Message(
-                id=0, conversation_id=conversation.id, role="user", parts=request.parts,
-                status=MessageStatus.COMPLETED, created_at=now, updated_at=now,
+        if not inlined_parts([*request.parts, *(p for turn in request.prior for p in turn.parts)]):
+            first = await self._uow.run(lambda tx: self._in_one_step(tx, request, principal, specs, now))
+            if isinstance(first, _Started):
+                return self._turn(principal, *first)
+            context = first
+        else:  # the new message inlines a file (awaited from the blob store): two steps, surely
+            context = await self._uow.run_read(
+                lambda tx: read_context(tx, principal, request.conversation_id, self.settings.history_messages)
             )
-        tools_enabled = request.tools_enabled if request.tools_enabled is not None else (
-            settings.tools_enabled and (profile is None or profile.tools_enabled)
-        )
-        user_tools = user.settings.get("tools") if user else None
-        offered = await self._tools.offered(user_tools if isinstance(user_tools, list) else None, principal) if (
-            tools_enabled) else []
-        if profile is not None and profile.allowed_tools is not None:
-            offered = [t for t in offered if t.name in profile.allowed_tools or t.category in profile.allowed_tools]
+        # The two steps: the model's resolution or an inlined file needs I/O the storage step may
+        # not await, so it happens here, between the read and the write, by the same rules.
+        model = pick_model(context, request, principal, self._catalog.default_model)
+        resolved = await self._catalog.resolve(model)
+        draft = draft_turn(context, request, principal, now, self._tools, specs)
 
         async def image_uri(file_id: str) -> str:
             return await self._files.data_uri(principal.user_id, file_id)
@@ -117,45 +107,38 @@ class ChatEngine:
         async def file_text(file_id: str) -> str | None:
             return await self._files.text(principal.user_id, file_id, self.settings.max_message_chars)
 
-        messages = await provider_messages(system_prompt, [*history, user_message], image_uri, file_text)
-        prompt_estimate = self._counter.count_messages(messages) + sum(
-            self._counter.count_text(str(s.parameters)) + 10 for s in offered
-        )
-        max_tokens = request.max_tokens or settings.max_tokens
-        if request.temperature is None and settings.temperature is None and profile and profile.temperature is not None:
-            request = request.model_copy(update={"temperature": profile.temperature})
-        if not stored:
-            _retitle(conversation, user_message)
-        conversation.updated_at = now
-        # streaming, by this worker, with the prompt's estimate: what crash recovery charges
-        # (plus the text streamed so far) if this worker dies before the turn ends
-        answer = Message(
-            id=0, conversation_id=conversation.id, role="assistant", parts=[],
-            status=MessageStatus.STREAMING, created_at=now, updated_at=now, model=model,
-            usage=TokenUsage(prompt_tokens=prompt_estimate, estimated=True), worker_id=self._quotas.worker_id,
-        )
-        question = None if retry else user_message
+        messages = await provider_messages(draft.system_prompt, draft.said, image_uri, file_text)
+        plan = plan_turn(context, draft, request, model, messages, self._counter, now, self._quotas.worker_id)
+        stored = await self._uow.run(lambda tx: store(tx, plan, self._quotas, principal))
+        return self._turn(principal, plan, resolved, stored)
 
-        async def store(tx: Tx) -> tuple[Hold, Message | None, Message]:
-            # one write transaction: the hold, the user's message and the answer's row stand or
-            # fall together, and are durable before the provider is called
-            if superseded:
-                await tx.messages.mark_deleted([m.id for m in superseded])
-            added = await tx.messages.add(question) if question is not None else None
-            assistant = await tx.messages.add(answer)
-            # a refusal here rolls the rows above back with it
-            hold = await self._quotas.reserve_in(tx, principal, prompt_estimate, max_tokens, assistant.id)
-            await tx.conversations.update(conversation)
-            return hold, added, assistant
+    async def _in_one_step(
+        self, tx: Tx, request: ChatRequest, principal: Principal, specs: list[ToolSpec], now: datetime,
+    ) -> _Started | TurnContext:
+        """Read, plan and write as one storage step (one hand-off to SQLite's writer, one
+        `run_sync` on PostgreSQL) when the plan needs no I/O: the model resolved from the
+        catalog's fresh listings, no stored file to inline. Otherwise only what was read, with
+        nothing written, for the two-step way to go on from. It runs where the database is (on
+        SQLite the writer thread), so it calls nothing that touches the event loop."""
+        context = await read_context(tx, principal, request.conversation_id, self.settings.history_messages)
+        model = pick_model(context, request, principal, self._catalog.default_model)
+        resolved = self._catalog.resolve_cached(model)
+        if resolved is None:
+            return context
+        draft = draft_turn(context, request, principal, now, self._tools, specs)
+        if files_to_inline(draft.said):
+            return context
+        messages = build_messages(draft.system_prompt, draft.said, NO_FILES)
+        plan = plan_turn(context, draft, request, model, messages, self._counter, now, self._quotas.worker_id)
+        return _Started(plan, resolved, await store(tx, plan, self._quotas, principal))
 
-        hold, added, assistant = await self._uow.run(store)
-        if added is not None:
-            user_message = added
+    def _turn(self, principal: Principal, plan: Plan, resolved: tuple[ChatProvider, str], stored: Stored) -> Turn:
+        provider, upstream_model = resolved
         deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds)
-        metered = MeteredProvider(provider, self._telemetry, model)
+        metered = MeteredProvider(provider, self._telemetry, plan.model)
         return Turn(
-            deps, principal, conversation, user_message, assistant, model, metered, upstream_model,
-            messages, offered, hold, request,
+            deps, principal, plan.conversation, stored.question, stored.answer, plan.model, metered, upstream_model,
+            plan.messages, plan.draft.offered, stored.hold, plan.request,
         )
 
     def _check_request(self, request: ChatRequest) -> None:
@@ -175,37 +158,7 @@ class ChatEngine:
             )
 
 
-async def _turn_context(
-    tx: Tx, principal: Principal, conversation_id: str, history_messages: int
-) -> tuple[Conversation, User | None, list[Message], Profile | None]:
-    """What a turn reads before it starts, in one read step."""
-    conversation = await owned_conversation(tx, principal, conversation_id)
-    user = await tx.users.get(principal.user_id)
-    history = await tx.messages.list(conversation.id, history_messages)
-    profile = await tx.profiles.get(conversation.profile_id) if conversation.profile_id else None
-    return conversation, user, history, profile
-
-
-def _split_for_retry(history: list[Message]) -> tuple[list[Message], Message, list[Message]]:
-    """For a retry: the history before the last user message, that message, and what followed it
-    (the old answer, which is marked deleted so it leaves the context but is not lost). An edit
-    supersedes the question too, the same way: as in Open WebUI and LibreChat, where a regenerated
-    answer or an edited question is a new sibling and the old one stays, nothing is overwritten;
-    here the old one is kept marked deleted (out of lists and context, still in the database)."""
-    for index in range(len(history) - 1, -1, -1):
-        if history[index].role == "user":
-            return history[:index], history[index], history[index + 1:]
-    raise InvalidInput("there is no earlier question to retry")
-
-
-def _prior_messages(request: ChatRequest, conversation_id: str, now: datetime) -> list[Message]:
-    return [
-        Message(id=0, conversation_id=conversation_id, role=turn.role, parts=turn.parts,
-                status=MessageStatus.COMPLETED, created_at=now, updated_at=now)
-        for turn in request.prior
-    ]
-
-
-def _retitle(conversation: Conversation, first: Message) -> None:
-    if conversation.title.startswith(DEFAULT_TITLE_PREFIXES) and first.text.strip():
-        conversation.title = " ".join(first.text.split())[:60]
+class _Started(NamedTuple):
+    plan: Plan
+    resolved: tuple[ChatProvider, str]
+    stored: Stored

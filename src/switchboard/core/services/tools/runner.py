@@ -62,14 +62,27 @@ class ToolRunner:
 
     async def offered(self, user_allowed: list[str] | None, principal: Principal | None = None) -> list[ToolSpec]:
         """What the model may be offered: the listed tools that can run for this user."""
-        return [s for s in await self.listed(user_allowed, principal) if s.unavailable is None]
+        return self.offer(await self.specs(), user_allowed, principal)
+
+    async def specs(self) -> list[ToolSpec]:
+        """Every tool the host has now, before any allow-list."""
+        return [] if self._host is None else await self._host.specs()
+
+    def offer(
+        self, specs: list[ToolSpec], user_allowed: list[str] | None, principal: Principal | None
+    ) -> list[ToolSpec]:
+        """`offered` over specs fetched already: a chat turn plans inside its storage step, which
+        may await nothing but the database."""
+        return [s for s in self.visible(specs, user_allowed, principal) if s.unavailable is None]
 
     async def listed(self, user_allowed: list[str] | None, principal: Principal | None = None) -> list[ToolSpec]:
         """The tools the allow-lists let this user see; one that cannot run for them (off on this
         server, or running code they may not run) says why in `unavailable`."""
-        if self._host is None:
-            return []
-        specs = await self._host.specs()
+        return self.visible(await self.specs(), user_allowed, principal)
+
+    def visible(
+        self, specs: list[ToolSpec], user_allowed: list[str] | None, principal: Principal | None
+    ) -> list[ToolSpec]:
         if self.policy.allowed is not None:
             specs = [s for s in specs if s.name in self.policy.allowed or s.category in self.policy.allowed]
         if user_allowed is not None:
