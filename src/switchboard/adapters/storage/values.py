@@ -9,7 +9,6 @@ output would be equal as JSON but not the same bytes).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 from collections.abc import Callable
@@ -59,9 +58,11 @@ def _sqlite_time_out(value: str | None) -> datetime | None:
     # the stored naive UTC text read as UTC at once: datetime.replace(tzinfo=...) costs several
     # times the parse, twice per message of a turn's history. Text with an offset of its own (then
     # invalid) or no time (then read as naive) is read as before.
-    with contextlib.suppress(ValueError):
+    try:
         if (parsed := datetime.fromisoformat(value + "+00:00")).tzinfo is UTC:
             return parsed
+    except ValueError:
+        pass
     parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
