@@ -15,9 +15,10 @@ from sqlalchemy import Table, Text, cast, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from switchboard.adapters.storage import SqlUnitOfWork
+from switchboard.adapters.storage.conversations import _PARTS, _TOOL_CALLS, _USAGE
 from switchboard.adapters.storage.engine import create_engine_for
 from switchboard.adapters.storage.tables import conversations, messages, usage_ledger
-from switchboard.adapters.storage.values import json_loads
+from switchboard.adapters.storage.values import POSTGRES, SQLITE, json_loads
 from switchboard.core.domain.conversations import (
     Conversation,
     ConversationSettings,
@@ -186,3 +187,22 @@ def test_stored_json_reads_back_as_json_loads_read_it() -> None:
     for text in ('{"a": NaN, "b": -Infinity}', "[18446744073709551616, 1.5, \"\\u00fc\"]", '{"x": 1, "x": 2}',
                  "[-9223372036854775809, 9223372036854775807, 1e400, 0.1, 1E-7]"):
         assert json.dumps(json_loads(text)) == json.dumps(json.loads(text))
+
+
+def test_stored_times_and_message_columns_read_as_the_code_before_read_them() -> None:
+    # SQLite's text with "+00:00" appended, and a message's JSON columns in one pydantic call each
+    for text in ("2026-01-02 01:04:05.123456", "2026-01-02 01:04:05", "2026-01-02T03:04:05+02:00", "2026-01-02"):
+        before = datetime.fromisoformat(text)
+        before = before.replace(tzinfo=UTC) if before.tzinfo is None else before.astimezone(UTC)
+        read = SQLITE.time_out(text)
+        assert read == before and read is not None and read.tzinfo is UTC
+    parts = [{"type": "image", "url": "ü", "size": 10**20, "extra": 1}, {"text": TRICKY}]
+    for adapter, value, before in (
+        (_PARTS, parts, [Part.model_validate(part) for part in parts]),
+        (_TOOL_CALLS, [{"id": "c", "name": "n", "arguments": "{}"}], [ToolCall(id="c", name="n", arguments="{}")]),
+        (_USAGE, {"prompt_tokens": 3, "completion_tokens": 4, "estimated": True},
+         TokenUsage(prompt_tokens=3, completion_tokens=4, estimated=True)),
+        (_PARTS, None, None),  # JSON null, as a missing value
+    ):
+        assert SQLITE.models_out(adapter, json.dumps(value)) == POSTGRES.models_out(adapter, value) == before
+    assert SQLITE.models_out(_USAGE, None) is POSTGRES.models_out(_USAGE, None) is None  # SQL NULL

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import bindparam, delete, func, insert, not_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -44,6 +45,9 @@ _ALL_NEWEST_QUERY = (select(*_MESSAGE_COLUMNS).where(messages.c.conversation_id 
                      .order_by(messages.c.id.desc()).limit(bindparam("b_limit")))
 _ALL_NEWEST = Prepared(_ALL_NEWEST_QUERY)
 _NEWEST = Prepared(_ALL_NEWEST_QUERY.where(not_(messages.c.is_deleted)))
+_PARTS = TypeAdapter(list[Part] | None)  # a message's JSON columns (values.Codec.models_out; JSON null as NULL)
+_TOOL_CALLS = TypeAdapter(list[ToolCall] | None)
+_USAGE = TypeAdapter(TokenUsage | None)
 
 
 def _conversation_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Conversation:
@@ -135,15 +139,11 @@ class SqlConversationRepo:
 def _message_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Message:
     (id_, conversation_id, role, parts, status, reasoning, tool_calls, tool_call_id, name, model, usage, error,
      is_deleted, created_at, updated_at, worker_id, *_) = row
-    usage = codec.json_out(usage)
     return Message(
-        id=id_, conversation_id=conversation_id, role=role,
-        parts=[Part.model_validate(part) for part in codec.json_out(parts) or []],
+        id=id_, conversation_id=conversation_id, role=role, parts=codec.models_out(_PARTS, parts) or [],
         status=MessageStatus(status), created_at=codec.time_out(created_at), updated_at=codec.time_out(updated_at),
-        reasoning=reasoning or "",
-        tool_calls=[ToolCall.model_validate(call) for call in codec.json_out(tool_calls) or []],
-        tool_call_id=tool_call_id, name=name, model=model,
-        usage=TokenUsage.model_validate(usage) if usage is not None else None,
+        reasoning=reasoning or "", tool_calls=codec.models_out(_TOOL_CALLS, tool_calls) or [],
+        tool_call_id=tool_call_id, name=name, model=model, usage=codec.models_out(_USAGE, usage),
         error=error, is_deleted=bool(is_deleted), worker_id=worker_id,
     )
 

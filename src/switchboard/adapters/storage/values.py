@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 # orjson reads an integer outside 64 bits as a float, where json.loads keeps it exact: any run of 19
@@ -54,6 +55,14 @@ def _sqlite_time_in(value: datetime | None) -> str | None:
 def _sqlite_time_out(value: str | None) -> datetime | None:
     if value is None:
         return None
+    # the stored naive UTC text read as UTC at once: datetime.replace(tzinfo=...) costs several
+    # times the parse, twice per message of a turn's history. Text with an offset of its own (then
+    # invalid) or no time (then read as naive) is read as before.
+    try:
+        if (parsed := datetime.fromisoformat(value + "+00:00")).tzinfo is UTC:
+            return parsed
+    except ValueError:
+        pass
     parsed = datetime.fromisoformat(value)
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
@@ -76,25 +85,37 @@ def _json_out(value: str | None) -> Any:
     return None if value is None else json_loads(value)
 
 
+def _models_from_text(adapter: TypeAdapter[Any], value: str | None) -> Any:
+    # pydantic parses the JSON text and builds the models in one call, where json_loads and a
+    # model_validate per item cost several times more for each message of a turn's history
+    return None if value is None else adapter.validate_json(value)
+
+
+def _models_from_values(adapter: TypeAdapter[Any], value: Any) -> Any:
+    return None if value is None else adapter.validate_python(value)
+
+
 @dataclass(frozen=True, slots=True)
 class Codec:
     """How a value of a typed column crosses one driver (what SQLAlchemy's types do, by hand).
 
     `json_in` serialises a JSON column's value (a nullable column's None is passed as NULL by the
-    caller); `time_in`/`time_out` convert UtcDateTime; `json_out` reads a JSON column. TYPED
+    caller); `time_in`/`time_out` convert UtcDateTime; `json_out` reads a JSON column, and
+    `models_out` reads one as what a pydantic TypeAdapter validates (SQL NULL as None). TYPED
     leaves every value as it is, for SQLAlchemy's own statements, whose types convert them."""
 
     time_in: Callable[[datetime | None], Any]
     time_out: Callable[[Any], datetime | None]
     json_in: Callable[[Any], Any]
     json_out: Callable[[Any], Any]
+    models_out: Callable[[TypeAdapter[Any], Any], Any]
 
 
-SQLITE = Codec(_sqlite_time_in, _sqlite_time_out, _json_in, _json_out)
+SQLITE = Codec(_sqlite_time_in, _sqlite_time_out, _json_in, _json_out, _models_from_text)
 # asyncpg decodes JSON itself, with the engine's json_deserializer (SQLAlchemy registers the codec)
-POSTGRES = Codec(_postgres_time_in, _postgres_time_out, _json_in, _same)
+POSTGRES = Codec(_postgres_time_in, _postgres_time_out, _json_in, _same, _models_from_values)
 # values SQLAlchemy's types convert (Core statements, and the rows of Core queries)
-TYPED = Codec(_same, _same, _same, _same)
+TYPED = Codec(_same, _same, _same, _same, _models_from_values)
 
 
 def codec_for(connection: AsyncConnection) -> Codec:
