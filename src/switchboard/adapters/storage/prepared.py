@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import Executable
 
+from switchboard.adapters.storage.pg_steps import DriverConnection
 from switchboard.adapters.storage.steps import DirectConnection
 
 
@@ -27,6 +28,7 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]  # the value for each placeholder, in order
     fixed: dict[str, Any]  # values the statement carries itself (typed literals)
+    returns_rows: bool  # a SELECT or RETURNING (else only its rowcount is wanted)
 
 
 class Prepared:
@@ -39,13 +41,13 @@ class Prepared:
         self._keys = list(keys)
         self._compiled: dict[tuple[str, str], _Compiled] = {}  # a cache, filled once per dialect
 
-    def bind(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    def bind(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[_Compiled, tuple[Any, ...]]:
         compiled = self._compiled.get((dialect.name, dialect.paramstyle))
         if compiled is None:
             compiled = self._compile(dialect)
         if compiled.fixed:
             values = {**compiled.fixed, **values}
-        return compiled.sql, tuple([values[name] for name in compiled.names])
+        return compiled, tuple([values[name] for name in compiled.names])
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         statement = self._statement if isinstance(self._statement, Executable) else self._statement(dialect.name)
@@ -54,7 +56,9 @@ class Prepared:
             raise RuntimeError(f"{dialect.name}'s driver does not take positional parameters")
         names = tuple(compiled.positiontup)
         fixed = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
-        result = _Compiled(compiled.string, names, fixed)
+        writes = compiled.isinsert or compiled.isupdate or compiled.isdelete  # type: ignore[attr-defined]
+        returns_rows = not writes or bool(compiled.effective_returning)  # type: ignore[attr-defined]
+        result = _Compiled(compiled.string, names, fixed, returns_rows)
         self._compiled[(dialect.name, dialect.paramstyle)] = result
         return result
 
@@ -62,11 +66,13 @@ class Prepared:
 async def run(connection: AsyncConnection, prepared: Prepared, values: Mapping[str, Any]) -> tuple[list[Any], int]:
     """Run a prepared statement: its rows (tuples of the driver's values) and its rowcount.
 
-    Inside a storage step (DirectConnection) it goes to the DB-API cursor at once; in a unit of
-    work's own transaction (AsyncConnection) through exec_driver_sql, which adds no compilation or
-    type processing either."""
-    sql, parameters = prepared.bind(connection.dialect, values)
+    Inside a storage step it goes to the DB-API cursor at once (DirectConnection) or to asyncpg
+    (DriverConnection, PostgreSQL); in a unit of work's own transaction (AsyncConnection) through
+    exec_driver_sql, which adds no compilation or type processing either."""
+    compiled, parameters = prepared.bind(connection.dialect, values)
     if isinstance(connection, DirectConnection):
-        return connection.run_sql(sql, parameters)
-    result = await connection.exec_driver_sql(sql, parameters)
+        return connection.run_sql(compiled.sql, parameters)
+    if isinstance(connection, DriverConnection):
+        return await connection.run_sql(compiled.sql, parameters, compiled.returns_rows)
+    result = await connection.exec_driver_sql(compiled.sql, parameters)
     return (list(result.all()) if result.returns_rows else []), result.rowcount

@@ -15,6 +15,7 @@ from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlM
 from switchboard.adapters.storage.engine import READ_ONLY_OPTION, create_engine_for, create_sqlite_step_engine
 from switchboard.adapters.storage.migrate import schema_revision
 from switchboard.adapters.storage.misc import SqlFileRepo, SqlSettingsRepo
+from switchboard.adapters.storage.pg_steps import DriverSteps
 from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRepo, SqlShareRepo
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
 from switchboard.adapters.storage.sqlite_threads import StepThreads
@@ -27,6 +28,9 @@ T = TypeVar("T")
 
 # Threads reading steps beside the SQLite writer (WAL snapshots; the statements release the GIL).
 SQLITE_READERS = 2
+
+# PostgreSQL connections kept for the next step (pg_steps.DriverSteps), of the engine's pool (5 + 10).
+POSTGRES_KEPT_CONNECTIONS = 4
 
 # A readiness probe must answer quickly even when the database hangs.
 PING_TIMEOUT_SECONDS = 5.0
@@ -66,6 +70,12 @@ class SqlUnitOfWork:
         if self._step_engine is not None:
             self._writer = StepThreads(self._step_engine, SqlTx, writer=True)
             self._readers = StepThreads(self._step_engine, SqlTx, writer=False, threads=SQLITE_READERS)
+        # PostgreSQL's steps: the same pool, its connections lent without the adapter's own
+        # transaction (pg_steps begins and ends asyncpg's)
+        self._driver_steps: DriverSteps | None = None
+        if self._engine.dialect.name == "postgresql":
+            autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
+            self._driver_steps = DriverSteps(autocommit, SqlTx, keep=POSTGRES_KEPT_CONNECTIONS)
 
     @property
     def dialect(self) -> str:
@@ -86,10 +96,13 @@ class SqlUnitOfWork:
 
     async def run(self, step: Callable[[Tx], Awaitable[T]]) -> T:
         """One transaction on the storage side (see UnitOfWork.run): SQLite's writer thread commits
-        it in a batch with the other queued steps; PostgreSQL runs it in one `run_sync`, so its
-        statements go out one after another without a trip through the event loop each."""
+        it in a batch with the other queued steps; on PostgreSQL its statements go to asyncpg
+        directly (pg_steps). (An in-memory SQLite database, for tests: one `run_sync` on
+        aiosqlite's connection.)"""
         if self._writer is not None:
             return cast(T, await self._writer.submit(step))
+        if self._driver_steps is not None:
+            return await self._driver_steps.run(step)
         try:
             async with self._engine.begin() as connection:
                 return cast(T, await connection.run_sync(run_step, step, SqlTx))
@@ -100,6 +113,8 @@ class SqlUnitOfWork:
         """As `run`, for a step that only reads (on SQLite, one of the reader threads)."""
         if self._readers is not None:
             return cast(T, await self._readers.submit(step))
+        if self._driver_steps is not None:
+            return await self._driver_steps.run(step)
         async with self._engine.connect() as connection:
             reader = await connection.execution_options(**{READ_ONLY_OPTION: True})
             async with reader.begin():
@@ -132,6 +147,8 @@ class SqlUnitOfWork:
         return current == newest
 
     async def close(self) -> None:
+        if self._driver_steps is not None:
+            await self._driver_steps.close()
         for threads in (self._writer, self._readers):
             if threads is not None:
                 await threads.close()

@@ -1,0 +1,190 @@
+"""Running a whole storage step (UnitOfWork.run / run_read) on PostgreSQL, on asyncpg itself.
+
+Through SQLAlchemy, every statement of a step went through `run_sync`'s greenlet, the asyncpg
+adapter's DB-API cursor (a lock, its own prepared-statement cache, the status parsed by a regular
+expression) and back: about twice the CPU asyncpg spends on the statement itself, a dozen times
+per chat turn. Here the step's coroutine runs on the event loop and a turn's prepared statements
+(prepared.run) go to the asyncpg connection at once, in a transaction asyncpg begins and ends.
+The connection still comes from SQLAlchemy's pool, checked out with isolation level AUTOCOMMIT so
+that the adapter starts no transaction of its own: a Core statement of the step (`execute`, off
+the turn's usual path) runs through SQLAlchemy, inside asyncpg's transaction.
+
+A step may await only its repositories, as on SQLite, where it runs on a thread without an event
+loop (steps.drive): `checked` refuses anything else here too, so a step that works on one
+database works on the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar, cast
+
+from sqlalchemy.engine import Result
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from switchboard.adapters.storage.engine import refuse_nul
+
+T = TypeVar("T")
+
+
+class DriverConnection:
+    """The part of AsyncConnection the repositories use, plus `run_sql` on the asyncpg connection."""
+
+    def __init__(self, connection: AsyncConnection, driver: Any) -> None:
+        self._connection = connection
+        self._driver = driver  # asyncpg.Connection, in the transaction DriverSteps began
+        self.dialect = connection.dialect
+        # the adapter's DB-API module: its exception classes, and how it maps asyncpg's onto them
+        self._dbapi: Any = connection.dialect.loaded_dbapi
+        self.awaiting = False  # a repository's await on the database is under way (see `checked`)
+
+    async def run_sql(self, sql: str, parameters: tuple[Any, ...], returns_rows: bool) -> tuple[list[Any], int]:
+        """A statement with its values: its rows and its rowcount, errors raised as SQLAlchemy's.
+        asyncpg prepares it once per connection (its statement cache) and reuses it."""
+        refuse_nul(parameters)
+        self.awaiting = True
+        try:
+            if returns_rows:
+                rows = await self._driver.fetch(sql, *parameters)
+                return rows, len(rows)
+            status = await self._driver.execute(sql, *parameters)
+            return [], _rowcount(status)
+        except Exception as exc:
+            raise self._as_dbapi_error(sql, parameters, exc) from exc
+        finally:
+            self.awaiting = False
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
+        self.awaiting = True
+        try:
+            return await self._connection.execute(statement, parameters)
+        finally:
+            self.awaiting = False
+
+    async def scalar(self, statement: Any, parameters: Any = None) -> Any:
+        self.awaiting = True
+        try:
+            return await self._connection.scalar(statement, parameters)
+        finally:
+            self.awaiting = False
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[Any]:
+        """A savepoint (users.execute_or_conflict), as AsyncConnection.begin_nested."""
+        self.awaiting = True
+        try:
+            savepoint = await self._connection.begin_nested().start()
+        finally:
+            self.awaiting = False
+        try:
+            yield savepoint
+        except BaseException:
+            self.awaiting = True
+            try:
+                await savepoint.rollback()
+            finally:
+                self.awaiting = False
+            raise
+        self.awaiting = True
+        try:
+            await savepoint.commit()
+        finally:
+            self.awaiting = False
+
+    def _as_dbapi_error(self, sql: str, parameters: tuple[Any, ...], exc: Exception) -> Exception:
+        """asyncpg's error as SQLAlchemy raises it through the adapter (IntegrityError for a
+        constraint, and so on), so callers see the same exceptions either way."""
+        dbapi = self._dbapi
+        if not isinstance(exc, dbapi.Error):
+            translate: dict[type, type] = getattr(dbapi, "_asyncpg_error_translate", {})
+            kind = next((translate[c] for c in type(exc).__mro__ if c in translate), None)
+            if kind is None:
+                return exc  # not the database's (a bug, a cancellation): as it is
+            translated = kind(exc.args[0] if exc.args else str(exc), exc)
+            translated.__cause__ = exc
+            exc = translated
+        return DBAPIError.instance(sql, parameters, exc, dbapi.Error)
+
+
+def _rowcount(status: str) -> int:
+    # "UPDATE 3", "DELETE 0", "INSERT 0 1": the count is the last word
+    count = status.rsplit(" ", 1)[-1]
+    return int(count) if count.isdigit() else -1
+
+
+class DriverSteps:
+    """Steps on pooled connections, each in one transaction: committed when the step returns,
+    rolled back when it raises (or is cancelled).
+
+    A connection taken from SQLAlchemy's pool is kept here after its step, up to `keep` of them,
+    for the next one: checking one out and in through the async engine (three greenlet hops, the
+    isolation level set and reset) cost about as much as three of a step's statements."""
+
+    def __init__(self, engine: AsyncEngine, tx_factory: Callable[[AsyncConnection], Any], keep: int) -> None:
+        self._engine = engine
+        self._tx_factory = tx_factory
+        self._keep = keep
+        self._idle: list[tuple[AsyncConnection, Any]] = []
+
+    async def run(self, step: Callable[[Any], Awaitable[T]]) -> T:
+        connection, driver = self._idle.pop() if self._idle else await self._connect()
+        reusable = False
+        try:
+            direct = DriverConnection(connection, driver)
+            async with driver.transaction():
+                result = await checked(step(self._tx_factory(cast(AsyncConnection, direct))), direct)
+            reusable = True
+            return result
+        finally:
+            # a step cut short (cancelled in its rollback, a broken connection) gives its
+            # connection back to the pool, which resets or drops it
+            if reusable and not driver.is_closed() and not driver.is_in_transaction() and (
+                    len(self._idle) < self._keep):
+                if connection.in_transaction():  # (SQLAlchemy's own, begun by a Core statement: no BEGIN was sent)
+                    await connection.rollback()
+                self._idle.append((connection, driver))
+            else:
+                await connection.close()
+
+    async def _connect(self) -> tuple[AsyncConnection, Any]:
+        connection = await self._engine.connect()
+        try:
+            return connection, (await connection.get_raw_connection()).driver_connection
+        except BaseException:
+            await connection.close()
+            raise
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection, _driver in idle:
+            await connection.close()
+
+
+def checked(step: Awaitable[T], connection: DriverConnection) -> Awaitable[T]:
+    return _Checked(step, connection)
+
+
+class _Checked:
+    """Awaits a step, refusing it the moment it suspends anywhere but in a repository's database
+    call (steps.drive's rule on SQLite, where nothing else can be awaited)."""
+
+    def __init__(self, step: Awaitable[Any], connection: DriverConnection) -> None:
+        self._step = step.__await__()
+        self._connection = connection
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        step, sent, thrown = self._step, None, None
+        while True:
+            try:
+                waiting = step.throw(thrown) if thrown is not None else step.send(sent)
+            except StopIteration as done:
+                return done.value
+            if not self._connection.awaiting:
+                step.close()
+                raise RuntimeError("a storage step awaited something other than its repositories")
+            try:
+                sent, thrown = (yield waiting), None
+            except BaseException as exc:  # (a cancellation): into the step, which decides
+                sent, thrown = None, exc
