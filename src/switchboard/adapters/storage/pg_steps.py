@@ -16,8 +16,7 @@ database works on the other.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Result
@@ -30,7 +29,8 @@ T = TypeVar("T")
 
 
 class DriverConnection:
-    """The part of AsyncConnection the repositories use, plus `run_sql` on the asyncpg connection."""
+    """The part of AsyncConnection the repositories use in a step (execute, scalar, dialect), plus
+    `run_sql` on the asyncpg connection; anything more fails loudly, as with DirectConnection."""
 
     def __init__(self, connection: AsyncConnection, driver: Any) -> None:
         self._connection = connection
@@ -67,29 +67,6 @@ class DriverConnection:
         self.awaiting = True
         try:
             return await self._connection.scalar(statement, parameters)
-        finally:
-            self.awaiting = False
-
-    @asynccontextmanager
-    async def begin_nested(self) -> AsyncIterator[Any]:
-        """A savepoint (users.execute_or_conflict), as AsyncConnection.begin_nested."""
-        self.awaiting = True
-        try:
-            savepoint = await self._connection.begin_nested().start()
-        finally:
-            self.awaiting = False
-        try:
-            yield savepoint
-        except BaseException:
-            self.awaiting = True
-            try:
-                await savepoint.rollback()
-            finally:
-                self.awaiting = False
-            raise
-        self.awaiting = True
-        try:
-            await savepoint.commit()
         finally:
             self.awaiting = False
 
