@@ -16,7 +16,8 @@ database works on the other.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.engine import Result
@@ -29,8 +30,9 @@ T = TypeVar("T")
 
 
 class DriverConnection:
-    """The part of AsyncConnection the repositories use in a step (execute, scalar, dialect), plus
-    `run_sql` on the asyncpg connection; anything more fails loudly, as with DirectConnection."""
+    """The part of AsyncConnection the repositories use in a step (execute, scalar, begin_nested,
+    dialect), plus `run_sql` on the asyncpg connection; anything more fails loudly, as with
+    DirectConnection."""
 
     def __init__(self, connection: AsyncConnection, driver: Any) -> None:
         self._connection = connection
@@ -67,6 +69,29 @@ class DriverConnection:
         self.awaiting = True
         try:
             return await self._connection.scalar(statement, parameters)
+        finally:
+            self.awaiting = False
+
+    @asynccontextmanager
+    async def begin_nested(self) -> AsyncIterator[Any]:
+        """A savepoint (users.execute_or_conflict), as AsyncConnection.begin_nested."""
+        self.awaiting = True
+        try:
+            savepoint = await self._connection.begin_nested().start()
+        finally:
+            self.awaiting = False
+        try:
+            yield savepoint
+        except BaseException:
+            self.awaiting = True
+            try:
+                await savepoint.rollback()
+            finally:
+                self.awaiting = False
+            raise
+        self.awaiting = True
+        try:
+            await savepoint.commit()
         finally:
             self.awaiting = False
 
@@ -107,23 +132,25 @@ class DriverSteps:
 
     async def run(self, step: Callable[[Any], Awaitable[T]]) -> T:
         connection, driver = self._idle.pop() if self._idle else await self._connect()
-        reusable = False
         try:
             direct = DriverConnection(connection, driver)
             async with driver.transaction():
-                result = await checked(step(self._tx_factory(cast(AsyncConnection, direct))), direct)
-            reusable = True
-            return result
+                return await checked(step(self._tx_factory(cast(AsyncConnection, direct))), direct)
         finally:
-            # a step cut short (cancelled in its rollback, a broken connection) gives its
-            # connection back to the pool, which resets or drops it
-            if reusable and not driver.is_closed() and not driver.is_in_transaction() and (
-                    len(self._idle) < self._keep):
-                if connection.in_transaction():  # (SQLAlchemy's own, begun by a Core statement: no BEGIN was sent)
-                    await connection.rollback()
-                self._idle.append((connection, driver))
-            else:
-                await connection.close()
+            await self._put_back(connection, driver)
+
+    async def _put_back(self, connection: AsyncConnection, driver: Any) -> None:
+        """Kept for the next step when its transaction ended (committed or rolled back, the step
+        failed or not); back to the pool when one is kept already or it was cut short in its
+        rollback (the pool resets it), invalidated when the server went away."""
+        if driver.is_closed():
+            await connection.invalidate()
+        elif driver.is_in_transaction() or len(self._idle) >= self._keep:
+            await connection.close()
+        else:
+            if connection.in_transaction():  # SQLAlchemy's own, begun by a Core statement (sent no BEGIN)
+                await connection.rollback()
+            self._idle.append((connection, driver))
 
     async def _connect(self) -> tuple[AsyncConnection, Any]:
         connection = await self._engine.connect()
