@@ -221,14 +221,15 @@ class _LiveAnswer:
 
     async def produce(self, events: AsyncIterator[ChatEvent]) -> None:
         writer = asyncio.create_task(self._write())
-        number, finished = 0, False
+        number, event = 0, None
         try:
             async for event in events:
                 number += 1
                 self._pass_on(number, event)
-                finished = isinstance(event, Done | Failed)
         finally:
-            if not finished:  # stopped: a client coming back must learn that nothing more will come
+            # the last event tells whether it ended (checked once, not per token); stopped: a client
+            # coming back must learn that nothing more will come
+            if not isinstance(event, Done | Failed):
                 self._pass_on(number + 1, Failed("interrupted", STOPPED, self._message_id))
             self._ended = True
             self._arrived.set()
