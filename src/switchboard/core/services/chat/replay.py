@@ -237,10 +237,11 @@ class _LiveAnswer:
             await writer
 
     def _pass_on(self, number: int, event: ChatEvent) -> None:
+        entry = number, event
         if self._attached:
-            self._ready.append((number, event))
+            self._ready.append(entry)
             self._arrived.set()
-        self._pending.append((number, event))
+        self._pending.append(entry)
         self._wake.set()
 
     async def _write(self) -> None:
