@@ -5,8 +5,7 @@ missed, then the live tail — on any worker — without the model being asked (
     batches = await answers.resume(principal, message_id, after=n)  # the events after n, then the tail
     events = unnumbered(batches)                          # for a face that takes one event at a time
 
-Both give the events in batches: all that were ready when the reader woke (the events of one
-upstream network read, most often), so a face can write them with one `send`, not one per token.
+A batch is every event ready when the reader woke (often one upstream read's): one `send` for all.
 
 `run` takes the turn's events in a task of its own: each is passed to the client that started the
 answer and kept in the answer's log (core.ports.streams), written in batches by another task so
@@ -208,8 +207,7 @@ class _LiveAnswer:
         self._key = key
         self._grace = grace_seconds
         self._keep_running = keep_running
-        # for the client that started it: a list the reader takes whole, and an event (an
-        # asyncio.Queue cost twice as much per token, and gives one event per wake-up)
+        # for the client that started it: a list the reader takes whole, and an event (an asyncio.Queue cost more)
         self._ready: Batch = []
         self._arrived = asyncio.Event()
         self._pending: list[LogEntry] = []
@@ -246,33 +244,33 @@ class _LiveAnswer:
 
     async def _write(self) -> None:
         while True:
-            await self._wake.wait()
-            if not self._ended:
-                await asyncio.sleep(WRITE_EVERY_SECONDS)  # one write per batch of tokens, not per token
-            self._wake.clear()
-            ended = self._ended  # read before taking the batch: an ended answer's batch is its last
-            batch, self._pending = self._pending, []
-            if batch:
-                try:
-                    await self._log.append(self._key, batch, ended=ended)
-                except Exception:  # the answer matters more than its resumability
-                    log.warning("could not keep events of answer %s for resuming", self._key, exc_info=True)
-            if ended:
-                return
+            await self._wake.wait()  # a quiet answer: until its next event
+            busy = True
+            while busy:
+                if not self._ended:
+                    await asyncio.sleep(WRITE_EVERY_SECONDS)  # one write per batch of tokens, not per token
+                self._wake.clear()
+                ended = self._ended  # read before taking the batch: an ended answer's batch is its last
+                batch, self._pending = self._pending, []
+                if batch:
+                    try:
+                        await self._log.append(self._key, batch, ended=ended)
+                    except Exception:  # the answer matters more than its resumability
+                        log.warning("could not keep events of answer %s for resuming", self._key, exc_info=True)
+                if ended:
+                    return
+                busy = bool(batch)  # tokens still coming: keep to the period, not wake at each next one
 
     async def read(self) -> AsyncIterator[Batch]:
         """Every event ready when it wakes, as one batch; ends after the last one."""
         try:
-            arrived = self._arrived
-            while True:
+            while self._ready or not self._ended:
                 if self._ready:
                     batch, self._ready = self._ready, []
                     yield batch
-                elif self._ended:
-                    break
                 else:
-                    arrived.clear()
-                    await arrived.wait()
+                    self._arrived.clear()
+                    await self._arrived.wait()
         finally:
             if not self._ended:
                 self._detach()
