@@ -54,12 +54,13 @@ from switchboard.core.services.tools.runner import ToolRunner
 class EngineSettings:
     flush_seconds: float = 2.0
     history_messages: int = 100
-    # the worker's cache of recent history (history_cache.py): conversations, characters in all
-    history_cache_conversations: int = 2000
-    history_cache_chars: int = 50_000_000
     max_message_chars: int = 200_000
     # image URLs in messages are fetched by the provider, which may sit inside the private network
     allow_private_urls: bool = False
+    # the worker's cache of recent history (history_cache.py): conversations, and roughly the
+    # memory its messages take in all
+    history_cache_conversations: int = 2000
+    history_cache_bytes: int = 32_000_000
 
 
 class ChatEngine:
@@ -77,7 +78,7 @@ class ChatEngine:
         self._clock = clock
         self.settings = settings
         self._telemetry = telemetry
-        self._history = HistoryCache(settings.history_cache_conversations, settings.history_cache_chars)
+        self._history = HistoryCache(settings.history_cache_conversations, settings.history_cache_bytes)
 
     async def run(self, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
         try:

@@ -48,9 +48,9 @@ def _message(snapshot: Snapshot) -> Message:
 
 
 def _size(snapshot: Snapshot) -> int:
-    """Roughly the characters a message holds, for the cache's memory bound."""
+    """Roughly the bytes a message takes (its text, and objects' overhead), for the memory bound."""
     parts, calls = snapshot[_PARTS], snapshot[_TOOL_CALLS]
-    return 100 + len(snapshot[_REASONING]) + sum(len(p.text or "") + len(p.url or "") for p in parts) + sum(
+    return 400 + len(snapshot[_REASONING]) + sum(len(p.text or "") + len(p.url or "") for p in parts) + sum(
         len(c.arguments) for c in calls)
 
 
@@ -87,12 +87,12 @@ class CachedHistory:
 
 
 class HistoryCache:
-    """Bounded LRU by conversation id: at most `conversations` entries and about `chars`
-    characters of message content in all. `conversations=0` turns it off."""
+    """Bounded LRU by conversation id: at most `conversations` entries and roughly `memory` bytes
+    of messages in all. `conversations=0` turns it off."""
 
-    def __init__(self, conversations: int, chars: int) -> None:
+    def __init__(self, conversations: int, memory: int) -> None:
         self._conversations = conversations
-        self._chars = chars
+        self._memory = memory
         self._entries: OrderedDict[str, CachedHistory] = OrderedDict()
         self._size = 0
         # turns read it on storage threads (SQLite's writer and readers) and write it on the loop
@@ -116,11 +116,11 @@ class HistoryCache:
             if not self.enabled or (old is not None and old.revision > entry.revision):
                 return  # off, or another turn of this worker already put a later one
             self._drop(conversation_id)
-            if entry.size > self._chars:
+            if entry.size > self._memory:
                 return
             self._entries[conversation_id] = entry
             self._size += entry.size
-            while len(self._entries) > self._conversations or self._size > self._chars:
+            while len(self._entries) > self._conversations or self._size > self._memory:
                 _, evicted = self._entries.popitem(last=False)
                 self._size -= evicted.size
 

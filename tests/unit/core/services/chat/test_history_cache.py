@@ -52,7 +52,7 @@ def test_least_recently_used_conversations_go_first_by_count_and_by_size() -> No
     cache.put("c", CachedHistory.of(1, 100, history(1)))
     assert (cache.get("a", 1, 100) is not None, cache.get("b", 1, 100), len(cache)) == (True, None, 2)
 
-    small = HistoryCache(10, 250)  # about two short messages' worth
+    small = HistoryCache(10, 850)  # about two short messages' worth
     small.put("a", CachedHistory.of(1, 100, history(1)))
     small.put("b", CachedHistory.of(1, 100, history(1)))
     small.put("c", CachedHistory.of(1, 100, history(1)))
