@@ -6,6 +6,7 @@ holds is exactly what the database would answer."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, TypeVar
@@ -335,3 +336,15 @@ async def test_each_message_row_written_bumps_its_conversations_revision_once(uo
         found.title, found.revision = "renamed", 0
         await tx.conversations.update(found)
     assert await revisions() == (5, 5)
+
+
+async def test_two_turns_of_one_worker_at_once_in_one_conversation_cache_nothing_stale(uow: SqlUnitOfWork) -> None:
+    clock, alice, conversation = await alice_and_conversation(uow)
+    slow = [TextDelta("fine "), Pause(0.05), TextDelta("thanks"), Usage(3, 100), Finish("stop")]
+    worker = Worker(uow, ScriptedProvider(list(ANSWER), list(slow), list(slow), list(ANSWER)), clock)
+    await worker.turn(alice, conversation, "first")
+
+    await asyncio.gather(worker.turn(alice, conversation, "a"), worker.turn(alice, conversation, "b"))
+
+    assert await worker.turn(alice, conversation, "after") == 1  # each saw the other's writes: neither cached
+    assert await worker.cache_is_the_database(conversation)
