@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -63,6 +63,7 @@ class SqlUnitOfWork:
         self._step_engine = create_sqlite_step_engine(database_url)
         self._writer: StepThreads | None = None
         self._readers: StepThreads | None = None
+        self._in_flight: set[asyncio.Future[Any]] = set()  # PostgreSQL steps whose callers may have left
         if self._step_engine is not None:
             self._writer = StepThreads(self._step_engine, SqlTx, writer=True)
             self._readers = StepThreads(self._step_engine, SqlTx, writer=False, threads=SQLITE_READERS)
@@ -90,20 +91,38 @@ class SqlUnitOfWork:
         statements go out one after another without a trip through the event loop each."""
         if self._writer is not None:
             return cast(T, await self._writer.submit(step))
+        return await self._uncancellable(self._write_step(step))
+
+    async def run_read(self, step: Callable[[Tx], Awaitable[T]]) -> T:
+        """As `run`, for a step that only reads (on SQLite, one of the reader threads)."""
+        if self._readers is not None:
+            return cast(T, await self._readers.submit(step))
+        return await self._uncancellable(self._read_step(step))
+
+    async def _write_step(self, step: Callable[[Tx], Awaitable[T]]) -> T:
         try:
             async with self._engine.begin() as connection:
                 return cast(T, await connection.run_sync(run_step, step, SqlTx))
         except OperationalError as exc:
             raise busy_or_same(exc) from exc
 
-    async def run_read(self, step: Callable[[Tx], Awaitable[T]]) -> T:
-        """As `run`, for a step that only reads (on SQLite, one of the reader threads)."""
-        if self._readers is not None:
-            return cast(T, await self._readers.submit(step))
+    async def _read_step(self, step: Callable[[Tx], Awaitable[T]]) -> T:
         async with self._engine.connect() as connection:
             reader = await connection.execution_options(**{READ_ONLY_OPTION: True})
             async with reader.begin():
                 return cast(T, await reader.run_sync(run_step, step, SqlTx))
+
+    async def _uncancellable(self, work: Coroutine[Any, Any, T]) -> T:
+        """A PostgreSQL step runs to its end even when its caller is cancelled (a stopped flush,
+        a client gone, shutdown). Its statements go to the driver directly (prepared.py), past
+        SQLAlchemy's handling of a cancelled statement: cut short inside asyncpg, a connection went
+        back to the pool with its transaction still open, and the next step's BEGIN and COMMIT
+        became a savepoint inside it (rows never committed, locks held until every turn waited).
+        As on SQLite's writer, a step once started ends as it would have; the caller just leaves."""
+        task = asyncio.ensure_future(work)
+        self._in_flight.add(task)
+        task.add_done_callback(_forget(self._in_flight))
+        return await asyncio.shield(task)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[SqlTx]:
@@ -132,9 +151,19 @@ class SqlUnitOfWork:
         return current == newest
 
     async def close(self) -> None:
+        if self._in_flight:  # steps whose callers left: let them end before the pool goes
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
         for threads in (self._writer, self._readers):
             if threads is not None:
                 await threads.close()
         if self._step_engine is not None:
             self._step_engine.dispose()
         await self._engine.dispose()
+
+
+def _forget(in_flight: set[asyncio.Future[Any]]) -> Callable[[asyncio.Future[Any]], None]:
+    def done(task: asyncio.Future[Any]) -> None:
+        in_flight.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a failure whose caller left is not logged as unhandled
+    return done

@@ -88,6 +88,7 @@ class Turn:
         self._last_prompt = 0  # the prompt of the latest provider request, for clients that show context size
         self._dirty = False
         self._flusher: asyncio.Task[None] | None = None
+        self._flush_write: asyncio.Future[None] | None = None  # a flush on its way to the database
 
     async def events(self) -> AsyncIterator[ChatEvent]:
         yield Started(self.conversation.id, self.assistant.id, self.user_message.id or None, self.model)
@@ -303,15 +304,25 @@ class Turn:
             snapshot = dataclasses.replace(
                 self.assistant, parts=text_parts("".join(self._text)), reasoning="".join(self._reasoning)
             )
+            # its own task, so that stopping the flusher never cuts a write short (see _stop_flusher);
+            # counted there, as one of the turn's own writes, by the task that sees how it ended
+            write = self._history.counted(self._deps.uow.run(_text_update(snapshot)))
+            self._flush_write = asyncio.ensure_future(write)
             with contextlib.suppress(Exception):  # a missed flush is retried next period
-                await self._history.counted(self._deps.uow.run(_text_update(snapshot)))
+                await asyncio.shield(self._flush_write)
 
     async def _stop_flusher(self) -> None:
+        """Stops the periodic flush; a flush already on its way lands first, so the write that
+        follows (the final state, or a tool round's) is never overwritten by an older snapshot."""
         flusher, self._flusher = self._flusher, None
         if flusher is not None:
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
+        writing, self._flush_write = self._flush_write, None
+        if writing is not None:
+            with contextlib.suppress(Exception):
+                await writing
 
 
 def _text_update(snapshot: Message) -> Callable[[Tx], Awaitable[None]]:

@@ -154,6 +154,44 @@ async def test_the_answer_is_flushed_periodically_while_streaming_and_never_per_
     assert updates[-1].status is MessageStatus.COMPLETED and answer.text == "t " * tokens
 
 
+async def test_a_flush_still_on_its_way_when_the_answer_ends_lands_before_the_final_write() -> None:
+    """A flush that outlives its caller (a PostgreSQL step runs to its end once started) must not
+    write its older snapshot over the final state: the end waits for it."""
+    w: World
+    slow, flush_started = False, asyncio.Event()
+
+    async def slowly_flushed(call: ProviderCall) -> None:
+        nonlocal slow
+        slow = True
+        await flush_started.wait()
+
+    w = build_world([TextDelta("a "), slowly_flushed, TextDelta("b"), Finish("stop"), Usage(1, 2)],
+                    flush_seconds=0.01)
+    real_run = w.uow.run
+
+    async def run(step):  # type: ignore[no-untyped-def]
+        nonlocal slow
+        if not slow:
+            return await real_run(step)
+        slow = False
+        flush_started.set()
+
+        async def later():  # type: ignore[no-untyped-def]
+            await asyncio.sleep(0.05)
+            return await real_run(step)
+
+        return await asyncio.shield(asyncio.ensure_future(later()))
+
+    w.uow.run = run  # type: ignore[method-assign]
+    conversation = await w.conversation()
+
+    await w.ask(conversation)
+    await asyncio.sleep(0.1)  # anything still on its way has landed
+
+    answer = w.messages(conversation)[-1]
+    assert (answer.status, answer.text) == (MessageStatus.COMPLETED, "a b")
+
+
 async def test_usage_is_estimated_when_the_provider_reports_none() -> None:
     w = build_world([TextDelta("one two three"), Finish("stop")])
     conversation = await w.conversation()
