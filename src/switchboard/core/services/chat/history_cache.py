@@ -4,7 +4,7 @@ the history the previous turn in its conversation has just written.
 Safe with several workers: an entry is the history at one revision of its conversation, and
 storage bumps that revision on every write to the conversation's messages, whoever writes (in
 the database, by triggers). A turn reads the conversation row anyway; when its revision is the
-entry's the history SELECT is skipped, otherwise it is read (and cached) as before.
+entry's the history SELECT is skipped, otherwise it is read as before.
 
 A turn puts the history it leaves behind (what it read, less what it superseded, plus its
 question and answer) only when it can prove nobody else wrote in between: the revision read in
@@ -13,7 +13,9 @@ itself (`PendingHistory`). A turn with tool rounds, or a write whose outcome is 
 that failed or was cancelled), gives that up; the next turn then reads the database.
 
 Messages are mutable dataclasses and a turn mutates some (its answer): entries hold immutable
-snapshots (tuples of the fields), and every hit builds new Message objects from them.
+snapshots (tuples of the fields, lists as tuples), and every hit builds new Message objects and
+lists from them. The values inside (Part, ToolCall, TokenUsage models) are shared: nothing
+changes those in place, it replaces them.
 """
 
 from __future__ import annotations
