@@ -45,6 +45,8 @@ class Store:
     message_updates: list[Message] = field(default_factory=list)  # every MessageRepo.update, in order
     holds: dict[str, StoredHold] = field(default_factory=dict)
     workers: dict[str, datetime] = field(default_factory=dict)  # worker id -> last seen
+    # conversation id -> revision: bumped on every message row written, as the database's triggers do
+    revisions: dict[str, int] = field(default_factory=dict)
     ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -71,6 +73,9 @@ class _Repo:
     def __init__(self, store: Store, journal: _Journal) -> None:
         self.s = store
         self.j = journal
+
+    def _bump(self, conversation_id: str) -> None:
+        self.j.put(self.s.revisions, conversation_id, self.s.revisions.get(conversation_id, 0) + 1)
 
 
 class InMemoryUserRepo(_Repo):
@@ -146,7 +151,13 @@ class InMemoryConversationRepo(_Repo):
         self.j.put(self.s.conversations, conversation.id, conversation)
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        return copy.deepcopy(self.s.conversations.get(conversation_id))
+        found = copy.deepcopy(self.s.conversations.get(conversation_id))
+        if found is not None:
+            found.revision = self.s.revisions.get(conversation_id, 0)
+        return found
+
+    async def revision(self, conversation_id: str) -> int | None:
+        return self.s.revisions.get(conversation_id, 0) if conversation_id in self.s.conversations else None
 
     async def list(
         self, user_id: int, page: int, page_size: int, *,
@@ -168,6 +179,7 @@ class InMemoryConversationRepo(_Repo):
     async def delete(self, conversation_id: str) -> None:
         for message_id in [m.id for m in self.s.messages.values() if m.conversation_id == conversation_id]:
             self.j.remove(self.s.messages, message_id)
+            self._bump(conversation_id)
         self.j.remove(self.s.conversations, conversation_id)
 
     async def touch(self, conversation_id: str, at: datetime) -> None:
@@ -180,6 +192,7 @@ class InMemoryMessageRepo(_Repo):
     async def add(self, message: Message) -> Message:
         stored = replace(message, id=next(self.s.ids))
         self.j.put(self.s.messages, stored.id, stored)
+        self._bump(stored.conversation_id)
         return copy.deepcopy(stored)
 
     async def get(self, message_id: int) -> Message | None:
@@ -195,12 +208,14 @@ class InMemoryMessageRepo(_Repo):
             old = self.s.messages[message.id]
             self.j.put(self.s.messages, message.id,
                        replace(message, conversation_id=old.conversation_id, created_at=old.created_at))
+            self._bump(old.conversation_id)
             self.s.message_updates.append(copy.deepcopy(message))
 
     async def mark_deleted(self, message_ids: list[int]) -> None:
         for message_id in message_ids:
             if message_id in self.s.messages:
                 self.j.put(self.s.messages, message_id, replace(self.s.messages[message_id], is_deleted=True))
+                self._bump(self.s.messages[message_id].conversation_id)
 
     async def mark_conversation_deleted(self, conversation_id: str) -> int:
         ids = [m.id for m in self.s.messages.values() if m.conversation_id == conversation_id and not m.is_deleted]

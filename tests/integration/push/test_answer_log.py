@@ -13,7 +13,7 @@ import pytest
 from switchboard.adapters.push.answer_memory import InMemoryAnswerLog
 from switchboard.adapters.push.answer_redis import RedisAnswerLog
 from switchboard.core.domain.conversations import TokenUsage
-from switchboard.core.domain.events import ChatEvent, Done, MessageSaved, TextDelta, Usage
+from switchboard.core.domain.events import ChatEvent, Done, MessageSaved, ReasoningDelta, TextDelta, Usage
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 AnswerLog = InMemoryAnswerLog | RedisAnswerLog
@@ -44,10 +44,10 @@ async def test_events_after_a_number_in_order_as_they_were(answer_log: AnswerLog
     key = _key()
     done = Done(7, "ab", "hm", TokenUsage(prompt_tokens=3, completion_tokens=2), "length")
     saved = MessageSaved(7, datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
-    await answer_log.append(key, [(1, TextDelta("a")), (2, TextDelta("b")), (3, Usage(3, 2, False, 3))])
+    await answer_log.append(key, [(1, ReasoningDelta("hm")), (2, TextDelta("a")), (3, Usage(3, 2, False, 3))])
     await answer_log.append(key, [(4, saved), (5, done)], ended=True)
     assert await answer_log.read(key, 0, 0) == [
-        (1, TextDelta("a")), (2, TextDelta("b")), (3, Usage(3, 2, False, 3)), (4, saved), (5, done)]
+        (1, ReasoningDelta("hm")), (2, TextDelta("a")), (3, Usage(3, 2, False, 3)), (4, saved), (5, done)]
     assert await answer_log.read(key, 4, 0) == [(5, done)]
     assert await answer_log.read(key, 5, 0) == []
 

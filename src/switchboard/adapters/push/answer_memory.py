@@ -1,4 +1,11 @@
-"""Answers' event logs in this process: enough for a single worker (core.ports.streams)."""
+"""Answers' event logs in this process: enough for a single worker (core.ports.streams).
+
+A text or reasoning delta is kept as a tuple of plain values, (number, kind, text), not as the
+event: such a tuple holds nothing the garbage collector must follow, so it stops tracking it. An
+ended answer's log stays ~30 s; kept as event objects, the tokens of every recent answer were
+walked by each full collection (measured: 1.3 s of them in an 8 s run of 1000-token streams at
+64 clients, about a third of the server's CPU).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,16 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from switchboard.core.domain.events import ChatEvent, ReasoningDelta, TextDelta
 from switchboard.core.ports.streams import LogEntry
+
+_TEXT, _REASONING, _EVENT = 0, 1, 2
+Kept = tuple[int, int, str] | tuple[int, int, ChatEvent]  # (number, kind, text or, for _EVENT, the event)
 
 
 @dataclass(slots=True)
 class _Log:
-    entries: deque[LogEntry]
+    entries: deque[Kept]
     expires_at: float
     resumed: bool = False
     grown: asyncio.Event = field(default_factory=asyncio.Event)
@@ -34,7 +45,7 @@ class InMemoryAnswerLog:
         if log is None:
             self._forget_expired()  # once per answer, not per event
             log = self._logs[key] = _Log(deque(maxlen=self._max_events), 0.0)
-        log.entries.extend(entries)
+        log.entries.extend(map(_kept, entries))
         log.expires_at = time.monotonic() + (self._ended_ttl if ended else self._ttl)
         self._order[not ended].pop(key, None)
         self._order[ended][key] = None
@@ -93,12 +104,28 @@ class InMemoryAnswerLog:
             order.pop(key, None)
 
 
-def _after(entries: deque[LogEntry], after: int) -> list[LogEntry]:
+def _kept(entry: LogEntry) -> Kept:
+    number, event = entry
+    if type(event) is TextDelta:
+        return number, _TEXT, event.text
+    if type(event) is ReasoningDelta:
+        return number, _REASONING, event.text
+    return number, _EVENT, event
+
+
+def _entry(kept: Kept) -> LogEntry:
+    number, kind, value = kept
+    if isinstance(value, str):
+        return number, TextDelta(value) if kind == _TEXT else ReasoningDelta(value)
+    return number, value
+
+
+def _after(entries: deque[Kept], after: int) -> list[LogEntry]:
     # numbers only grow, so the wanted events are a tail: walk back from the newest
     tail: list[LogEntry] = []
-    for entry in reversed(entries):
-        if entry[0] <= after:
+    for kept in reversed(entries):
+        if kept[0] <= after:
             break
-        tail.append(entry)
+        tail.append(_entry(kept))
     tail.reverse()
     return tail

@@ -27,7 +27,7 @@ from switchboard.core.domain.conversations import (
 # Selected in the order the row mappings below unpack them.
 _CONVERSATION_COLUMNS = tuple(conversations.c[name] for name in (
     "id", "user_id", "title", "settings", "project_id", "origin", "external_key", "profile_id", "meta", "created_at",
-    "updated_at"))
+    "updated_at", "revision"))
 _MESSAGE_COLUMNS = tuple(messages.c[name] for name in (
     "id", "conversation_id", "role", "parts", "status", "reasoning", "tool_calls", "tool_call_id", "name", "model",
     "usage", "error", "is_deleted", "created_at", "updated_at", "worker_id"))
@@ -35,7 +35,9 @@ _MESSAGE_COLUMNS = tuple(messages.c[name] for name in (
 # The chat turn's statements, run as prepared statements (prepared.py).
 _GET_CONVERSATION = Prepared(select(*_CONVERSATION_COLUMNS).where(conversations.c.id == bindparam("b_id")))
 _UPDATE_CONVERSATION = Prepared(update(conversations).where(conversations.c.id == bindparam("b_conversation_id")),
-                                keys=[c.name for c in _CONVERSATION_COLUMNS if c.name not in ("id", "created_at")])
+                                keys=[c.name for c in _CONVERSATION_COLUMNS
+                                      if c.name not in ("id", "created_at", "revision")])  # triggers write revision
+_REVISION = Prepared(select(conversations.c.revision).where(conversations.c.id == bindparam("b_id")))
 _MESSAGE_KEYS = [c.name for c in _MESSAGE_COLUMNS if c.name != "id"]
 _INSERT_MESSAGE = Prepared(insert(messages).returning(messages.c.id), keys=_MESSAGE_KEYS)
 _UPDATE_MESSAGE = Prepared(update(messages).where(messages.c.id == bindparam("b_message_id")),
@@ -52,13 +54,13 @@ _USAGE = TypeAdapter(TokenUsage | None)
 
 def _conversation_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Conversation:
     (id_, user_id, title, settings, project_id, origin, external_key, profile_id, meta, created_at, updated_at,
-     *_) = row
+     revision, *_) = row
     meta = codec.json_out(meta)
     return Conversation(
         id=id_, user_id=user_id, title=title,
         settings=ConversationSettings.model_validate(codec.json_out(settings) or {}),
         created_at=codec.time_out(created_at), updated_at=codec.time_out(updated_at), project_id=project_id,
-        origin=origin, external_key=external_key, profile_id=profile_id, meta=dict(meta or {}),
+        origin=origin, external_key=external_key, profile_id=profile_id, meta=dict(meta or {}), revision=revision,
     )
 
 
@@ -88,6 +90,10 @@ class SqlConversationRepo:
     async def get(self, conversation_id: str) -> Conversation | None:
         rows, _count = await run(self._connection, _GET_CONVERSATION, {"b_id": conversation_id})
         return _conversation_from_row(rows[0], codec_for(self._connection)) if rows else None
+
+    async def revision(self, conversation_id: str) -> int | None:
+        rows, _count = await run(self._connection, _REVISION, {"b_id": conversation_id})
+        return int(rows[0][0]) if rows else None
 
     async def list(
         self,

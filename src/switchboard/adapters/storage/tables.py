@@ -124,6 +124,9 @@ conversations = Table(
     Column("meta", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # bumped by the database on every write to the conversation's messages (triggers, migration
+    # 0007): how a worker knows the history it cached is still current
+    Column("revision", BigInteger, nullable=False, server_default="0"),
     # user_id leads both indexes, so a separate user_id index would be redundant
     Index("ix_conversations_user_origin_key", "user_id", "origin", "external_key"),
     Index("ix_conversations_user_updated", "user_id", "updated_at"),

@@ -71,6 +71,9 @@ class Conversation:
     external_key: str | None = None
     profile_id: str | None = None
     meta: dict[str, object] = field(default_factory=dict)
+    # bumped by storage on every write to its messages, by anyone; read, never written, by the
+    # code (a worker's cached history is current while the revision it was cached at is)
+    revision: int = 0
 
 
 @dataclass(slots=True)

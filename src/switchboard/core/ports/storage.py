@@ -70,6 +70,9 @@ class RevokedTokenRepo(Protocol):
 class ConversationRepo(Protocol):
     async def add(self, conversation: Conversation) -> None: ...
     async def get(self, conversation_id: str) -> Conversation | None: ...
+    async def revision(self, conversation_id: str) -> int | None:
+        """The conversation's revision as this transaction sees it (None: no such conversation)."""
+        ...
     async def list(
         self, user_id: int, page: int, page_size: int, *,
         project_id: str | None = None, origin: str | None = None, external_key: str | None = None,

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus, Part
 from switchboard.core.domain.errors import Conflict, InvalidInput, NotFound
-from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.platforms import Profile
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
+from switchboard.core.services.chat.replay import unnumbered
 from switchboard.core.services.conversations.history import MAX_PAGE_SIZE, ConversationPatch, NewConversation
 from switchboard.core.services.conversations.profiles import DEFAULT_PROFILE_ID
 from switchboard.faces._shared.detach import Detacher
@@ -54,14 +54,6 @@ def _opening(plan: ChatPlan, question: Message) -> list[Event]:
     ]
 
 
-async def _unnumbered(numbered: AsyncIterator[tuple[int, ChatEvent]]) -> AsyncIterator[ChatEvent]:
-    try:
-        async for _, event in numbered:
-            yield event
-    finally:
-        await numbered.aclose()  # type: ignore[attr-defined]
-
-
 class ChatSessions:
     def __init__(self, services: Services, *, cancel_on_disconnect: bool, detacher: Detacher) -> None:
         self._services = services
@@ -88,7 +80,7 @@ class ChatSessions:
         renderer = AstrBotEvents(message_id or str(uuid.uuid4()), plan.streaming)
         turn = await self._services.chat.start(request, principal)
         if resumable:
-            events = _unnumbered(self._services.answers.run(turn, keep_running=not self._cancel))
+            events = unnumbered(self._services.answers.run(turn, keep_running=not self._cancel))
         else:
             events = turn.events() if self._cancel else self._detacher.detach(turn.events())
         return astrbot_events(_opening(plan, turn.user_message), renderer, events)
@@ -108,7 +100,7 @@ class ChatSessions:
             return None
         numbered = await self._services.answers.resume(principal, answer.id, 0)
         renderer = AstrBotEvents(str(uuid.uuid4()), plan.streaming)
-        return astrbot_events(_opening(plan, question), renderer, _unnumbered(numbered))
+        return astrbot_events(_opening(plan, question), renderer, unnumbered(numbered))
 
     async def parts(self, principal: Principal, message: WireMessage | None, empty: str = EMPTY_CHAT, *,
                     lenient: bool = False) -> list[Part]:

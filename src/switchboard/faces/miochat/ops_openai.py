@@ -21,11 +21,12 @@ from switchboard.core.domain.errors import DomainError, InvalidInput, NotFound, 
 from switchboard.core.domain.events import ChatEvent
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.bundle import Services
+from switchboard.core.services.chat.replay import unnumbered
 from switchboard.faces.miochat.auth import MioClient
 from switchboard.faces.miochat.envelope import success
 from switchboard.faces.miochat.mapping import group_models, is_data_uri, split_history
 from switchboard.faces.miochat.options import Emit, MioOptions
-from switchboard.faces.miochat.resume import answer_of, remember, resumed_frames, unnumbered
+from switchboard.faces.miochat.resume import answer_of, remember, resumed_frames
 from switchboard.faces.miochat.schemas import CompletionsData, HeartbeatData, RequestFrame, RequestId
 from switchboard.faces.miochat.stream import OpenaiFrames, openai_frames
 from switchboard.faces.miochat.threads import thread_for

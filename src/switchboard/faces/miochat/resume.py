@@ -55,14 +55,6 @@ async def remember(services: Services, principal: Principal, conversation: Conve
         await services.conversations.update(principal, conversation.id, patch)
 
 
-async def unnumbered(numbered: AsyncIterator[tuple[int, ev.ChatEvent]]) -> AsyncIterator[ev.ChatEvent]:
-    try:
-        async for _, event in numbered:
-            yield event
-    finally:
-        await numbered.aclose()  # type: ignore[attr-defined]
-
-
 async def resumed_frames(events: AsyncIterator[ev.ChatEvent], frames: OpenaiFrames) -> AsyncIterator[dict[str, Any]]:
     """The answer's frames again; an answer whose events are no longer kept comes back as its
     stored Done only, so its text goes out as one update before `completed`."""

@@ -20,25 +20,31 @@ from typing import Any
 import orjson
 
 from switchboard.core.domain import events as ev
+from switchboard.core.services.chat.replay import Batch
 from switchboard.faces._shared.responses import sse_event
 
 
-async def native_sse(events: AsyncIterator[tuple[int, ev.ChatEvent]], message_id: int = 0) -> AsyncIterator[bytes]:
-    """`message_id`: the answer's, for a resumed stream that starts after its `start` event."""
+async def native_sse(batches: AsyncIterator[Batch], message_id: int = 0) -> AsyncIterator[bytes]:
+    """One bytes per batch of events (so one write per batch); `message_id`: the answer's, for a
+    resumed stream that starts after its `start` event."""
     try:
-        async for number, event in events:
-            if type(event) is ev.TextDelta:
-                # the hot path: a prebuilt frame, one orjson call
-                yield b"id: %d\nevent: text\ndata: %b\n\n" % (
-                    number, orjson.dumps({"delta": event.text, "message_id": message_id}))
-                continue
-            if isinstance(event, ev.Started):
-                message_id = event.message_id
-            frame = _frame(event, message_id)
-            if frame is not None:
-                yield b"id: %d\n%b" % (number, frame)
+        async for batch in batches:
+            frames: list[bytes] = []
+            for number, event in batch:
+                if type(event) is ev.TextDelta:
+                    # the hot path: a prebuilt frame, one orjson call
+                    frames.append(b"id: %d\nevent: text\ndata: %b\n\n" % (
+                        number, orjson.dumps({"delta": event.text, "message_id": message_id})))
+                    continue
+                if isinstance(event, ev.Started):
+                    message_id = event.message_id
+                frame = _frame(event, message_id)
+                if frame is not None:
+                    frames.append(b"id: %d\n%b" % (number, frame))
+            if frames:
+                yield b"".join(frames)
     finally:
-        closer = getattr(events, "aclose", None)
+        closer = getattr(batches, "aclose", None)
         if closer is not None:
             await closer()
 

@@ -31,12 +31,14 @@ from switchboard.core.services.chat.context import (
     inlined_parts,
     provider_messages,
 )
+from switchboard.core.services.chat.history_cache import HistoryCache
 from switchboard.core.services.chat.metered import MeteredProvider
 from switchboard.core.services.chat.plan import (
     Plan,
     Stored,
     TurnContext,
     draft_turn,
+    pending_history,
     pick_model,
     plan_turn,
     read_context,
@@ -55,6 +57,10 @@ class EngineSettings:
     max_message_chars: int = 200_000
     # image URLs in messages are fetched by the provider, which may sit inside the private network
     allow_private_urls: bool = False
+    # the worker's cache of recent history (history_cache.py): conversations, and roughly the
+    # memory its messages take in all
+    history_cache_conversations: int = 2000
+    history_cache_bytes: int = 32_000_000
 
 
 class ChatEngine:
@@ -72,6 +78,7 @@ class ChatEngine:
         self._clock = clock
         self.settings = settings
         self._telemetry = telemetry
+        self._history = HistoryCache(settings.history_cache_conversations, settings.history_cache_bytes)
 
     async def run(self, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
         try:
@@ -93,7 +100,8 @@ class ChatEngine:
             context = first
         else:  # the new message inlines a file (awaited from the blob store): two steps, surely
             context = await self._uow.run_read(
-                lambda tx: read_context(tx, principal, request.conversation_id, self.settings.history_messages)
+                lambda tx: read_context(tx, principal, request.conversation_id, self.settings.history_messages,
+                                        self._history)
             )
         # The two steps: the model's resolution or an inlined file needs I/O the storage step may
         # not await, so it happens here, between the read and the write, by the same rules.
@@ -120,7 +128,8 @@ class ChatEngine:
         catalog's fresh listings, no stored file to inline. Otherwise only what was read, with
         nothing written, for the two-step way to go on from. It runs where the database is (on
         SQLite the writer thread), so it calls nothing that touches the event loop."""
-        context = await read_context(tx, principal, request.conversation_id, self.settings.history_messages)
+        context = await read_context(tx, principal, request.conversation_id, self.settings.history_messages,
+                                     self._history)
         model = pick_model(context, request, principal, self._catalog.default_model)
         resolved = self._catalog.resolve_cached(model)
         if resolved is None:
@@ -139,6 +148,7 @@ class ChatEngine:
         return Turn(
             deps, principal, plan.conversation, stored.question, stored.answer, plan.model, metered, upstream_model,
             plan.messages, plan.draft.offered, stored.hold, plan.request,
+            pending_history(self._history, plan, stored, self.settings.history_messages),
         )
 
     def _check_request(self, request: ChatRequest) -> None:

@@ -20,6 +20,7 @@ from switchboard.core.domain.tools import ToolSpec
 from switchboard.core.domain.users import Principal, User
 from switchboard.core.ports.storage import Tx
 from switchboard.core.ports.system import TokenCounter
+from switchboard.core.services.chat.history_cache import CachedHistory, HistoryCache, PendingHistory
 from switchboard.core.services.conversations.history import owned_conversation
 from switchboard.core.services.quotas.allowances import Hold, QuotaService
 from switchboard.core.services.tools.runner import ToolRunner
@@ -35,6 +36,7 @@ class TurnContext:
     user: User | None
     history: list[Message]
     profile: Profile | None
+    cached: CachedHistory | None  # `history`'s snapshot when it came from the worker's cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,7 @@ class Plan:
     prompt_estimate: int
     max_tokens: int | None
     request: ChatRequest
+    context: TurnContext  # what the plan was made from
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +71,20 @@ class Stored:
     hold: Hold
     question: Message  # with its id once stored (a retry's is stored already)
     answer: Message
+    rows_written: int  # message rows inserted or updated: each bumps the conversation's revision
 
 
-async def read_context(tx: Tx, principal: Principal, conversation_id: str, history_messages: int) -> TurnContext:
+async def read_context(
+    tx: Tx, principal: Principal, conversation_id: str, history_messages: int, cache: HistoryCache,
+) -> TurnContext:
+    """The history comes from the worker's cache when it holds the conversation's revision just
+    read (history_cache.py); it may run on a storage thread, so a miss is not snapshotted here."""
     conversation = await owned_conversation(tx, principal, conversation_id)
     user = await tx.users.get(principal.user_id)
-    history = await tx.messages.list(conversation.id, history_messages)
+    cached = cache.get(conversation.id, conversation.revision, history_messages)
+    history = cached.messages() if cached else await tx.messages.list(conversation.id, history_messages)
     profile = await tx.profiles.get(conversation.profile_id) if conversation.profile_id else None
-    return TurnContext(conversation, user, history, profile)
+    return TurnContext(conversation, user, history, profile, cached)
 
 
 def pick_model(context: TurnContext, request: ChatRequest, principal: Principal, default_model: str) -> str:
@@ -144,7 +153,7 @@ def plan_turn(
         usage=TokenUsage(prompt_tokens=prompt_estimate, estimated=True), worker_id=worker_id,
     )
     return Plan(model, conversation, draft, messages, answer, prompt_estimate,
-                request.max_tokens or settings.max_tokens, request)
+                request.max_tokens or settings.max_tokens, request, context)
 
 
 async def store(tx: Tx, plan: Plan, quotas: QuotaService, principal: Principal) -> Stored:
@@ -158,7 +167,18 @@ async def store(tx: Tx, plan: Plan, quotas: QuotaService, principal: Principal) 
     # a refusal here rolls the rows above back with it
     hold = await quotas.reserve_in(tx, principal, plan.prompt_estimate, plan.max_tokens, answer.id)
     await tx.conversations.update(plan.conversation)
-    return Stored(hold, question, answer)
+    return Stored(hold, question, answer, len(draft.superseded) + (1 if draft.retry else 2))
+
+
+def pending_history(cache: HistoryCache, plan: Plan, stored: Stored, history_messages: int) -> PendingHistory:
+    """What the started turn may leave in the worker's cache once it ends (history_cache.py)."""
+    context, draft = plan.context, plan.draft
+    if not cache.enabled or plan.request.prior:  # prior turns are the client's, never stored
+        return PendingHistory.untracked(context.conversation.id)
+    revision = context.conversation.revision
+    read = context.cached or CachedHistory.of(revision, history_messages, context.history)
+    return PendingHistory(cache, context.conversation.id, read, revision + stored.rows_written,
+                          {m.id for m in draft.superseded}, None if draft.retry else stored.question)
 
 
 def _split_for_retry(history: list[Message]) -> tuple[list[Message], Message, list[Message]]:

@@ -1,8 +1,11 @@
 """Resumable answers: a client that lost its connection mid-answer comes back and gets what it
 missed, then the live tail — on any worker — without the model being asked (or paid) twice.
 
-    events = answers.run(turn, keep_running=...)          # (number, event) pairs, numbered 1, 2, 3 …
-    events = await answers.resume(principal, message_id, after=n)   # the events after n, then the tail
+    batches = answers.run(turn, keep_running=...)         # lists of (number, event), numbered 1, 2, 3 …
+    batches = await answers.resume(principal, message_id, after=n)  # the events after n, then the tail
+    events = unnumbered(batches)                          # for a face that takes one event at a time
+
+A batch is every event ready when the reader woke (often one upstream read's): one `send` for all.
 
 `run` takes the turn's events in a task of its own: each is passed to the client that started the
 answer and kept in the answer's log (core.ports.streams), written in batches by another task so
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +38,7 @@ from switchboard.core.services.conversations.history import owned_conversation
 log = logging.getLogger(__name__)
 
 Numbered = tuple[int, ChatEvent]
+Batch = list[Numbered]  # events in order, numbers consecutive; never empty
 NO_LOG_POLL_SECONDS = 0.5  # a resume of a running answer without a log looks for it (and its end) this often
 WRITE_EVERY_SECONDS = 0.02  # how long the events of a running answer may wait to reach the log
 SUBSCRIBE_TIMEOUT_SECONDS = 10.0  # Redis away at start-up: serve anyway, the listener keeps trying
@@ -59,7 +62,7 @@ class AnswerStreams:
         self._running: dict[int, _LiveAnswer] = {}  # by first message id: the answers this worker runs
         self._stops: asyncio.Task[None] | None = None
 
-    def run(self, turn: Turn, *, keep_running: bool) -> AsyncIterator[Numbered]:
+    def run(self, turn: Turn, *, keep_running: bool) -> AsyncIterator[Batch]:
         message_id = turn.assistant.id
         answer = _LiveAnswer(self._log, message_id, answer_key(turn.conversation.id, message_id),
                              self.policy.grace_seconds, keep_running)
@@ -70,7 +73,7 @@ class AnswerStreams:
         task.add_done_callback(lambda _: self._running.pop(message_id, None))
         return answer.read()
 
-    async def resume(self, principal: Principal, message_id: int, after: int) -> AsyncIterator[Numbered]:
+    async def resume(self, principal: Principal, message_id: int, after: int) -> AsyncIterator[Batch]:
         """Checks before anything streams: NotFound for an unknown message or another user's."""
         message = await self._owned_answer(principal, message_id)
         key = answer_key(message.conversation_id, message_id)
@@ -133,14 +136,16 @@ class AnswerStreams:
 
     async def _replay(
         self, message: Message, key: str, after: int, entries: list[LogEntry] | None
-    ) -> AsyncIterator[Numbered]:
+    ) -> AsyncIterator[Batch]:
         while True:
             while entries is not None:
-                for number, event in entries:
-                    yield number, event
-                    after = number
-                    if is_terminal(event):
+                if entries:
+                    after = entries[-1][0]
+                    ends = next((i for i, (_, event) in enumerate(entries) if is_terminal(event)), None)
+                    if ends is not None:
+                        yield entries[:ends + 1]
                         return
+                    yield entries
                 entries = await self._log.read(key, after, self.policy.quiet_seconds)
                 if entries == [] and (await self._final(message)).status is not MessageStatus.STREAMING:
                     # quiet, and stored as ended: the worker that ran it is gone; the log has all it will get
@@ -153,8 +158,7 @@ class AnswerStreams:
             await asyncio.sleep(NO_LOG_POLL_SECONDS)
             entries = await self._log.read(key, after, 0)
         # the log is gone (expired) or never came: the stored message
-        for offset, event in enumerate(_stored_events(message, final), start=1):
-            yield after + offset, event
+        yield [(after + offset, event) for offset, event in enumerate(_stored_events(message, final), start=1)]
 
     async def _final(self, first: Message) -> Message:
         """The answer as stored: its last assistant message (after tool calls, a later one)."""
@@ -170,9 +174,19 @@ def answer_key(conversation_id: str, message_id: int) -> str:
     return f"{conversation_id}:{message_id}"
 
 
-async def _nothing() -> AsyncIterator[Numbered]:
+async def _nothing() -> AsyncIterator[Batch]:
     return
     yield  # an async generator that ends at once
+
+
+async def unnumbered(batches: AsyncIterator[Batch]) -> AsyncIterator[ChatEvent]:
+    """The events one at a time, for a face that renders them so; closing it closes `batches`."""
+    try:
+        async for batch in batches:
+            for _, event in batch:
+                yield event
+    finally:
+        await batches.aclose()  # type: ignore[attr-defined]
 
 
 def _stored_events(first: Message, final: Message) -> list[ChatEvent]:
@@ -193,8 +207,8 @@ class _LiveAnswer:
         self._key = key
         self._grace = grace_seconds
         self._keep_running = keep_running
-        # for the client that started it: a deque and an event (an asyncio.Queue cost twice as much per token)
-        self._ready: deque[Numbered | None] = deque()
+        # for the client that started it: a list the reader takes whole, and an event (an asyncio.Queue cost more)
+        self._ready: Batch = []
         self._arrived = asyncio.Event()
         self._pending: list[LogEntry] = []
         self._wake = asyncio.Event()
@@ -205,56 +219,58 @@ class _LiveAnswer:
 
     async def produce(self, events: AsyncIterator[ChatEvent]) -> None:
         writer = asyncio.create_task(self._write())
-        number, finished = 0, False
+        number, event = 0, None
         try:
             async for event in events:
                 number += 1
                 self._pass_on(number, event)
-                finished = isinstance(event, Done | Failed)
         finally:
-            if not finished:  # stopped: a client coming back must learn that nothing more will come
+            # the last event tells whether it ended (checked once, not per token); stopped: a client
+            # coming back must learn that nothing more will come
+            if not isinstance(event, Done | Failed):
                 self._pass_on(number + 1, Failed("interrupted", STOPPED, self._message_id))
             self._ended = True
-            self._ready.append(None)
             self._arrived.set()
             self._wake.set()
             await writer
 
     def _pass_on(self, number: int, event: ChatEvent) -> None:
+        entry = number, event
         if self._attached:
-            self._ready.append((number, event))
+            self._ready.append(entry)
             self._arrived.set()
-        self._pending.append((number, event))
+        self._pending.append(entry)
         self._wake.set()
 
     async def _write(self) -> None:
         while True:
-            await self._wake.wait()
-            if not self._ended:
-                await asyncio.sleep(WRITE_EVERY_SECONDS)  # one write per batch of tokens, not per token
-            self._wake.clear()
-            ended = self._ended  # read before taking the batch: an ended answer's batch is its last
-            batch, self._pending = self._pending, []
-            if batch:
-                try:
-                    await self._log.append(self._key, batch, ended=ended)
-                except Exception:  # the answer matters more than its resumability
-                    log.warning("could not keep events of answer %s for resuming", self._key, exc_info=True)
-            if ended:
-                return
+            await self._wake.wait()  # a quiet answer: until its next event
+            busy = True
+            while busy:
+                if not self._ended:
+                    await asyncio.sleep(WRITE_EVERY_SECONDS)  # one write per batch of tokens, not per token
+                self._wake.clear()
+                ended = self._ended  # read before taking the batch: an ended answer's batch is its last
+                batch, self._pending = self._pending, []
+                if batch:
+                    try:
+                        await self._log.append(self._key, batch, ended=ended)
+                    except Exception:  # the answer matters more than its resumability
+                        log.warning("could not keep events of answer %s for resuming", self._key, exc_info=True)
+                if ended:
+                    return
+                busy = bool(batch)  # tokens still coming: keep to the period, not wake at each next one
 
-    async def read(self) -> AsyncIterator[Numbered]:
+    async def read(self) -> AsyncIterator[Batch]:
+        """Every event ready when it wakes, as one batch; ends after the last one."""
         try:
-            ready, arrived = self._ready, self._arrived
-            while True:
-                if not ready:
-                    arrived.clear()
-                    await arrived.wait()
-                    continue
-                item = ready.popleft()
-                if item is None:
-                    break
-                yield item
+            while self._ready or not self._ended:
+                if self._ready:
+                    batch, self._ready = self._ready, []
+                    yield batch
+                else:
+                    self._arrived.clear()
+                    await self._arrived.wait()
         finally:
             if not self._ended:
                 self._detach()

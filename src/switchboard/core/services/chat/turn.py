@@ -45,6 +45,7 @@ from switchboard.core.domain.users import Principal
 from switchboard.core.ports.providers import ChatProvider
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.system import Clock, TokenCounter
+from switchboard.core.services.chat.history_cache import PendingHistory
 from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, Hold, QuotaService
 from switchboard.core.services.tools.runner import ToolCallAssembler, ToolRunner
 
@@ -66,6 +67,7 @@ class Turn:
         self, deps: TurnDeps, principal: Principal, conversation: Conversation, user_message: Message,
         assistant: Message, model: str, provider: ChatProvider, upstream_model: str,
         messages: list[dict[str, Any]], offered: list[ToolSpec], hold: Hold, request: ChatRequest,
+        history: PendingHistory,
     ) -> None:
         self._deps = deps
         self.principal = principal
@@ -79,6 +81,7 @@ class Turn:
         self._offered = offered
         self._hold = hold
         self._request = request
+        self._history = history  # what the turn leaves in the worker's history cache, if provable
         self._text: list[str] = []
         self._reasoning: list[str] = []
         self._spent = TokenUsage()
@@ -208,6 +211,7 @@ class Turn:
         """Store the assistant's tool calls, run them in parallel, store the results, and start a
         new assistant message for the model's next round."""
         await self._stop_flusher()
+        self._history.untrack()  # the simple way to stay correct: a turn with tool rounds updates no cache
         deps, now = self._deps, self._deps.clock.now()
         self.assistant.tool_calls = calls
         self._fill(self.assistant, MessageStatus.COMPLETED, None)
@@ -281,13 +285,14 @@ class Turn:
             key_id=self.principal.key_id, conversation_id=self.conversation.id, message_id=message.id,
             estimated=self._spent.estimated,
         )
-        hold = self._hold
+        hold, history = self._hold, self._history
 
-        async def settle(tx: Tx) -> None:
+        async def settle(tx: Tx) -> int | None:
             await tx.messages.update(message)
             await self._deps.quotas.settle_in(tx, hold, entry)
+            return await tx.conversations.revision(message.conversation_id) if history.tracked else None
 
-        await self._deps.uow.run(settle)
+        history.finished(await history.counted(self._deps.uow.run(settle)), message)
         return message
 
     async def _flush_periodically(self) -> None:
@@ -299,8 +304,10 @@ class Turn:
             snapshot = dataclasses.replace(
                 self.assistant, parts=text_parts("".join(self._text)), reasoning="".join(self._reasoning)
             )
-            # its own task, so that stopping the flusher never cuts a write short (see _stop_flusher)
-            self._flush_write = asyncio.ensure_future(self._deps.uow.run(_text_update(snapshot)))
+            # its own task, so that stopping the flusher never cuts a write short (see _stop_flusher);
+            # counted there, as one of the turn's own writes, by the task that sees how it ended
+            write = self._history.counted(self._deps.uow.run(_text_update(snapshot)))
+            self._flush_write = asyncio.ensure_future(write)
             with contextlib.suppress(Exception):  # a missed flush is retried next period
                 await asyncio.shield(self._flush_write)
 
