@@ -113,7 +113,7 @@ class QuotaLeases:
                 return self._cut(user_id, lease, want, prompt_estimate)
             lease.waiting += want
             try:
-                if lease.topping is not None:  # asked before this call came: it may cover it all the same
+                if _running(lease.topping):  # asked before this call came: it may cover it all the same
                     with contextlib.suppress(Exception):  # (a failed refill: this call tops up itself)
                         await asyncio.shield(lease.topping)
                 if lease.free < want and not self._closed and self._leases.get(user_id) is lease:
@@ -190,9 +190,12 @@ class QuotaLeases:
     def _top_up(self, user_id: int, lease: _Lease, minimum: int) -> asyncio.Task[None]:
         """The lease's top-up in flight, or a new one. Started by one call (or a refill), awaited by
         every call waiting: it is shielded from their cancellation, and they all wake together."""
-        if lease.topping is None:
+        # A finished top-up whose callbacks have not run yet counts as none: awaiting it returns at
+        # once, and a waiting call went round `hold`'s loop without ever yielding (seen: the event
+        # loop frozen under 200 streams after a burst).
+        if not _running(lease.topping):
             task = lease.topping = asyncio.get_running_loop().create_task(self._reserve(user_id, lease, minimum))
-            task.add_done_callback(lambda _: setattr(lease, "topping", None))  # before the waiters wake
+            task.add_done_callback(lambda done: _forget_top_up(lease, done))  # before the waiters wake
             self._top_ups.add(task)
             task.add_done_callback(self._top_ups.discard)
             task.add_done_callback(_log_failure)  # also when no call awaits it (a refill, cancelled calls)
@@ -245,6 +248,15 @@ class QuotaLeases:
                 await self.return_idle()
             except Exception:  # the next round tries again
                 log.exception("returning idle quota leases failed")
+
+
+def _running(task: asyncio.Task[None] | None) -> bool:
+    return task is not None and not task.done()
+
+
+def _forget_top_up(lease: _Lease, done: asyncio.Task[None]) -> None:
+    if lease.topping is done:  # (a newer top-up may have started since)
+        lease.topping = None
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -316,3 +317,33 @@ async def test_two_workers_sharing_one_store_never_overspend_together() -> None:
         await worker.close()
     quota = stored(uow)
     assert refused > 0 and quota.reserved == 0 and quota.used == spent_in_all <= 6_000
+
+
+def test_a_finished_top_up_whose_callbacks_have_not_run_yet_is_not_awaited_round_and_round() -> None:
+    """A call that finds the lease's top-up finished but not yet cleared (its done-callbacks are
+    only scheduled) must start a new one: awaiting the finished one returns at once, and the call
+    went round its loop forever without yielding, the event loop frozen. Run in a thread of its
+    own, so that a frozen loop fails this test instead of hanging the suite."""
+    outcome: list[object] = []
+
+    async def scenario() -> None:
+        uow = store(10_000)
+        lease = leases(uow, block=500)
+        await lease.hold(ALICE, 50, 100)  # a lease exists
+        entry = lease._leases[1]
+        entry.free = 0
+
+        async def finished() -> None:
+            return None
+
+        done = asyncio.get_running_loop().create_task(finished())
+        await asyncio.sleep(0)
+        assert done.done()
+        entry.topping = done  # finished, its callbacks not run: what a caller can meet
+        outcome.append(await lease.hold(ALICE, 50, 100))
+
+    runner = threading.Thread(target=lambda: asyncio.run(scenario()), daemon=True)
+    runner.start()
+    runner.join(10)
+    assert not runner.is_alive(), "hold() went round its loop without yielding to the event loop"
+    assert len(outcome) == 1 and isinstance(outcome[0], Hold)
