@@ -113,9 +113,10 @@ class QuotaLeases:
                 return self._cut(user_id, lease, want, prompt_estimate)
             lease.waiting += want
             try:
-                if _running(lease.topping):  # asked before this call came: it may cover it all the same
+                topping = lease.topping
+                if topping is not None and not topping.done():  # asked before this call came: it may cover it
                     with contextlib.suppress(Exception):  # (a failed refill: this call tops up itself)
-                        await asyncio.shield(lease.topping)
+                        await asyncio.shield(topping)
                 if lease.free < want and not self._closed and self._leases.get(user_id) is lease:
                     await asyncio.shield(self._top_up(user_id, lease, minimum))  # asks for this call too
             finally:
@@ -193,13 +194,14 @@ class QuotaLeases:
         # A finished top-up whose callbacks have not run yet counts as none: awaiting it returns at
         # once, and a waiting call went round `hold`'s loop without ever yielding (seen: the event
         # loop frozen under 200 streams after a burst).
-        if not _running(lease.topping):
+        task = lease.topping
+        if task is None or task.done():
             task = lease.topping = asyncio.get_running_loop().create_task(self._reserve(user_id, lease, minimum))
             task.add_done_callback(lambda done: _forget_top_up(lease, done))  # before the waiters wake
             self._top_ups.add(task)
             task.add_done_callback(self._top_ups.discard)
             task.add_done_callback(_log_failure)  # also when no call awaits it (a refill, cancelled calls)
-        return lease.topping
+        return task
 
     async def _reserve(self, user_id: int, lease: _Lease, minimum: int) -> None:
         # asked when the write starts: every call waiting by then is in it (at least a block)
@@ -248,10 +250,6 @@ class QuotaLeases:
                 await self.return_idle()
             except Exception:  # the next round tries again
                 log.exception("returning idle quota leases failed")
-
-
-def _running(task: asyncio.Task[None] | None) -> bool:
-    return task is not None and not task.done()
 
 
 def _forget_top_up(lease: _Lease, done: asyncio.Task[None]) -> None:
