@@ -85,8 +85,9 @@ SCENARIOS: list[Scenario] = [
              warmup=16, blocks=8, about="gateway /v1, 100 chunks paced 10 ms, 16 clients: TTFT and total time"),
     Scenario("gw-stream-paced-c64", "stream", "bench-100-10ms", 64, 1536, 24, GATEWAY, expected_tokens=100,
              warmup=64, blocks=8, about="gateway /v1, 100 chunks paced 10 ms, 64 clients: TTFT and total time"),
-    Scenario("gw-streams-1000", "stream", "bench-100-50ms", 1000, 1000, 30, ("direct", "switchboard-v1"),
-             expected_tokens=100, about="gateway /v1, 1,000 streams open at once (5 s answers): peak RSS"),
+    # the relay shows the floor: what any Python hop's 1,000 cold upstream connections cost the burst
+    Scenario("gw-streams-1000", "stream", "bench-100-50ms", 1000, 1000, 30, ("direct", "relay", "switchboard-v1"),
+             expected_tokens=100, about="gateway /v1, 1,000 streams open at once (5 s answers): TTFT, peak RSS"),
     Scenario("gw-stream-c200", "stream", "bench-200", 200, 10**6, 45, ("direct", "relay", "switchboard-v1"),
              expected_tokens=200, warmup=200,
              about="gateway /v1, 200 clients for 45 s, 200-chunk answers as fast as they come: TTFT p99 vs p50"),
@@ -125,6 +126,15 @@ def _total_ratio(result: LoadResult, reference: LoadResult) -> float:
 
 def _chunks_ratio(result: LoadResult, reference: LoadResult) -> float:
     return (result.chunks_per_s or 0.0) / reference.chunks_per_s if reference.chunks_per_s else 0.0
+
+
+def _ttft_ratio(result: LoadResult, reference: LoadResult) -> float:
+    return (result.ttft_p50_ms or 0.0) / reference.ttft_p50_ms if reference.ttft_p50_ms else float("inf")
+
+
+def _ttft_tail(result: LoadResult, reference: LoadResult) -> float:
+    """p99 over p50 of the target's own time to first token (the reference is not used)."""
+    return (result.ttft_p99_ms or 0.0) / result.ttft_p50_ms if result.ttft_p50_ms else float("inf")
 
 
 def _added_p50(result: LoadResult, reference: LoadResult) -> float:
@@ -189,6 +199,11 @@ CHECKS: list[Check] = [
           _total_ratio, 1.05, at_most=True, unit="x"),
     Check("gateway total time p50 vs direct, paced, c64", "gw-stream-paced-c64", "switchboard-v1",
           _total_ratio, 1.05, at_most=True, unit="x"),
+    # issue 20's: the 1,000-stream burst and the tail under 200 streams
+    Check("gateway TTFT p50 vs direct, 1,000 streams at once", "gw-streams-1000", "switchboard-v1",
+          _ttft_ratio, 2.0, at_most=True, unit="x"),
+    Check("gateway TTFT p99 over its p50, 200 streams for 45 s", "gw-stream-c200", "switchboard-v1",
+          _ttft_tail, 3.0, at_most=True, unit="x"),
 ]
 
 
