@@ -182,10 +182,11 @@ class InMemoryConversationRepo(_Repo):
             self._bump(conversation_id)
         self.j.remove(self.s.conversations, conversation_id)
 
-    async def touch(self, conversation_id: str, at: datetime) -> None:
+    async def touch(self, conversation_id: str, at: datetime, title: str | None = None) -> None:
         if conversation_id in self.s.conversations:
-            self.j.put(self.s.conversations, conversation_id, replace(self.s.conversations[conversation_id],
-                                                                      updated_at=at))
+            stored = self.s.conversations[conversation_id]
+            self.j.put(self.s.conversations, conversation_id,
+                       replace(stored, updated_at=at, title=stored.title if title is None else title))
 
 
 class InMemoryMessageRepo(_Repo):

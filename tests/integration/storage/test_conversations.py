@@ -16,6 +16,7 @@ from switchboard.core.domain.conversations import (
     text_parts,
 )
 from switchboard.core.domain.users import Role
+from switchboard.core.ports.storage import Tx
 
 T0 = datetime(2025, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -84,6 +85,15 @@ async def test_conversation_round_trip_update_and_touch(uow: SqlUnitOfWork) -> N
     assert stored.meta == {}
     assert stored.updated_at == T0 + timedelta(hours=1)
     assert stored.created_at == T0 and stored.created_at.tzinfo is UTC
+
+    async def retitle(tx: Tx) -> None:  # as a chat turn does, in a storage step
+        await tx.conversations.touch("conv_1", T0 + timedelta(hours=2), "First question")
+
+    await uow.run(retitle)
+    async with uow() as tx:
+        retitled = await tx.conversations.get("conv_1")
+    assert retitled is not None and (retitled.title, retitled.updated_at) == ("First question", T0 + timedelta(hours=2))
+    assert retitled.settings == stored.settings and retitled.meta == stored.meta
 
 
 async def test_conversation_list_filters_orders_and_pages(uow: SqlUnitOfWork) -> None:

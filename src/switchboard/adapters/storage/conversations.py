@@ -37,6 +37,11 @@ _GET_CONVERSATION = Prepared(select(*_CONVERSATION_COLUMNS).where(conversations.
 _UPDATE_CONVERSATION = Prepared(update(conversations).where(conversations.c.id == bindparam("b_conversation_id")),
                                 keys=[c.name for c in _CONVERSATION_COLUMNS
                                       if c.name not in ("id", "created_at", "revision")])  # triggers write revision
+# a chat turn's change to its conversation (the row is not written whole: no settings to serialise)
+_TOUCH = Prepared(update(conversations).where(conversations.c.id == bindparam("b_conversation_id")),
+                  keys=["updated_at"])
+_TOUCH_TITLED = Prepared(update(conversations).where(conversations.c.id == bindparam("b_conversation_id")),
+                         keys=["title", "updated_at"])
 _REVISION = Prepared(select(conversations.c.revision).where(conversations.c.id == bindparam("b_id")))
 _MESSAGE_KEYS = [c.name for c in _MESSAGE_COLUMNS if c.name != "id"]
 _INSERT_MESSAGE = Prepared(insert(messages).returning(messages.c.id), keys=_MESSAGE_KEYS)
@@ -137,9 +142,10 @@ class SqlConversationRepo:
         await self._connection.execute(delete(messages).where(messages.c.conversation_id == conversation_id))
         await self._connection.execute(delete(conversations).where(conversations.c.id == conversation_id))
 
-    async def touch(self, conversation_id: str, at: datetime) -> None:
-        statement = update(conversations).where(conversations.c.id == conversation_id).values(updated_at=at)
-        await self._connection.execute(statement)
+    async def touch(self, conversation_id: str, at: datetime, title: str | None = None) -> None:
+        statement, values = (_TOUCH, {}) if title is None else (_TOUCH_TITLED, {"title": title})
+        at_value = codec_for(self._connection).time_in(at)
+        await run(self._connection, statement, {**values, "updated_at": at_value, "b_conversation_id": conversation_id})
 
 
 def _message_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Message:

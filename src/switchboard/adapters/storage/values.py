@@ -47,6 +47,8 @@ def _sqlite_time_in(value: datetime | None) -> str | None:
     # as tables.UtcDateTime + SQLite's DATETIME: naive UTC, always with microseconds
     if value is None:
         return None
+    if value.tzinfo is UTC:  # the usual case (the clock's, and every time read back): its text less "+00:00"
+        return value.isoformat(" ", "microseconds")[:-6]
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ", "microseconds")

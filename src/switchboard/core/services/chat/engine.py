@@ -91,7 +91,8 @@ class ChatEngine:
 
     async def start(self, request: ChatRequest, principal: Principal) -> Turn:
         self._check_request(request)
-        specs = await self._tools.specs()
+        # a turn asked without tools offers none (draft_turn): no need to ask the tool host
+        specs = [] if request.tools_enabled is False else await self._tools.specs()
         now = self._clock.now()
         if not inlined_parts([*request.parts, *(p for turn in request.prior for p in turn.parts)]):
             first = await self._uow.run(lambda tx: self._in_one_step(tx, request, principal, specs, now))

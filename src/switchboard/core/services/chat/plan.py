@@ -166,7 +166,8 @@ async def store(tx: Tx, plan: Plan, quotas: QuotaService, principal: Principal) 
     answer = await tx.messages.add(plan.answer)
     # a refusal here rolls the rows above back with it
     hold = await quotas.reserve_in(tx, principal, plan.prompt_estimate, plan.max_tokens, answer.id)
-    await tx.conversations.update(plan.conversation)
+    conversation = plan.conversation
+    await tx.conversations.touch(conversation.id, conversation.updated_at, conversation.title)
     return Stored(hold, question, answer, len(draft.superseded) + (1 if draft.retry else 2))
 
 

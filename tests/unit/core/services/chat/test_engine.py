@@ -19,9 +19,10 @@ from switchboard.core.domain.events import (
     TextDelta,
     Usage,
 )
+from switchboard.core.domain.tools import ToolOutcome, ToolSpec
 from switchboard.core.domain.users import Principal
 from switchboard.core.services.quotas.allowances import QuotaPolicy
-from tests.support.fakes import Pause, eventually
+from tests.support.fakes import Pause, ScriptedToolHost, eventually
 from tests.unit.core.conftest import World, build_world
 
 
@@ -315,3 +316,25 @@ async def test_the_first_message_titles_a_new_conversation_and_history_reaches_t
 
 def _fields(principal: Principal) -> dict[str, object]:
     return {name: getattr(principal, name) for name in principal.__dataclass_fields__}
+
+
+async def test_a_turn_asked_without_tools_does_not_list_the_hosts_tools() -> None:
+    class CountingHost(ScriptedToolHost):
+        listed = 0
+
+        async def specs(self) -> list[ToolSpec]:
+            self.listed += 1
+            return await super().specs()
+
+    async def never(arguments: dict[str, object]) -> ToolOutcome:
+        raise AssertionError("not offered, never called")
+
+    host = CountingHost({"clock": never})
+    w = build_world([TextDelta("a"), Finish("stop"), Usage(1, 1)], [TextDelta("b"), Finish("stop"), Usage(1, 1)],
+                    tools=host)
+    conversation = await w.conversation(tools_enabled=True)
+
+    await w.ask(conversation, tools_enabled=False)
+    assert host.listed == 0 and w.provider.calls[0].tools == []
+    await w.ask(conversation)  # the conversation's own setting: offered
+    assert host.listed == 1 and [t["function"]["name"] for t in w.provider.calls[1].tools] == ["clock"]
