@@ -20,7 +20,7 @@ from switchboard.core.domain.events import (
     Usage,
 )
 from switchboard.core.domain.users import Principal
-from switchboard.core.services.quotas.allowances import QuotaPolicy
+from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, QuotaPolicy
 from tests.support.fakes import Pause, eventually
 from tests.unit.core.conftest import World, build_world
 
@@ -315,3 +315,28 @@ async def test_the_first_message_titles_a_new_conversation_and_history_reaches_t
 
 def _fields(principal: Principal) -> dict[str, object]:
     return {name: getattr(principal, name) for name in principal.__dataclass_fields__}
+
+
+async def test_the_events_of_one_provider_list_reach_the_client_as_one_list() -> None:
+    w = build_world([[TextDelta("Hel"), TextDelta("lo"), Finish("stop"), Usage(3, 2)]])
+    conversation = await w.conversation()
+    turn = await w.engine.start(ChatRequest(conversation_id=conversation, parts=text_parts("hi")), w.alice)
+
+    batches = [batch async for batch in turn.batches()]
+
+    assert [kinds(batch) for batch in batches] == [[Started], [TextDelta, TextDelta], [Usage, MessageSaved, Done]]
+    done = batches[-1][-1]
+    assert isinstance(done, Done) and done.content == "Hello" and done.finish_reason == "stop"
+
+
+async def test_a_provider_list_past_the_cap_is_cut_at_the_cap_and_ends_the_answer_as_length() -> None:
+    w = build_world([[TextDelta("w ") for _ in range(200)] + [Finish("stop")]], allowance=1000,
+                    policy=QuotaPolicy(completion_reserve=50, min_completion=10))
+    conversation = await w.conversation()
+
+    events = await w.ask(conversation, "a b")
+
+    done = events[-1]
+    allowed = 50 + STREAM_SLACK_EVENTS
+    assert isinstance(done, Done) and done.finish_reason == "length" and done.content == "w " * allowed
+    assert w.messages(conversation)[-1].text == "w " * allowed
