@@ -97,11 +97,12 @@ class Pause:
 
 
 Hook = Callable[[ProviderCall], Awaitable[None]]
-Step = ProviderEvent | BaseException | Pause | Hook
+Step = ProviderEvent | list[ProviderEvent] | BaseException | Pause | Hook
 
 
 class ScriptedProvider:
-    """A ChatProvider that plays one scripted round per call: events are yielded, exceptions raised,
+    """A ChatProvider that plays one scripted round per call: an event is yielded as a list of its
+    own, a list of events as one list (as if one network read brought them), exceptions raised,
     `Pause`s slept, and hooks (async callables taking the ProviderCall) awaited in place."""
 
     def __init__(self, *rounds: list[Step], name: str = "scripted") -> None:
@@ -110,7 +111,7 @@ class ScriptedProvider:
         self.calls: list[ProviderCall] = []
         self.abandoned = 0  # streams closed or cancelled before their script ended
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
         self.calls.append(copy.deepcopy(call))
         script = self.rounds.pop(0) if self.rounds else []
         try:
@@ -121,8 +122,10 @@ class ScriptedProvider:
                     await asyncio.sleep(step.seconds)
                 elif callable(step):
                     await step(call)
-                else:
+                elif isinstance(step, list):
                     yield step
+                else:
+                    yield [step]
         except (GeneratorExit, asyncio.CancelledError):
             self.abandoned += 1
             raise

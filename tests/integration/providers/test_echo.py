@@ -15,7 +15,7 @@ async def test_echoes_the_last_user_message_word_by_word() -> None:
         {"role": "assistant", "content": "Echo: first"},
         {"role": "user", "content": [{"type": "text", "text": "hello there"}, {"type": "image_url"}]},
     ]
-    events = [e async for e in provider.stream(ProviderCall("echo", messages))]
+    events = [e async for batch in provider.stream(ProviderCall("echo", messages)) for e in batch]
     deltas = [e for e in events if isinstance(e, TextDelta)]
     assert "".join(d.text for d in deltas) == "Echo: hello there"
     assert len(deltas) == 3
@@ -28,5 +28,5 @@ async def test_echoes_the_last_user_message_word_by_word() -> None:
 
 
 async def test_nothing_to_echo() -> None:
-    events = [e async for e in EchoProvider(word_delay=0).stream(ProviderCall("echo", []))]
+    events = [e async for batch in EchoProvider(word_delay=0).stream(ProviderCall("echo", [])) for e in batch]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Echo: (nothing to echo)"

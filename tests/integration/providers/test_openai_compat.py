@@ -47,7 +47,7 @@ def call(text: str = "hi", **options: Any) -> ProviderCall:
 
 
 async def collect(provider: OpenAICompatProvider, the_call: ProviderCall | None = None) -> list[ProviderEvent]:
-    return [event async for event in provider.stream(the_call or call())]
+    return [event async for events in provider.stream(the_call or call()) for event in events]
 
 
 def text_of(events: list[ProviderEvent]) -> str:
@@ -109,8 +109,8 @@ async def test_error_object_inside_the_stream(upstream: ScriptedUpstream, provid
     upstream.push(Reply(text="partial answer", stream_error="model overloaded"))
     received: list[ProviderEvent] = []
     with pytest.raises(UpstreamError, match="model overloaded") as caught:
-        async for event in provider.stream(call()):
-            received.append(event)
+        async for events in provider.stream(call()):
+            received += events
     assert text_of(received) == "partial answer"
     assert "scripted" in caught.value.message
 
@@ -214,7 +214,7 @@ async def test_early_close_disconnects_upstream(upstream: ScriptedUpstream, prov
     upstream.push(Reply(text=" ".join(["word"] * 50), chunk_delay=0.05))
     events = provider.stream(call())
     first = await anext(events)
-    assert isinstance(first, TextDelta)
+    assert isinstance(first[0], TextDelta)
     await events.aclose()
     await upstream.wait_disconnect(2.0)
     assert upstream.disconnects == 1
@@ -282,7 +282,7 @@ async def test_connection_returns_to_the_pool_before_the_usage_event(
 ) -> None:
     upstream.push(Reply(text="first", usage=(1, 1)))
     events = provider.stream(call())
-    while not isinstance(await anext(events), Usage):
+    while not isinstance((await anext(events))[-1], Usage):
         pass  # stop at the usage event without finishing or closing the iterator
     await collect(provider)
     assert upstream.requests[0].peer == upstream.requests[1].peer

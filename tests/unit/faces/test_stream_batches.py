@@ -63,17 +63,17 @@ class _Gate:
     def __init__(self) -> None:
         self.opened = asyncio.Event()
 
-    async def events(self) -> AsyncIterator[ChatEvent]:
-        for event in EVENTS[:3]:
-            yield event  # ready together, as the events of one upstream read are
+    async def batches(self) -> AsyncIterator[list[ChatEvent]]:
+        yield EVENTS[:1]
+        yield EVENTS[1:3]  # ready together with the first, as a turn's start and its first read can be
         await self.opened.wait()
-        yield EVENTS[3]
+        yield EVENTS[3:]
 
 
 async def test_a_running_answer_gives_every_ready_event_in_one_batch_then_ends() -> None:
     gate = _Gate()
     turn = cast(Turn, SimpleNamespace(assistant=SimpleNamespace(id=7), conversation=SimpleNamespace(id="c1"),
-                                      events=gate.events))
+                                      batches=gate.batches))
     answers = AnswerStreams(InMemoryAnswerLog(60, 1000, 60), cast(Any, None), cast(Any, None), ResumePolicy())
 
     batches = answers.run(turn, keep_running=True)

@@ -24,19 +24,18 @@ class EchoProvider:
         self._word_delay = word_delay  # a small pause makes the stream visible in a UI
         self._counter = counter or HeuristicTokenCounter()
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
         said = last_user_text(call.messages)
         answer = f"Echo: {said}" if said else "Echo: (nothing to echo)"
         for index, word in enumerate(_WORDS.findall(answer)):
             if index and self._word_delay:
                 await asyncio.sleep(self._word_delay)
-            yield TextDelta(word)
-        yield Finish("stop")
-        yield Usage(
+            yield [TextDelta(word)]
+        yield [Finish("stop"), Usage(
             prompt_tokens=self._counter.count_messages(call.messages),
             completion_tokens=self._counter.count_text(answer),
             estimated=True,
-        )
+        )]
 
     async def list_models(self) -> list[str]:
         return [ECHO_MODEL]

@@ -46,11 +46,12 @@ class _EchoReply:
     async def read(self) -> bytes:
         text: list[str] = []
         usage = Usage(0, 0)
-        async for event in self._echo.stream(self._call):
-            if isinstance(event, TextDelta):
-                text.append(event.text)
-            elif isinstance(event, Usage):
-                usage = event
+        async for events in self._echo.stream(self._call):
+            for event in events:
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                elif isinstance(event, Usage):
+                    usage = event
         message = {"role": "assistant", "content": "".join(text)}
         return orjson.dumps({
             **self._head("chat.completion"),
@@ -60,16 +61,17 @@ class _EchoReply:
 
     async def chunks(self) -> AsyncIterator[bytes]:
         first = True
-        async for event in self._echo.stream(self._call):
-            if isinstance(event, TextDelta):
-                delta: dict[str, Any] = {"content": event.text}
-                if first:
-                    delta["role"], first = "assistant", False
-                yield self._chunk([{"index": 0, "delta": delta, "finish_reason": None}])
-            elif isinstance(event, Usage):
-                yield self._chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
-                if self._include_usage:
-                    yield self._chunk([], usage=_usage(event))
+        async for events in self._echo.stream(self._call):
+            for event in events:
+                if isinstance(event, TextDelta):
+                    delta: dict[str, Any] = {"content": event.text}
+                    if first:
+                        delta["role"], first = "assistant", False
+                    yield self._chunk([{"index": 0, "delta": delta, "finish_reason": None}])
+                elif isinstance(event, Usage):
+                    yield self._chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}])
+                    if self._include_usage:
+                        yield self._chunk([], usage=_usage(event))
         yield b"data: [DONE]\n\n"
 
     def close(self) -> None:

@@ -92,7 +92,7 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         netloc = host + (f":{port}" if port else "")
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
         body = orjson.dumps(self._request_body(call))
         response, first_byte_at = await self._send(
             "POST", "/chat/completions", body, model=call.model, accept="text/event-stream"
@@ -106,20 +106,25 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
             chunk = await watchdog.read(max(first_byte_at - loop.time(), 0.0), self._first_byte_message)
             done = False
             while chunk:
-                for payload in decoder.feed(chunk):
-                    if payload == DONE:
-                        done = True
-                        break
-                    for event in reader.read(payload):
-                        yield event
+                # one list per network read: the token loop's unit of work
+                payloads = decoder.feed(chunk)
+                if DONE in payloads:
+                    done = True
+                    payloads = payloads[:payloads.index(DONE)]
+                events = reader.read(payloads)
+                if events:
+                    yield events
+                if reader.failure is not None:
+                    raise reader.failure
                 if done:
                     break
                 chunk = await watchdog.read(self._idle_timeout, self._idle_message)
             else:
-                for payload in decoder.flush():
-                    if payload != DONE:
-                        for event in reader.read(payload):
-                            yield event
+                events = reader.read([payload for payload in decoder.flush() if payload != DONE])
+                if events:
+                    yield events
+                if reader.failure is not None:
+                    raise reader.failure
             if not (done or reader.finished):
                 raise UpstreamError(f"{self._who}: the stream ended before the model finished")
             # give the connection back before the last event: a consumer may stop right after it
@@ -135,7 +140,7 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
             if not clean:
                 response.close()  # closing the socket tells the upstream to stop generating
         if reader.usage is not None:
-            yield reader.usage
+            yield [reader.usage]
 
     async def list_models(self) -> list[str]:
         response, _ = await self._send("GET", "/models", None, model=None, accept="application/json")

@@ -19,40 +19,48 @@ from switchboard.core.domain.events import (
 
 
 class ChunkReader:
-    """Turns the JSON payloads of one stream into events; remembers the latest usage and whether
-    the model said why it stopped. Plain dict access on purpose: this runs once per token."""
+    """Turns the JSON payloads of one stream into events; remembers the latest usage, whether the
+    model said why it stopped, and how the stream failed. Plain dict access on purpose: this runs
+    once per token."""
 
-    __slots__ = ("finished", "provider", "usage")
+    __slots__ = ("failure", "finished", "provider", "usage")
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
         self.usage: Usage | None = None
         self.finished = False
+        self.failure: UpstreamError | None = None  # set: nothing after it is read
 
-    def read(self, payload: bytes) -> list[ProviderEvent]:
-        try:
-            chunk = orjson.loads(payload)
-        except orjson.JSONDecodeError as exc:
-            raise UpstreamError(f"provider '{self.provider}' sent a malformed stream chunk") from exc
-        if not isinstance(chunk, dict):
-            return []
-        error = chunk.get("error")
-        if error:
-            raise UpstreamError(f"provider '{self.provider}' failed mid-stream: {error_message(error)}")
-        usage = chunk.get("usage")
-        if usage:
-            self.usage = read_usage(usage)
+    def read(self, payloads: list[bytes]) -> list[ProviderEvent]:
+        """The events of these payloads, in order: all that one network read brought, so the
+        layers above handle one list per read instead of one event per token. A malformed or
+        error payload sets `failure` and ends the list: the events before it still count."""
         events: list[ProviderEvent] = []
-        for choice in chunk.get("choices") or ():
-            if choice.get("index", 0) != 0:
-                continue  # n > 1 is not supported: follow the first choice only
-            delta = choice.get("delta")
-            if delta:
-                _read_delta(delta, events)
-            reason = choice.get("finish_reason")
-            if reason:
-                self.finished = True
-                events.append(Finish(reason))
+        for payload in payloads:
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                self.failure = UpstreamError(f"provider '{self.provider}' sent a malformed stream chunk")
+                break
+            if not isinstance(chunk, dict):
+                continue
+            error = chunk.get("error")
+            if error:
+                self.failure = UpstreamError(f"provider '{self.provider}' failed mid-stream: {error_message(error)}")
+                break
+            usage = chunk.get("usage")
+            if usage:
+                self.usage = read_usage(usage)
+            for choice in chunk.get("choices") or ():
+                if choice.get("index", 0) != 0:
+                    continue  # n > 1 is not supported: follow the first choice only
+                delta = choice.get("delta")
+                if delta:
+                    _read_delta(delta, events)
+                reason = choice.get("finish_reason")
+                if reason:
+                    self.finished = True
+                    events.append(Finish(reason))
         return events
 
 

@@ -23,7 +23,14 @@ class SSEDecoder:
         data = self._tail + chunk if self._tail else chunk
         lines = data.split(b"\n")
         self._tail = lines.pop()  # no newline yet: wait for the rest of it
-        return [payload for line in lines if (payload := _payload(line)) is not None]
+        payloads: list[bytes] = []
+        for line in lines:
+            # the line nearly every chunk is, without a function call; blank separators skipped
+            if line.startswith(b"data: ") and not line.endswith(b"\r"):
+                payloads.append(line[6:])
+            elif line and (payload := _payload(line)) is not None:
+                payloads.append(payload)
+        return payloads
 
     def flush(self) -> list[bytes]:
         """The payload of a last line the server ended without a newline."""

@@ -12,9 +12,11 @@ from switchboard.core.domain.events import ProviderEvent
 class ChatProvider(Protocol):
     name: str
 
-    def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
-        """Stream one completion. Raises UpstreamError subclasses; retries happen only before
-        the first event. Closing the iterator early cancels the upstream request."""
+    def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
+        """Stream one completion as lists of events, never empty (an HTTP provider's: what one
+        network read brought, so the token loop handles a list per read, not an object per token).
+        Raises UpstreamError subclasses; retries happen only before the first event. Closing the
+        iterator early cancels the upstream request."""
         ...
 
     async def list_models(self) -> list[str]: ...

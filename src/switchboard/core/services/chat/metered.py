@@ -27,22 +27,22 @@ class MeteredProvider:
         self._model = model  # the name the client asked for (the metrics' label), not the upstream one
         self._monotonic = monotonic
 
-    async def stream(self, call: ProviderCall) -> AsyncIterator[ProviderEvent]:
+    async def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
         telemetry, started, waiting = self._telemetry, self._monotonic(), True
-        events = self._inner.stream(call)
+        batches = self._inner.stream(call)
         telemetry.stream_opened()
         try:
-            async for event in events:
-                if waiting and isinstance(event, _TOKENS):
+            async for events in batches:
+                if waiting and any(isinstance(event, _TOKENS) for event in events):
                     waiting = False
                     telemetry.first_token(self._model, self._monotonic() - started)
-                yield event
+                yield events
         except UpstreamError as exc:
             telemetry.provider_failed(self.name, exc.code)
             raise
         finally:
             telemetry.stream_closed()
-            close = getattr(events, "aclose", None)
+            close = getattr(batches, "aclose", None)
             if close is not None:  # the turn closed us early: stop the upstream request too
                 await close()
 

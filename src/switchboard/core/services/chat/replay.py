@@ -66,7 +66,7 @@ class AnswerStreams:
         message_id = turn.assistant.id
         answer = _LiveAnswer(self._log, message_id, answer_key(turn.conversation.id, message_id),
                              self.policy.grace_seconds, keep_running)
-        task = asyncio.create_task(answer.produce(turn.events()))
+        task = asyncio.create_task(answer.produce(turn.batches()))
         answer.producer = task
         self._keep(task)
         self._running[message_id] = answer
@@ -217,29 +217,29 @@ class _LiveAnswer:
         self.producer: asyncio.Task[None] | None = None
         self._stopper: asyncio.Task[None] | None = None
 
-    async def produce(self, events: AsyncIterator[ChatEvent]) -> None:
+    async def produce(self, batches: AsyncIterator[list[ChatEvent]]) -> None:
         writer = asyncio.create_task(self._write())
-        number, event = 0, None
+        number, last = 0, None
         try:
-            async for event in events:
-                number += 1
-                self._pass_on(number, event)
+            async for events in batches:
+                self._pass_on(list(enumerate(events, number + 1)))  # numbered in C, not a Python step per token
+                number += len(events)
+                last = events[-1]
         finally:
             # the last event tells whether it ended (checked once, not per token); stopped: a client
             # coming back must learn that nothing more will come
-            if not isinstance(event, Done | Failed):
-                self._pass_on(number + 1, Failed("interrupted", STOPPED, self._message_id))
+            if not isinstance(last, Done | Failed):
+                self._pass_on([(number + 1, Failed("interrupted", STOPPED, self._message_id))])
             self._ended = True
             self._arrived.set()
             self._wake.set()
             await writer
 
-    def _pass_on(self, number: int, event: ChatEvent) -> None:
-        entry = number, event
+    def _pass_on(self, entries: Batch) -> None:
         if self._attached:
-            self._ready.append(entry)
+            self._ready += entries
             self._arrived.set()
-        self._pending.append(entry)
+        self._pending += entries
         self._wake.set()
 
     async def _write(self) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,6 @@ from switchboard.core.domain.events import (
     ChatEvent,
     Done,
     Failed,
-    Finish,
     MessageSaved,
     ReasoningDelta,
     Started,
@@ -86,46 +85,58 @@ class Turn:
         self._reasoning: list[str] = []
         self._spent = TokenUsage()
         self._last_prompt = 0  # the prompt of the latest provider request, for clients that show context size
+        self._finish_reason = "stop"  # the model's last word on why it stopped
         self._dirty = False
         self._flusher: asyncio.Task[None] | None = None
         self._flush_write: asyncio.Future[None] | None = None  # a flush on its way to the database
 
     async def events(self) -> AsyncIterator[ChatEvent]:
-        yield Started(self.conversation.id, self.assistant.id, self.user_message.id or None, self.model)
+        """The turn's events one at a time, for a face that renders them so; closing it closes
+        the turn (`batches` is the same stream as lists)."""
+        batches = self.batches()
+        try:
+            async for batch in batches:
+                for event in batch:
+                    yield event
+        finally:
+            await batches.aclose()  # now, not when collected: an interrupted turn stores its end here
+
+    async def batches(self) -> AsyncGenerator[list[ChatEvent], None]:
+        """The turn's events in lists, never empty: while the model streams, what one network read
+        brought (one list per read instead of an object per token through every layer)."""
+        yield [Started(self.conversation.id, self.assistant.id, self.user_message.id or None, self.model)]
         self._flusher = asyncio.create_task(self._flush_periodically())
         status, error = MessageStatus.INTERRUPTED, "the client went away or the server stopped"
         try:
-            finish = "stop"
             for round_number in range(self._deps.tools.policy.max_rounds + 1):
                 # the last round offers no tools, so the model must answer in words
                 tools = self._offered if round_number < self._deps.tools.policy.max_rounds else []
                 assembler = ToolCallAssembler()
-                async for event in self._stream_round(tools, assembler):
-                    if isinstance(event, Finish):
-                        finish = event.reason
-                    else:
-                        yield event
+                async for events in self._stream_round(tools, assembler):
+                    yield events
                 calls = assembler.calls()
                 if not calls or not tools:
                     break
                 async for event in self._run_tools(calls):
-                    yield event
+                    yield [event]
             status = MessageStatus.COMPLETED
             saved = await self._finish(status, None)
-            yield Usage(self._spent.prompt_tokens, self._spent.completion_tokens, self._spent.estimated,
-                        self._last_prompt)
-            yield MessageSaved(saved.id, saved.updated_at)
-            yield Done(saved.id, saved.text, saved.reasoning, self._spent, finish)
+            yield [
+                Usage(self._spent.prompt_tokens, self._spent.completion_tokens, self._spent.estimated,
+                      self._last_prompt),
+                MessageSaved(saved.id, saved.updated_at),
+                Done(saved.id, saved.text, saved.reasoning, self._spent, self._finish_reason),
+            ]
         except DomainError as exc:
             status, error = MessageStatus.FAILED, exc.message
             saved = await self._finish(status, error)
-            yield Failed(exc.code, exc.message, saved.id)
+            yield [Failed(exc.code, exc.message, saved.id)]
         except Exception:
             # a bug must not leave a message `streaming` forever nor leak details to clients
             log.exception("chat turn failed in conversation %s", self.conversation.id)
             status, error = MessageStatus.FAILED, "internal error"
             saved = await self._finish(status, error)
-            yield Failed("internal_error", "the server failed while answering; the error was logged", saved.id)
+            yield [Failed("internal_error", "the server failed while answering; the error was logged", saved.id)]
         finally:
             if status is MessageStatus.INTERRUPTED:
                 # cancelled or closed mid-stream: keep what was produced; shield so the write lands
@@ -133,7 +144,9 @@ class Turn:
 
     async def _stream_round(
         self, tools: list[ToolSpec], assembler: ToolCallAssembler
-    ) -> AsyncIterator[ChatEvent | Finish]:
+    ) -> AsyncIterator[list[ChatEvent]]:
+        """The model's events for the client, a list per provider list; the text kept, tool calls
+        assembled, usage and the reason it stopped noted on the turn."""
         options = self._options()
         call = ProviderCall(self._upstream_model, self._messages, options, [t.to_openai() for t in tools])
         reported: Usage | None = None
@@ -144,27 +157,34 @@ class Turn:
         deltas = 0
         stream = self._provider.stream(call)
         try:
-            # the hot loop: append to lists, mark dirty, pass the event on; no awaits on storage here
-            async for event in stream:
-                deltas += 1
-                if limit is not None and deltas > limit and reported is None:
-                    yield Finish("length")
+            # the hot loop: append to lists, mark dirty, pass the events on; no awaits on storage here
+            async for events in stream:
+                over = False
+                if limit is not None and reported is None:
+                    room, deltas = limit - deltas, deltas + len(events)
+                    if deltas > limit:
+                        over, events = True, events[:room]
+                passed: list[ChatEvent] = []
+                for event in events:
+                    if isinstance(event, TextDelta):
+                        text.append(event.text)
+                        self._dirty = True
+                        passed.append(event)
+                    elif isinstance(event, ReasoningDelta):
+                        reasoning.append(event.text)
+                        self._dirty = True
+                        passed.append(event)
+                    elif isinstance(event, ToolCallDelta):
+                        passed += assembler.feed(event)
+                    elif isinstance(event, Usage):
+                        reported = event
+                    else:
+                        self._finish_reason = event.reason
+                if passed:
+                    yield passed
+                if over:
+                    self._finish_reason = "length"
                     break
-                if isinstance(event, TextDelta):
-                    text.append(event.text)
-                    self._dirty = True
-                    yield event
-                elif isinstance(event, ReasoningDelta):
-                    reasoning.append(event.text)
-                    self._dirty = True
-                    yield event
-                elif isinstance(event, ToolCallDelta):
-                    for started_or_args in assembler.feed(event):
-                        yield started_or_args
-                elif isinstance(event, Usage):
-                    reported = event
-                else:
-                    yield event  # Finish
         finally:
             close = getattr(stream, "aclose", None)
             if close is not None:  # stops the upstream request when the loop ended early

@@ -21,7 +21,7 @@ from switchboard.core.domain.events import (
 )
 from switchboard.core.domain.tools import ToolOutcome, ToolSpec
 from switchboard.core.domain.users import Principal
-from switchboard.core.services.quotas.allowances import QuotaPolicy
+from switchboard.core.services.quotas.allowances import STREAM_SLACK_EVENTS, QuotaPolicy
 from tests.support.fakes import Pause, ScriptedToolHost, eventually
 from tests.unit.core.conftest import World, build_world
 
@@ -338,3 +338,28 @@ async def test_a_turn_asked_without_tools_does_not_list_the_hosts_tools() -> Non
     assert host.listed == 0 and w.provider.calls[0].tools == []
     await w.ask(conversation)  # the conversation's own setting: offered
     assert host.listed == 1 and [t["function"]["name"] for t in w.provider.calls[1].tools] == ["clock"]
+
+
+async def test_the_events_of_one_provider_list_reach_the_client_as_one_list() -> None:
+    w = build_world([[TextDelta("Hel"), TextDelta("lo"), Finish("stop"), Usage(3, 2)]])
+    conversation = await w.conversation()
+    turn = await w.engine.start(ChatRequest(conversation_id=conversation, parts=text_parts("hi")), w.alice)
+
+    batches = [batch async for batch in turn.batches()]
+
+    assert [kinds(batch) for batch in batches] == [[Started], [TextDelta, TextDelta], [Usage, MessageSaved, Done]]
+    done = batches[-1][-1]
+    assert isinstance(done, Done) and done.content == "Hello" and done.finish_reason == "stop"
+
+
+async def test_a_provider_list_past_the_cap_is_cut_at_the_cap_and_ends_the_answer_as_length() -> None:
+    w = build_world([[TextDelta("w ") for _ in range(200)] + [Finish("stop")]], allowance=1000,
+                    policy=QuotaPolicy(completion_reserve=50, min_completion=10))
+    conversation = await w.conversation()
+
+    events = await w.ask(conversation, "a b")
+
+    done = events[-1]
+    allowed = 50 + STREAM_SLACK_EVENTS
+    assert isinstance(done, Done) and done.finish_reason == "length" and done.content == "w " * allowed
+    assert w.messages(conversation)[-1].text == "w " * allowed

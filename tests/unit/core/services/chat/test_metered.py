@@ -57,8 +57,8 @@ async def test_the_first_token_is_timed_once_and_events_pass_unchanged() -> None
     inner = ScriptedProvider([Usage(3, 0), TextDelta("a"), TextDelta("b"), Finish("stop")], name="up")
     telemetry = Recorded()
     metered = MeteredProvider(inner, telemetry, "gpt-test", monotonic=ticking())
-    events = [event async for event in metered.stream(CALL)]
-    assert events == [Usage(3, 0), TextDelta("a"), TextDelta("b"), Finish("stop")]
+    batches = [events async for events in metered.stream(CALL)]
+    assert batches == [[Usage(3, 0)], [TextDelta("a")], [TextDelta("b")], [Finish("stop")]]
     assert telemetry.events == [("first_token", "gpt-test", 1.0)]  # the usage event is no token
     assert telemetry.open == 0 and metered.name == "up"
 
@@ -78,7 +78,7 @@ async def test_closing_early_closes_the_provider_stream_too() -> None:
     inner = ScriptedProvider([TextDelta("a"), TextDelta("b"), TextDelta("c")], name="up")
     telemetry = Recorded()
     stream = MeteredProvider(inner, telemetry, "gpt-test").stream(CALL)
-    assert await anext(stream) == TextDelta("a")
+    assert await anext(stream) == [TextDelta("a")]
     assert telemetry.open == 1
     await stream.aclose()  # type: ignore[attr-defined]
     assert telemetry.open == 0 and inner.abandoned == 1
