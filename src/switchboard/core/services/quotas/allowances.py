@@ -9,9 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from switchboard.core.domain.conversations import Message
 from switchboard.core.domain.errors import Forbidden, QuotaExceeded
 from switchboard.core.domain.ids import new_id
-from switchboard.core.domain.quotas import Quota, StoredHold, UsageEntry, UsageGroup, UsageRow, UsageSummary
+from switchboard.core.domain.quotas import (
+    Quota,
+    Settlement,
+    StoredHold,
+    UsageEntry,
+    UsageGroup,
+    UsageRow,
+    UsageSummary,
+)
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
@@ -120,6 +129,14 @@ class QuotaService:
         await self.free_in(tx, hold, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
         await tx.quotas.record(entry)
         self.telemetry.tokens(entry.model, entry.tokens_prompt, entry.tokens_completion)
+
+    async def finish_turn_in(self, tx: Tx, answer: Message, hold: Hold, entry: UsageEntry) -> int | None:
+        """A chat turn's end: its answer's final state written and `settle_in`'s settlement, in
+        the caller's transaction (TurnRepo.finish: on PostgreSQL one statement, so the quota row
+        stays locked for no round trip of ours). Returns the conversation's revision after it."""
+        revision = await tx.turns.finish(answer, Settlement(hold.id, hold.key_id, hold.tokens, entry))
+        self.telemetry.tokens(entry.model, entry.tokens_prompt, entry.tokens_completion)
+        return revision
 
     async def quota(self, user_id: int) -> Quota:
         async with self._uow.read() as tx:
