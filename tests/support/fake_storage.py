@@ -22,7 +22,16 @@ from typing import Any, TypeVar
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus
 from switchboard.core.domain.errors import Conflict
 from switchboard.core.domain.files import StoredFile
-from switchboard.core.domain.quotas import Grant, Quota, StoredHold, UsageEntry, UsageGroup, UsageRow, UsageSummary
+from switchboard.core.domain.quotas import (
+    Grant,
+    Quota,
+    Settlement,
+    StoredHold,
+    UsageEntry,
+    UsageGroup,
+    UsageRow,
+    UsageSummary,
+)
 from switchboard.core.domain.users import ApiKey, Role, User
 from tests.support.fakes import T0
 
@@ -381,6 +390,21 @@ class InMemoryHoldRepo(_Repo):
             self.j.remove(self.s.holds, hold.id)
 
 
+class InMemoryTurnRepo(_Repo):
+    """TurnRepo.finish as its statements one by one, as the SQL repository runs them on SQLite."""
+
+    async def finish(self, answer: Message, settlement: Settlement) -> int | None:
+        await InMemoryMessageRepo(self.s, self.j).update(answer)
+        quotas = InMemoryQuotaRepo(self.s, self.j)
+        await quotas.settle(settlement.entry.user_id, settlement.tokens, settlement.spent)
+        if settlement.key_id is not None:
+            await quotas.settle_key(settlement.key_id, settlement.tokens)
+        if settlement.hold_id and settlement.tokens:
+            await InMemoryHoldRepo(self.s, self.j).release(settlement.hold_id, settlement.tokens)
+        await quotas.record(settlement.entry)
+        return await InMemoryConversationRepo(self.s, self.j).revision(answer.conversation_id)
+
+
 class InMemoryWorkerRepo(_Repo):
     async def beat(self, worker_id: str, host: str, pid: int, at: datetime) -> None:
         self.j.put(self.s.workers, worker_id, at)
@@ -404,6 +428,7 @@ class InMemoryTx:
         self.messages = InMemoryMessageRepo(store, journal)
         self.quotas = InMemoryQuotaRepo(store, journal)
         self.holds = InMemoryHoldRepo(store, journal)
+        self.turns = InMemoryTurnRepo(store, journal)
         self.workers = InMemoryWorkerRepo(store, journal)
         self.files = InMemoryFileRepo(store, journal)
         self.settings = InMemorySettingsRepo(store, journal)

@@ -160,7 +160,7 @@ def _message_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Message:
     )
 
 
-def _message_values(message: Message, codec: Codec = TYPED) -> dict[str, Any]:
+def message_values(message: Message, codec: Codec = TYPED) -> dict[str, Any]:
     usage = message.usage.model_dump(mode="json") if message.usage is not None else None
     return {
         "conversation_id": message.conversation_id,
@@ -187,7 +187,7 @@ class SqlMessageRepo:
 
     async def add(self, message: Message) -> Message:
         """The id on the message passed in is ignored; the database assigns one."""
-        values = _message_values(message, codec_for(self._connection))
+        values = message_values(message, codec_for(self._connection))
         rows, _count = await run(self._connection, _INSERT_MESSAGE, values)
         return dataclasses.replace(message, id=rows[0][0])
 
@@ -204,7 +204,7 @@ class SqlMessageRepo:
         return [_message_from_row(row, codec) for row in reversed(rows)]
 
     async def update(self, message: Message) -> None:
-        values = _message_values(message, codec_for(self._connection))
+        values = message_values(message, codec_for(self._connection))
         del values["conversation_id"], values["created_at"]  # a message never moves or is re-dated
         await run(self._connection, _UPDATE_MESSAGE, {**values, "b_message_id": message.id})
 
@@ -304,7 +304,7 @@ class SqlMessageRepo:
         return [(_message_from_row(row), int(row.owner_id)) for row in rows]
 
     async def finish_stranded(self, message: Message) -> bool:
-        values = _message_values(message)
+        values = message_values(message)
         del values["conversation_id"], values["created_at"]
         statement = (update(messages)
                      .where(messages.c.id == message.id, messages.c.status == MessageStatus.STREAMING.value)

@@ -31,7 +31,7 @@ def _quota_from_row(row: RowMapping) -> Quota:
     )
 
 
-def _entry_values(entry: UsageEntry, codec: Codec = TYPED) -> dict[str, Any]:
+def entry_values(entry: UsageEntry, codec: Codec = TYPED) -> dict[str, Any]:
     return {
         "user_id": entry.user_id,
         "key_id": entry.key_id,
@@ -80,8 +80,10 @@ _released = case((quotas.c.reserved > _bound("b_reserved"), quotas.c.reserved - 
 # left beside the other calls' reservations (SET reads the row as it was).
 _charged = case((quotas.c.unlimited, _bound("b_spent")),
                 else_=_at_most(_bound("b_spent"), quotas.c.allowance - quotas.c.used - _released))
-_SETTLE = Prepared(update(quotas).where(quotas.c.user_id == bindparam("b_user_id")).values(
-    reserved=_released, used=quotas.c.used + _charged))
+# (also one part of the chat turn's end on PostgreSQL, turns.py)
+SETTLE_QUOTA = update(quotas).where(quotas.c.user_id == bindparam("b_user_id")).values(
+    reserved=_released, used=quotas.c.used + _charged)
+_SETTLE = Prepared(SETTLE_QUOTA)
 _LEDGER_KEYS = ("user_id", "key_id", "conversation_id", "message_id", "model", "tokens_prompt", "tokens_completion",
                 "source", "estimated", "created_at")
 _RECORD = Prepared(insert(usage_ledger).inline(), keys=_LEDGER_KEYS)  # inline: no RETURNING id
@@ -186,13 +188,13 @@ class SqlQuotaRepo:
         return released
 
     async def record(self, entry: UsageEntry) -> None:
-        await run(self._connection, _RECORD, _entry_values(entry, codec_for(self._connection)))
+        await run(self._connection, _RECORD, entry_values(entry, codec_for(self._connection)))
         if entry.key_id is not None:
             await self._count_for_keys([entry])
 
     async def record_many(self, entries: Sequence[UsageEntry]) -> None:
         if entries:  # one executemany: a statement per entry costs ~0.5 ms of CPU on the event loop
-            await self._connection.execute(insert(usage_ledger), [_entry_values(entry) for entry in entries])
+            await self._connection.execute(insert(usage_ledger), [entry_values(entry) for entry in entries])
             await self._count_for_keys(entries)
 
     async def _count_for_keys(self, entries: Sequence[UsageEntry]) -> None:

@@ -20,6 +20,7 @@ from switchboard.adapters.storage.platforms import SqlIdentityRepo, SqlProfileRe
 from switchboard.adapters.storage.quotas import SqlQuotaRepo
 from switchboard.adapters.storage.sqlite_threads import StepThreads
 from switchboard.adapters.storage.steps import busy_or_same, run_step
+from switchboard.adapters.storage.turns import SqlTurnRepo
 from switchboard.adapters.storage.users import SqlApiKeyRepo, SqlRevokedTokenRepo, SqlUserRepo
 from switchboard.adapters.storage.workers import SqlHoldRepo, SqlWorkerRepo
 from switchboard.core.ports.storage import Tx
@@ -47,6 +48,7 @@ class SqlTx:
         self.messages = SqlMessageRepo(connection)
         self.quotas = SqlQuotaRepo(connection)
         self.holds = SqlHoldRepo(connection)
+        self.turns = SqlTurnRepo(connection)
         self.workers = SqlWorkerRepo(connection)
         self.files = SqlFileRepo(connection)
         self.settings = SqlSettingsRepo(connection)

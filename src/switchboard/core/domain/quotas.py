@@ -60,6 +60,21 @@ class UsageEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class Settlement:
+    """A hold's end: its `tokens` given back (on the user, its metered key and the stored hold
+    `hold_id`, "" for none) and what `entry` spent charged and recorded."""
+
+    hold_id: str
+    key_id: str | None
+    tokens: int
+    entry: UsageEntry
+
+    @property
+    def spent(self) -> int:
+        return self.entry.tokens_prompt + self.entry.tokens_completion
+
+
+@dataclass(frozen=True, slots=True)
 class UsageSummary:
     total: int
     today: int

@@ -21,6 +21,7 @@ from switchboard.core.domain.platforms import PlatformIdentity, Profile, Share
 from switchboard.core.domain.quotas import (
     Grant,
     Quota,
+    Settlement,
     StoredHold,
     UsageEntry,
     UsageGroup,
@@ -196,6 +197,18 @@ class HoldRepo(Protocol):
     async def drop(self, worker_ids: builtins.list[str]) -> None: ...
 
 
+class TurnRepo(Protocol):
+    """A chat turn's end, which writes to several tables at once."""
+
+    async def finish(self, answer: Message, settlement: Settlement) -> int | None:
+        """In the caller's transaction: the answer's final state (MessageRepo.update), its hold
+        settled (QuotaRepo.settle, settle_key, HoldRepo.release) and its usage recorded
+        (QuotaRepo.record). Returns the conversation's revision after these writes (None: the
+        conversation is gone); a write by someone else meanwhile may or may not be counted in it
+        (history_cache.py only trusts a revision that adds up to its own writes)."""
+        ...
+
+
 class WorkerRepo(Protocol):
     """Worker processes' heartbeats (services.quotas.recovery)."""
 
@@ -268,6 +281,7 @@ class Tx(Protocol):
     messages: MessageRepo
     quotas: QuotaRepo
     holds: HoldRepo
+    turns: TurnRepo
     workers: WorkerRepo
     files: FileRepo
     settings: SettingsRepo

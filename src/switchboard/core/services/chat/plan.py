@@ -164,10 +164,12 @@ async def store(tx: Tx, plan: Plan, quotas: QuotaService, principal: Principal) 
         await tx.messages.mark_deleted([m.id for m in draft.superseded])
     question = draft.question if draft.retry else await tx.messages.add(draft.question)
     answer = await tx.messages.add(plan.answer)
-    # a refusal here rolls the rows above back with it
-    hold = await quotas.reserve_in(tx, principal, plan.prompt_estimate, plan.max_tokens, answer.id)
     conversation = plan.conversation
     await tx.conversations.touch(conversation.id, conversation.updated_at, conversation.title)
+    # Last, as it locks the user's quota row until the commit (on PostgreSQL each statement after
+    # it is a round trip with every other turn of that user queued on the row); a refusal here
+    # rolls the rows above back with it.
+    hold = await quotas.reserve_in(tx, principal, plan.prompt_estimate, plan.max_tokens, answer.id)
     return Stored(hold, question, answer, len(draft.superseded) + (1 if draft.retry else 2))
 
 

@@ -308,9 +308,7 @@ class Turn:
         hold, history = self._hold, self._history
 
         async def settle(tx: Tx) -> int | None:
-            await tx.messages.update(message)
-            await self._deps.quotas.settle_in(tx, hold, entry)
-            return await tx.conversations.revision(message.conversation_id) if history.tracked else None
+            return await self._deps.quotas.finish_turn_in(tx, message, hold, entry)
 
         history.finished(await history.counted(self._deps.uow.run(settle)), message)
         return message

@@ -9,9 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from switchboard.core.domain.conversations import Message
 from switchboard.core.domain.errors import Forbidden, QuotaExceeded
 from switchboard.core.domain.ids import new_id
-from switchboard.core.domain.quotas import Quota, StoredHold, UsageEntry, UsageGroup, UsageRow, UsageSummary
+from switchboard.core.domain.quotas import (
+    Quota,
+    Settlement,
+    StoredHold,
+    UsageEntry,
+    UsageGroup,
+    UsageRow,
+    UsageSummary,
+)
 from switchboard.core.domain.users import Principal
 from switchboard.core.ports.storage import Tx, UnitOfWork
 from switchboard.core.ports.telemetry import NO_TELEMETRY, Telemetry
@@ -82,11 +91,16 @@ class QuotaService:
         completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
         want = prompt_estimate + completion
         minimum = prompt_estimate + min(self.policy.min_completion, completion)
+        # The stored hold first, at the most it may hold (cut below to what was granted): the
+        # reservation's UPDATE locks the user's quota row until the commit, so it goes last, and
+        # no round trip of ours follows it on PostgreSQL while every other call of the user waits.
+        hold_id, key_id = new_id("hold"), metered_key(principal)
+        await tx.holds.add(StoredHold(hold_id, self.worker_id, principal.user_id, want, key_id, message_id))
         grant = await tx.quotas.reserve(principal.user_id, want, minimum)
         if grant.tokens == 0:
             self.telemetry.quota_refused("user")
             raise QuotaExceeded(_USER_SPENT)
-        tokens, key_id = grant.tokens, metered_key(principal)
+        tokens = grant.tokens
         if key_id is not None:  # the key grants at most what the user did: one amount held on both
             held = await tx.quotas.reserve_key(key_id, tokens, minimum)
             if held == 0:
@@ -96,9 +110,9 @@ class QuotaService:
                 await tx.quotas.settle(principal.user_id, tokens - held, 0)
                 tokens = held
         budget = None if grant.unlimited and key_id is None else tokens - prompt_estimate
-        hold = Hold(principal.user_id, tokens, prompt_estimate, budget, key_id, new_id("hold"))
-        await tx.holds.add(StoredHold(hold.id, self.worker_id, hold.user_id, tokens, key_id, message_id))
-        return hold
+        if tokens < want:  # granted less than wanted: the stored hold says what is held
+            await tx.holds.release(hold_id, want - tokens)
+        return Hold(principal.user_id, tokens, prompt_estimate, budget, key_id, hold_id)
 
     async def release(self, hold: Hold) -> None:
         async with self._uow() as tx:
@@ -120,6 +134,14 @@ class QuotaService:
         await self.free_in(tx, hold, hold.tokens, entry.tokens_prompt + entry.tokens_completion)
         await tx.quotas.record(entry)
         self.telemetry.tokens(entry.model, entry.tokens_prompt, entry.tokens_completion)
+
+    async def finish_turn_in(self, tx: Tx, answer: Message, hold: Hold, entry: UsageEntry) -> int | None:
+        """A chat turn's end: its answer's final state written and `settle_in`'s settlement, in
+        the caller's transaction (TurnRepo.finish: on PostgreSQL one statement, so the quota row
+        stays locked for no round trip of ours). Returns the conversation's revision after it."""
+        revision = await tx.turns.finish(answer, Settlement(hold.id, hold.key_id, hold.tokens, entry))
+        self.telemetry.tokens(entry.model, entry.tokens_prompt, entry.tokens_completion)
+        return revision
 
     async def quota(self, user_id: int) -> Quota:
         async with self._uow.read() as tx:

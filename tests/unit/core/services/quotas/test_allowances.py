@@ -39,8 +39,11 @@ async def test_max_completion_below_the_reserve_holds_less() -> None:
 
 
 async def test_a_short_balance_grants_what_is_left_if_the_minimum_fits() -> None:
-    hold = await service(50).reserve(ALICE, 20, None)
+    quotas = service(50)
+    hold = await quotas.reserve(ALICE, 20, None)
     assert (hold.tokens, hold.completion_budget) == (50, 30)
+    # the stored hold (stored before the grant, at what was wanted) says what was granted
+    assert [h.tokens for h in quotas._uow.store.holds.values()] == [50]  # type: ignore[attr-defined]
 
 
 async def test_less_than_the_minimum_left_is_refused_and_nothing_is_held() -> None:
@@ -48,6 +51,7 @@ async def test_less_than_the_minimum_left_is_refused_and_nothing_is_held() -> No
     with pytest.raises(QuotaExceeded):
         await quotas.reserve(ALICE, 20, None)
     assert stored(quotas).reserved == 0
+    assert not quotas._uow.store.holds  # type: ignore[attr-defined]
 
 
 async def test_unlimited_users_hold_without_a_completion_budget() -> None:
