@@ -43,6 +43,7 @@ async def test_chat_plain_starts_a_conversation_and_continues_it(cat_proxy: Prox
     ]
     stored = await cat_proxy.messages("alice", chatcode)
     assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]
+    assert [r.json["stream"] for r in upstream.requests] == [False, False]  # plain: asked for whole answers
 
 
 @pytest.mark.parametrize(("suffix", "golden"), [("/stream", "chat_stream.ndjson"), ("/sse", "chat_sse.sse")])
@@ -55,6 +56,7 @@ async def test_chat_streamed_ends_with_the_chatcode(
     assert response.status_code == 200
     assert_golden(golden, response)
     assert lines(response)[-2] == {"code": 0, "data": chatcode, "message": "code"}
+    assert [r.json["stream"] for r in upstream.requests] == [False, True]
 
 
 async def test_chat_stream_without_chatcode_returns_the_new_one(cat_proxy: Proxy) -> None:

@@ -54,6 +54,30 @@ async def test_send_streams_the_same_events_as_sse(start_astrbot: Start, upstrea
     assert all(f["message_id"] == "m-42" for f in frames if "message_id" in f)
     stats = next(f for f in frames if f["type"] == "agent_stats")["data"]
     assert stats["token_usage"] == {"input_other": 14, "input_cached": 0, "output": 4}
+    assert [r.json["stream"] for r in upstream.requests] == [True, True]
+
+
+async def test_with_streaming_off_the_model_is_asked_for_whole_answers_and_the_tools_still_run(
+    start_astrbot: Start, upstream: ScriptedUpstream
+) -> None:
+    astr = await start_astrbot()
+    upstream.push(
+        Reply(tool_calls=[ToolCallReply("calculate", '{"expression": "2+2"}', id="c1")], usage=(5, 1)),
+        Reply(text="It is 4", usage=(9, 3)),
+    )
+    async with websockets.connect(ws_url(astr, f"api_key={astr.keys['alice']}")) as socket:
+        await socket.send(json.dumps({"t": "send", "message": "2+2?", "username": "bob", "session_id": "ws-2",
+                                      "enable_streaming": False}))
+        frames = await until_end(socket)
+
+    assert [r.json["stream"] for r in upstream.requests] == [False, False]
+    assert upstream.requests[1].json["messages"][-1]["role"] == "tool"
+    result = next(f for f in frames if f.get("chain_type") == "tool_call_result")
+    assert "4" in result["data"]
+    [text] = [f for f in frames if f["type"] == "plain" and f.get("chain_type") is None]
+    assert (text["data"], text["streaming"]) == ("It is 4", False)
+    stats = next(f for f in frames if f["type"] == "agent_stats")["data"]
+    assert stats["token_usage"] == {"input_other": 14, "input_cached": 0, "output": 4}
 
 
 @pytest.mark.parametrize("query", ["", "api_key=sb-wrong"])

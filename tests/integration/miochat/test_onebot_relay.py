@@ -69,3 +69,4 @@ async def test_without_the_im_scope_the_switchboard_bot_answers(start_bot: Start
         push = (await ws.until(lambda f: f.get("protocol") == "onebot"))[-1]
         assert push["data"]["id"] == "20001"
     assert not peer.sent("send_private_msg")
+    assert bot.upstream.last.json["stream"] is False  # pushed as one message: asked for whole

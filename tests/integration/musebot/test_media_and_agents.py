@@ -64,6 +64,7 @@ async def test_audio_body_is_transcribed_into_the_prompt(muse: Muse, upstream: S
     assert transcription.form["model"] == "whisper-1" and transcription.form["file"].data == OGG
     question = upstream.last.json["messages"][-1]["content"]
     assert question[0] == {"type": "text", "text": "what is the weather"}
+    assert upstream.last.json["stream"] is True  # /communicate streams its answer
     record = (await muse.get("/record/list", user_id="1001"))["data"]["list"][0]
     assert record["content"] == "data:audio/ogg;base64," + base64.b64encode(OGG).decode()
 
@@ -83,6 +84,8 @@ async def test_task_plans_runs_steps_with_tools_and_sums_up(muse: Muse, upstream
     assert done.text.endswith("✅ Final answer:\nThe answer is 42.\n")
     tool_result = [m for m in upstream.requests[-3].json["messages"] if m["role"] == "tool"]
     assert "42" in tool_result[0]["content"]
+    # the plan is read, never shown: asked for whole; the steps stream to the MuseBot client
+    assert [r.json["stream"] for r in upstream.requests] == [False, True, True, True, True]
     record = (await muse.get("/record/list", user_id="1001"))["data"]["list"][0]
     assert record["question"] == "/task what is six times seven" and record["answer"] == done.text
     assert record["token"] > 0

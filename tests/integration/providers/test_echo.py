@@ -30,3 +30,10 @@ async def test_echoes_the_last_user_message_word_by_word() -> None:
 async def test_nothing_to_echo() -> None:
     events = [e async for batch in EchoProvider(word_delay=0).stream(ProviderCall("echo", [])) for e in batch]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Echo: (nothing to echo)"
+
+
+async def test_a_whole_answer_comes_as_one_list_without_the_word_delay() -> None:
+    call = ProviderCall("echo", [{"role": "user", "content": "hi there"}], streamed=False)
+    batches = [batch async for batch in EchoProvider(word_delay=60).stream(call)]
+    assert len(batches) == 1 and batches[0][:2] == [TextDelta("Echo: hi there"), Finish("stop")]
+    assert isinstance(batches[0][-1], Usage)

@@ -27,15 +27,19 @@ class EchoProvider:
     async def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
         said = last_user_text(call.messages)
         answer = f"Echo: {said}" if said else "Echo: (nothing to echo)"
-        for index, word in enumerate(_WORDS.findall(answer)):
-            if index and self._word_delay:
-                await asyncio.sleep(self._word_delay)
-            yield [TextDelta(word)]
-        yield [Finish("stop"), Usage(
+        end: list[ProviderEvent] = [Finish("stop"), Usage(
             prompt_tokens=self._counter.count_messages(call.messages),
             completion_tokens=self._counter.count_text(answer),
             estimated=True,
         )]
+        if not call.streamed:  # nobody watches it grow: the whole answer at once
+            yield [TextDelta(answer), *end]
+            return
+        for index, word in enumerate(_WORDS.findall(answer)):
+            if index and self._word_delay:
+                await asyncio.sleep(self._word_delay)
+            yield [TextDelta(word)]
+        yield end
 
     async def list_models(self) -> list[str]:
         return [ECHO_MODEL]

@@ -1,5 +1,6 @@
 """Any OpenAI-compatible chat-completions API (OpenAI, DeepSeek, vLLM, Ollama, OpenRouter ...),
-streamed over one pooled aiohttp session per provider.
+streamed over one pooled aiohttp session per provider; asked unstreamed when the caller takes the
+whole answer at once (`ProviderCall.streamed` False): one JSON body, one list of events.
 
 Failures become DomainErrors that name the provider and never the API key. Retries (connect
 errors, 429, 5xx) happen only before the response has started, so nothing the consumer already
@@ -21,7 +22,7 @@ import orjson
 
 from switchboard.adapters.providers.openai_media import Body, OpenAIMediaMixin
 from switchboard.adapters.providers.openai_relay import OpenAIRelayMixin
-from switchboard.adapters.providers.openai_wire import ChunkReader, status_error
+from switchboard.adapters.providers.openai_wire import ChunkReader, read_answer, status_error
 from switchboard.adapters.providers.silence import SilenceWatchdog
 from switchboard.adapters.providers.sse import DONE, SSEDecoder
 from switchboard.core.domain.chat import ProviderCall
@@ -93,6 +94,10 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
     async def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
+        if not call.streamed:
+            if events := await self._whole(call):
+                yield events
+            return
         body = orjson.dumps(self._request_body(call))
         response, first_byte_at = await self._send(
             "POST", "/chat/completions", body, model=call.model, accept="text/event-stream"
@@ -142,6 +147,30 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         if reader.usage is not None:
             yield [reader.usage]
 
+    async def _whole(self, call: ProviderCall) -> list[ProviderEvent]:
+        """An unstreamed answer. Its headers come only once the whole answer is written, so they
+        may take up to the total timeout (the first byte timeout is a stream's); as with the
+        gateway's unstreamed relay, the body is read under the total timeout. Retries as a
+        stream's: before anything was received."""
+        body = orjson.dumps(self._request_body(call))
+        response, _ = await self._send(
+            "POST", "/chat/completions", body, model=call.model, accept="application/json", patience=self._timeout
+        )
+        read = False
+        try:
+            data = await response.read()
+            read = True
+        except aiohttp.ClientError as exc:
+            raise UpstreamError(f"{self._who}: the answer broke off ({type(exc).__name__})") from exc
+        except TimeoutError as exc:  # aiohttp's total timeout
+            raise UpstreamTimeout(self._total_message) from exc
+        finally:
+            if read:
+                response.release()
+            else:
+                response.close()  # cancelled or broken: the upstream learns that nobody is listening
+        return read_answer(self.name, data)
+
     async def list_models(self) -> list[str]:
         response, _ = await self._send("GET", "/models", None, model=None, accept="application/json")
         try:
@@ -165,8 +194,12 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         body: dict[str, Any] = dict(call.options)
         body["model"] = call.model
         body["messages"] = call.messages
-        body["stream"] = True
-        body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        if call.streamed:
+            body["stream"] = True
+            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        else:  # an unstreamed answer carries its usage; OpenAI refuses stream_options without a stream
+            body["stream"] = False
+            body.pop("stream_options", None)
         if call.tools:
             body["tools"] = call.tools
         return body
@@ -184,11 +217,13 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         return self._client
 
     async def _send(
-        self, method: str, path: str, body: Body, *, model: str | None, accept: str, retries: int | None = None
+        self, method: str, path: str, body: Body, *, model: str | None, accept: str, retries: int | None = None,
+        patience: float | None = None,
     ) -> tuple[aiohttp.ClientResponse, float]:
         """A response with a 2xx status, and the loop time by which its first byte is due.
         Retries connect failures, 429 and 5xx with exponential backoff (`retries` overrides how
-        often: the gateway falls back to another provider instead)."""
+        often: the gateway falls back to another provider instead). `patience` overrides how long
+        the response's headers may take (the first byte timeout)."""
         session = self._session()
         url = self._base_url + path
         headers = {"Accept": accept}
@@ -200,7 +235,7 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
-            first_byte_at = loop.time() + self._first_byte_timeout
+            first_byte_at = loop.time() + (self._first_byte_timeout if patience is None else patience)
             retry_after: str | None = None
             try:
                 async with asyncio.timeout_at(first_byte_at) as deadline:
@@ -223,7 +258,8 @@ class OpenAICompatProvider(OpenAIMediaMixin, OpenAIRelayMixin):
             except aiohttp.ClientError as exc:
                 raise UpstreamError(f"{self._who}: request failed ({type(exc).__name__})") from exc
             except TimeoutError as exc:
-                message = self._first_byte_message if deadline.expired() else self._total_message
+                first_byte = deadline.expired() and patience is None
+                message = self._first_byte_message if first_byte else self._total_message
                 raise UpstreamTimeout(message) from exc
             if not error.retryable or attempt >= max_retries:
                 raise error

@@ -1,5 +1,5 @@
-"""The OpenAI chat-completions wire format, read without I/O: stream chunks -> provider events,
-and HTTP failures -> DomainErrors. Pure functions, so they are tested without a server."""
+"""The OpenAI chat-completions wire format, read without I/O: stream chunks (or a whole unstreamed
+answer) -> provider events, and HTTP failures -> DomainErrors. Pure functions, so they are tested without a server."""
 
 from __future__ import annotations
 
@@ -62,6 +62,34 @@ class ChunkReader:
                     self.finished = True
                     events.append(Finish(reason))
         return events
+
+
+def read_answer(provider: str, body: bytes) -> list[ProviderEvent]:
+    """The events of a whole (unstreamed) chat completion, as a stream would have brought them:
+    reasoning, text, each tool call whole (index = its position, as the assembler expects), the
+    finish reason, usage last. A malformed body, an error object or no first choice is an
+    UpstreamError: nothing of the answer counts then."""
+    who = f"provider '{provider}'"
+    try:
+        answer = orjson.loads(body)
+        if not isinstance(answer, dict):
+            raise TypeError("not an object")
+        if error := answer.get("error"):
+            raise UpstreamError(f"{who} failed: {error_message(error)}")
+        choice = next((c for c in answer.get("choices") or () if c.get("index", 0) == 0), None)
+        if choice is None:
+            raise UpstreamError(f"{who} sent an answer without a choice")
+        events: list[ProviderEvent] = []
+        # the message has a stream delta's fields (content, reasoning, tool_calls)
+        if message := choice.get("message"):
+            _read_delta(message, events)
+        if reason := choice.get("finish_reason"):
+            events.append(Finish(reason))
+        if usage := answer.get("usage"):
+            events.append(read_usage(usage))
+    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError) as exc:
+        raise UpstreamError(f"{who} sent a malformed answer") from exc
+    return events
 
 
 def _read_delta(delta: dict[str, Any], events: list[ProviderEvent]) -> None:

@@ -37,6 +37,9 @@ class ChatRequest(BaseModel):
     extra: dict[str, Any] = Field(default_factory=dict)
     # the client's own history, shown to the model before the stored one; not stored itself
     prior: list[PriorTurn] = Field(default_factory=list)
+    # False: the caller takes the whole answer at once (a plain reply, one IM message), so the
+    # model is asked for it unstreamed: one response body instead of a chunk per token
+    streamed: bool = True
 
 
 @dataclass(slots=True)
@@ -48,6 +51,9 @@ class ProviderCall:
     messages: list[dict[str, Any]]
     options: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, top_p, ...
     tools: list[dict[str, Any]] = field(default_factory=list)
+    # False: nobody watches the answer grow; a provider may send it whole, as ONE list of events
+    # (ChatRequest.streamed). A provider that can only stream ignores it.
+    streamed: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ class ChatProvider(Protocol):
     def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
         """Stream one completion as lists of events, never empty (an HTTP provider's: what one
         network read brought, so the token loop handles a list per read, not an object per token).
+        An unstreamed call (`call.streamed` False) may yield its whole answer as exactly one list.
         Raises UpstreamError subclasses; retries happen only before the first event. Closing the
         iterator early cancels the upstream request."""
         ...

@@ -76,7 +76,9 @@ class ChatSessions:
                     resumable: bool = False) -> AsyncIterator[Event]:
         """Starts the turn (DomainError before anything streams) and returns its AstrBot events;
         `resumable` (the SSE chat): its events are kept, so the same request sent again resumes it."""
-        request = ChatRequest(conversation_id=plan.conversation.id, parts=plan.parts, model=plan.model)
+        # with streaming off the client gets the text in one piece anyway: the model is asked for it whole
+        request = ChatRequest(conversation_id=plan.conversation.id, parts=plan.parts, model=plan.model,
+                              streamed=plan.streaming)
         renderer = AstrBotEvents(message_id or str(uuid.uuid4()), plan.streaming)
         turn = await self._services.chat.start(request, principal)
         if resumable:

@@ -88,12 +88,16 @@ def new_send(text: str) -> NewConversation:
     return NewConversation(title=_title("send", text), origin=ORIGIN, external_key="send")
 
 
-def chat_request(conversation_id: str, text: str, body: SamplingBody | None, model: str | None) -> ChatRequest:
+def chat_request(
+    conversation_id: str, text: str, body: SamplingBody | None, model: str | None, *, streamed: bool,
+) -> ChatRequest:
+    """`streamed` False: a plain route, answered whole, so the model is asked for the whole answer."""
     if body is None:
-        return ChatRequest(conversation_id=conversation_id, parts=text_parts(text))
+        return ChatRequest(conversation_id=conversation_id, parts=text_parts(text), streamed=streamed)
     return ChatRequest(
         conversation_id=conversation_id, parts=text_parts(text), model=model, temperature=body.temperature,
         top_p=body.top_p, max_tokens=body.max_tokens or None,  # 0 asks for the model's default
+        streamed=streamed,
     )
 
 

@@ -36,12 +36,13 @@ def chat_router(
             texts, model = m.prompts(body.prompt), m.chat_model(body.model, legacy)
             if framing is None:
                 m.check_n(body.n, len(texts), options.max_n)
-                shots = [(m.completion_conversation(t, model), m.chat_request("", t, body, model))
+                shots = [(m.completion_conversation(t, model), m.chat_request("", t, body, model, streamed=False))
                          for t in texts for _ in range(body.n)]
                 return ok(await many_shots(services, principal, shots))
             if len(texts) > 1:
                 raise InvalidInput("streaming answers one prompt at a time", param="prompt")
-            new, request = m.completion_conversation(texts[0], model), m.chat_request("", texts[0], body, model)
+            new = m.completion_conversation(texts[0], model)
+            request = m.chat_request("", texts[0], body, model, streamed=True)
             return await policy.respond(framing, start_turn(services, principal, None, new, request), with_code=False)
 
         return completions
@@ -49,7 +50,8 @@ def chat_router(
     def edits_endpoint(framing: Framing | None) -> Endpoint:
         async def edits(principal: Caller, body: EditsBody) -> Response:
             model, text = m.chat_model(body.model, legacy), m.edit_text(body)
-            shot = (m.edit_conversation(body, model), m.chat_request("", text, body, model))
+            request = m.chat_request("", text, body, model, streamed=framing is not None)
+            shot = (m.edit_conversation(body, model), request)
             if framing is None:
                 m.check_n(body.n, 1, options.max_n)
                 return ok(await many_shots(services, principal, [shot] * body.n))
@@ -60,7 +62,7 @@ def chat_router(
     def chat_endpoint(framing: Framing | None) -> Endpoint:
         async def chat(principal: Caller, body: ChatBody) -> Response:
             model, text = m.chat_model(body.model, legacy), m.chat_turn_text(body)
-            request = m.chat_request("", text, body, model)
+            request = m.chat_request("", text, body, model, streamed=framing is not None)
             started = start_turn(services, principal, body.chatcode, m.new_chat(body, model), request)
             if framing is not None:
                 return await policy.respond(framing, started, with_code=True)
@@ -80,7 +82,7 @@ def chat_router(
     async def send(principal: Caller, body: SendBody) -> Response:
         """A simple threaded chat: `fileId` names the conversation, `inputFileId` continues it.
         Answers `text`/`fileId` at the top level (as the original did) and in the envelope."""
-        request = m.chat_request("", body.text, None, None)
+        request = m.chat_request("", body.text, None, None, streamed=False)
         conversation, turn = await start_turn(services, principal, body.input_file_id, m.new_send(body.text), request)
         out = SendOut(text=await answer(turn), fileId=conversation.id).model_dump()
         return ok(out, **out)

@@ -129,7 +129,9 @@ class OnebotOps:
         if conversation is None:
             conversation = await services.conversations.create(principal, NewConversation(
                 title=f"Mio-Chat {contact}", origin=PLATFORM, external_key=contact))
-        turn = await services.chat.start(ChatRequest(conversation_id=conversation.id, parts=parts), principal)
+        # the answer is pushed as one message: the model is asked for it whole
+        request = ChatRequest(conversation_id=conversation.id, parts=parts, streamed=False)
+        turn = await services.chat.start(request, principal)
         await emit(success(frame.request_id, {"message_id": turn.user_message.id}))
         answer: list[Part] = []
         message_id, error = turn.assistant.id, None

@@ -40,7 +40,8 @@ class ChatTurns:
 
     async def send(self, principal: Principal, body: MessageBody) -> Response:
         """The whole turn, then both messages as stored (or the turn's error)."""
-        turn = await self._services.chat.start(await self._request(principal, body), principal)
+        # nobody watches this answer grow: the model is asked for it whole (one upstream body)
+        turn = await self._services.chat.start(await self._request(principal, body, streamed=False), principal)
         failed: ev.Failed | None = None
         async for event in turn.events():
             if isinstance(event, ev.Failed):
@@ -52,17 +53,18 @@ class ChatTurns:
         return ok({"user_message": message_out(turn.user_message), "assistant_message": message_out(turn.assistant)})
 
     async def stream(self, principal: Principal, body: MessageBody) -> Response:
-        turn = await self._services.chat.start(await self._request(principal, body), principal)
+        turn = await self._services.chat.start(await self._request(principal, body, streamed=True), principal)
         events = self._services.answers.run(turn, keep_running=self._keep_running)
         return EventStream(native_sse(events), heartbeat=self._heartbeat)
 
-    async def _request(self, principal: Principal, body: MessageBody) -> ChatRequest:
+    async def _request(self, principal: Principal, body: MessageBody, *, streamed: bool) -> ChatRequest:
         # unknown or someone else's file ids end here (404), before any quota hold or provider call
         files = await self._services.files.owned(principal.user_id, [
             *(i.file_id for i in body.images if i.file_id), *body.file_ids])
         return ChatRequest(
             conversation_id=body.conversation_id, parts=message_parts(body, files), tools_enabled=body.tools_enabled,
             model=body.model, regenerate=bool(body.regenerate), edit_message_id=body.edit_message_id,
+            streamed=streamed,
         )
 
     def routes(self) -> list[PlainRoute]:

@@ -21,7 +21,7 @@ from typing import Literal
 from switchboard.core.domain.errors import DomainError
 from switchboard.core.ports.gateway import RateLimiter
 from switchboard.core.services.bundle import Services
-from switchboard.core.services.commands.slash import parse_command, sentence
+from switchboard.core.services.commands.slash import CommandStyle, parse_command, sentence
 from switchboard.platforms._shared.images import ImageLoader
 from switchboard.platforms._shared.messages import Image, Incoming, Reply
 from switchboard.platforms._shared.triggers import TriggerPolicy, triggered
@@ -60,8 +60,9 @@ class PlatformChat:
                 return None
         return text
 
-    async def answer(self, message: Incoming, text: str) -> AsyncIterator[str | Image]:
-        """The answer as it comes: text pieces and made images. Failures are a sentence, never raised."""
+    async def answer(self, message: Incoming, text: str, *, streamed: bool = True) -> AsyncIterator[str | Image]:
+        """The answer as it comes: text pieces and made images. Failures are a sentence, never raised.
+        `streamed` False: it is sent as one message, so the model is asked for it whole."""
         if len(text) > self.options.max_input_chars:
             yield f"⚠️ Your message is too long (at most {self.options.max_input_chars} characters).\n"
             return
@@ -77,7 +78,7 @@ class PlatformChat:
             if message.chat == "group" and self.options.group_conversation == "group":
                 key = f"group:{message.chat_id}"
             session = await self._services.commands.open_contact(user, identity, self.options.identity_platform,
-                                                                 key)
+                                                                 key, CommandStyle(streamed=streamed))
         except DomainError as exc:
             yield sentence(exc)
             return
@@ -107,7 +108,7 @@ class PlatformChat:
     async def reply(self, message: Incoming, text: str) -> Reply:
         reply = Reply()
         pieces: list[str] = []
-        async for piece in self.answer(message, text):
+        async for piece in self.answer(message, text, streamed=False):
             if isinstance(piece, Image):
                 reply.images.append(piece)
             else:

@@ -27,6 +27,7 @@ async def test_a_mention_is_answered_quoting_and_mentioning_the_asker(start_bot:
     assert message[0] == {"type": "reply", "data": {"id": str(asked)}}
     assert message[1] == {"type": "at", "data": {"qq": str(ALICE)}}
     assert plain_text(message).strip() == "Four."
+    assert bot.upstream.requests[-1].json["stream"] is False  # one reply: the model is asked for it whole
     assert bot.upstream.requests[-1].json["messages"][-1]["content"] in (
         "what is 2+2?", [{"type": "text", "text": "what is 2+2?"}])
 

@@ -39,6 +39,7 @@ async def test_the_answer_grows_in_one_message_by_edits(start_bot: StartBot) -> 
     gate.set()
     await eventually(lambda: bot.api.texts(ALICE) == ["one two three four five six"])
     assert len(bot.api.sent("sendMessage")) == 1
+    assert bot.upstream.last.json["stream"] is True
     final = bot.api.sent("editMessageText")[-1]
     assert final.params["parse_mode"] == "HTML" and final.params["message_id"] == first.answer["result"]["message_id"]
 

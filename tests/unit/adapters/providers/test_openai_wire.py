@@ -5,7 +5,8 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from switchboard.adapters.providers.openai_wire import ChunkReader, status_error
+from switchboard.adapters.providers.openai_wire import ChunkReader, read_answer, status_error
+from switchboard.core.domain.errors import UpstreamError
 from switchboard.core.domain.events import Finish, ReasoningDelta, TextDelta, ToolCallDelta, Usage
 
 
@@ -80,3 +81,36 @@ def test_status_errors(status: int, fragment: str, retryable: bool) -> None:
 
 def test_plain_text_error_body() -> None:
     assert "Bad Gateway" in status_error("p", 502, b"<h1>Bad Gateway</h1>").message
+
+
+def answer(message: dict[str, object] | None, finish: str | None = "stop", **extra: object) -> bytes:
+    choices = [] if message is None else [{"index": 0, "message": message, "finish_reason": finish}]
+    return orjson.dumps({"id": "c", "object": "chat.completion", "choices": choices, **extra})
+
+
+def test_a_whole_answer_is_one_list_in_stream_order_with_usage_last() -> None:
+    body = answer({"role": "assistant", "reasoning_content": "hm", "content": "Hi"}, "length",
+                  usage={"prompt_tokens": 5, "completion_tokens": 2})
+    assert read_answer("p", body) == [ReasoningDelta("hm"), TextDelta("Hi"), Finish("length"), Usage(5, 2)]
+    assert read_answer("p", answer({"content": "ok", "reasoning": "r"}, None)) == [ReasoningDelta("r"),
+                                                                                    TextDelta("ok")]
+
+
+def test_a_whole_answers_tool_calls_come_whole_indexed_by_position() -> None:
+    calls = [{"id": "a", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}},
+             {"id": "b", "type": "function", "function": {"name": "g", "arguments": "{}"}}]
+    events = read_answer("p", answer({"role": "assistant", "content": None, "tool_calls": calls}, "tool_calls"))
+    assert events == [ToolCallDelta(0, "a", "f", '{"x": 1}'), ToolCallDelta(1, "b", "g", "{}"), Finish("tool_calls")]
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    (b"{not json", "malformed answer"),
+    (b'"just a string"', "malformed answer"),
+    (b'{"choices": ["nonsense"]}', "malformed answer"),
+    (answer(None), "without a choice"),
+    (orjson.dumps({"error": {"message": "the model is overloaded"}}), "failed: the model is overloaded"),
+])
+def test_a_broken_whole_answer_is_an_upstream_error(body: bytes, words: str) -> None:
+    with pytest.raises(UpstreamError, match=words) as caught:
+        read_answer("p", body)
+    assert "provider 'p'" in caught.value.message

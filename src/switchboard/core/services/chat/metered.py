@@ -1,5 +1,7 @@
 """A chat provider seen by the operator's metrics: each call is an open stream until it ends, is
-timed to its first token (text, reasoning or a tool call), and counted when it fails. The turn
+timed to its first token (text, reasoning or a tool call; an unstreamed call has none: its whole
+answer comes at once, so it is not timed, as the gateway's unstreamed relay is not), and counted
+when it fails. The turn
 streams through it unchanged, so the turn itself stays free of bookkeeping."""
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ class MeteredProvider:
         self._monotonic = monotonic
 
     async def stream(self, call: ProviderCall) -> AsyncIterator[list[ProviderEvent]]:
-        telemetry, started, waiting = self._telemetry, self._monotonic(), True
+        telemetry, started, waiting = self._telemetry, self._monotonic(), call.streamed
         batches = self._inner.stream(call)
         telemetry.stream_opened()
         try:

@@ -148,7 +148,8 @@ class Turn:
         """The model's events for the client, a list per provider list; the text kept, tool calls
         assembled, usage and the reason it stopped noted on the turn."""
         options = self._options()
-        call = ProviderCall(self._upstream_model, self._messages, options, [t.to_openai() for t in tools])
+        call = ProviderCall(self._upstream_model, self._messages, options, [t.to_openai() for t in tools],
+                            self._request.streamed)
         reported: Usage | None = None
         text, reasoning = self._text, self._reasoning
         # a limited turn's answer is capped (max_tokens); a provider that ignores the cap is stopped

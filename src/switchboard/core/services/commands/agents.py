@@ -46,6 +46,7 @@ class AgentJob:
     planner_model: str | None
     max_steps: int
     mcp: bool = False
+    streamed: bool = True  # False: the steps' answers leave as one message (CommandStyle.streamed)
 
 
 async def stream_turn(engine: ChatEngine, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
@@ -123,7 +124,9 @@ class AgentRunner:
 
     async def _say(self, job: AgentJob, conversation_id: str, prompt: str, *, show: bool) -> AsyncIterator[AgentChunk]:
         """One turn; text is passed on (`show`) or collected by the caller; tool calls become lines."""
-        request = ChatRequest(conversation_id=conversation_id, parts=text_parts(prompt))
+        # what is not shown (the plan) or shown only whole is asked for whole
+        request = ChatRequest(conversation_id=conversation_id, parts=text_parts(prompt),
+                              streamed=show and job.streamed)
         async for event in stream_turn(self._engine, request, job.acting):
             if isinstance(event, TextDelta):
                 yield event.text

@@ -59,6 +59,8 @@ class CommandStyle:
 
     progress: bool = True  # /video's progress lines in the answer; else only logged (MuseBot's UIs)
     unknown_chats: bool = False  # `/unknown text` goes to the model as it is (MuseBot), not the help
+    # False: the answer leaves as one message (an IM reply), so the model is asked for it whole
+    streamed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,11 +138,12 @@ class CommandService:
         chat = await self._conversation(acting, platform, identity.external_id)
         return Session(caller, acting, identity, chat, style)
 
-    async def open_contact(self, user: User, identity: PlatformIdentity, origin: str, key: str) -> Session:
+    async def open_contact(self, user: User, identity: PlatformIdentity, origin: str, key: str,
+                           style: CommandStyle = CommandStyle()) -> Session:
         """The session of someone writing to a bot on an IM platform: they act as their own linked
         user (chat and files only), in the conversation `origin`/`key` (a private chat, a group)."""
         acting = Principal(user.id, user.username, user.role, frozenset({Scope.CHAT, Scope.FILE}), via="platform")
-        return Session(acting, acting, identity, await self._conversation(acting, origin, key))
+        return Session(acting, acting, identity, await self._conversation(acting, origin, key), style)
 
     def model_of(self, session: Session) -> str | None:
         mode = session.identity.settings.get("mode")
@@ -205,6 +208,7 @@ class CommandService:
         request = request.model_copy(update={
             "model": self.model_of(s), "temperature": llm.temperature, "max_tokens": llm.max_tokens,
             "top_p": llm.top_p, "extra": {k: v for k, v in penalties.items() if v is not None},
+            "streamed": s.style.streamed,
         })
         async for event in stream_turn(self._d.engine, request, s.acting):
             if isinstance(event, TextDelta):
@@ -256,7 +260,7 @@ class CommandService:
             return
         llm = self._d.runtime.current.llm
         job = AgentJob(s.acting, args, s.external_id, f"{s.platform}-agent", self.model_of(s), llm.planner_model,
-                       llm.max_task_steps, mcp=mcp)
+                       llm.max_task_steps, mcp=mcp, streamed=s.style.streamed)
         async for item in self._d.agents.run(job):
             yield item
 

@@ -63,6 +63,15 @@ async def test_the_first_token_is_timed_once_and_events_pass_unchanged() -> None
     assert telemetry.open == 0 and metered.name == "up"
 
 
+async def test_an_unstreamed_call_has_no_first_token_to_time() -> None:
+    inner = ScriptedProvider([[TextDelta("whole"), Finish("stop"), Usage(3, 1)]], name="up")
+    telemetry = Recorded()
+    whole = ProviderCall("up-model", [{"role": "user", "content": "hi"}], streamed=False)
+    batches = [events async for events in MeteredProvider(inner, telemetry, "gpt-test").stream(whole)]
+    assert batches == [[TextDelta("whole"), Finish("stop"), Usage(3, 1)]]
+    assert telemetry.events == [] and telemetry.open == 0
+
+
 async def test_a_failure_is_counted_by_provider_and_code() -> None:
     inner = ScriptedProvider([TextDelta("a"), UpstreamTimeout("slow")], name="up")
     telemetry = Recorded()
