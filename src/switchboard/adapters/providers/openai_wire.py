@@ -1,5 +1,6 @@
 """The OpenAI chat-completions wire format, read without I/O: stream chunks (or a whole unstreamed
-answer) -> provider events, and HTTP failures -> DomainErrors. Pure functions, so they are tested without a server."""
+answer) -> provider events, and HTTP failures -> DomainErrors. Pure functions, so they are tested
+without a server."""
 
 from __future__ import annotations
 

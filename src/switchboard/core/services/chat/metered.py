@@ -1,8 +1,7 @@
 """A chat provider seen by the operator's metrics: each call is an open stream until it ends, is
-timed to its first token (text, reasoning or a tool call; an unstreamed call has none: its whole
-answer comes at once, so it is not timed, as the gateway's unstreamed relay is not), and counted
-when it fails. The turn
-streams through it unchanged, so the turn itself stays free of bookkeeping."""
+timed to its first token (text, reasoning or a tool call), and counted when it fails. The turn
+streams through it unchanged, so the turn itself stays free of bookkeeping. An unstreamed call
+(the whole answer at once) has no first token to time, as the gateway's unstreamed relay has none."""
 
 from __future__ import annotations
 

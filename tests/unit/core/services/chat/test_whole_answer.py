@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from switchboard.core.domain.chat import ChatRequest
+from switchboard.core.domain.chat import ChatRequest, ProviderCall
 from switchboard.core.domain.conversations import MessageStatus, text_parts
 from switchboard.core.domain.errors import UpstreamError
 from switchboard.core.domain.events import (
@@ -24,8 +24,9 @@ from switchboard.core.domain.events import (
     Usage,
 )
 from switchboard.core.domain.tools import ToolOutcome
+from switchboard.core.services.quotas.allowances import QuotaPolicy
 from tests.support.fakes import Pause, ScriptedToolHost, eventually
-from tests.unit.core.conftest import build_world
+from tests.unit.core.conftest import World, build_world
 
 
 def kinds(events: list[object]) -> list[type]:
@@ -133,3 +134,21 @@ async def test_a_caller_gone_while_the_whole_answer_is_awaited_leaves_it_interru
     assert (answer.status, answer.text) == (MessageStatus.INTERRUPTED, "")
     assert w.provider.abandoned == 1
     assert w.uow.store.quotas[w.alice.user_id].reserved == 0
+
+
+async def test_a_limited_allowance_caps_and_settles_a_whole_answer_as_a_streamed_one() -> None:
+    w: World
+    held: list[int] = []
+
+    async def peek(call: ProviderCall) -> None:
+        held.append(w.uow.store.quotas[w.alice.user_id].reserved)
+
+    w = build_world([peek, [TextDelta("fine"), Finish("stop"), Usage(3, 1)]], allowance=100,
+                    policy=QuotaPolicy(completion_reserve=50, min_completion=10))
+    await w.ask(await w.conversation(), "a b", streamed=False)  # prompt estimate: 1 + 2 words = 3
+
+    assert held == [53]
+    call = w.provider.calls[0]
+    assert call.options["max_tokens"] == 50 and call.streamed is False
+    quota = w.uow.store.quotas[w.alice.user_id]
+    assert (quota.used, quota.reserved) == (4, 0)
