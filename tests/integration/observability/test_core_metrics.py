@@ -33,11 +33,11 @@ async def scrape(client: httpx.AsyncClient) -> str:
     return response.text
 
 
-async def native_turn(client: httpx.AsyncClient, key: str) -> httpx.Response:
+async def native_turn(client: httpx.AsyncClient, key: str, path: str = "/api/messages") -> httpx.Response:
     made = await client.post("/api/conversations/", json={}, headers=bearer(key))
     assert made.status_code == 201, made.text
     body = {"conversation_id": made.json()["data"]["id"], "content": "hi"}
-    return await client.post("/api/messages", json=body, headers=bearer(key))
+    return await client.post(path, json=body, headers=bearer(key))
 
 
 async def test_a_chat_turn_and_a_gateway_stream_are_timed_and_counted(
@@ -46,19 +46,22 @@ async def test_a_chat_turn_and_a_gateway_stream_are_timed_and_counted(
     gw = await start_gateway(metrics=PUBLIC)
     upstream.push(Reply(text="hello there", usage=(11, 3)))
     upstream.push(Reply(text="hi back", usage=(7, 2)))
+    upstream.push(Reply(text="whole", usage=(5, 1)))
     async with httpx.AsyncClient(base_url=gw.base_url, timeout=30) as client:
-        answered = await native_turn(client, gw.key)
+        answered = await native_turn(client, gw.key, "/api/messages/stream")
         assert answered.status_code == 200, answered.text
         streamed: dict[str, Any] = {**CHAT, "stream": True, "stream_options": {"include_usage": True}}
         async with client.stream("POST", "/v1/chat/completions", json=streamed, headers=bearer(gw.key)) as sse:
             assert sse.status_code == 200
             assert "[DONE]" in "".join([text async for text in sse.aiter_text()])
+        # a plain turn asks for the whole answer: there is no first token to time, its tokens count
+        assert (await native_turn(client, gw.key)).status_code == 200
         await gw.runtime.services.gateway.flush()
         text = await scrape(client)
     first_tokens = samples(text, "switchboard_time_to_first_token_seconds_count", "face", "model")
     assert first_tokens == {("native", MODEL): 1, ("openai", MODEL): 1}
     tokens = samples(text, "switchboard_tokens_total", "model", "direction")
-    assert tokens == {(MODEL, "in"): 11 + 7, (MODEL, "out"): 3 + 2}
+    assert tokens == {(MODEL, "in"): 11 + 7 + 5, (MODEL, "out"): 3 + 2 + 1}
     assert samples(text, "switchboard_open_streams", "face") == {("native",): 0, ("openai",): 0}
     assert samples(text, "switchboard_provider_errors_total", "provider", "error") == {}
     assert samples(text, "switchboard_quota_refusals_total", "face", "reason") == {}
