@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.adapters.storage.engine import READ_ONLY_OPTION
-from switchboard.adapters.storage.steps import busy_or_same, run_step
+from switchboard.adapters.storage.steps import as_async, busy_or_same, drive
 
 # A batch bigger than this waits for the next commit: one huge transaction would hold every
 # caller in it until the last step ran.
@@ -95,6 +95,7 @@ class StepThreads:
 
     def _serve(self) -> None:
         connection: Connection | None = None
+        tx: Any = None  # the repositories over `connection`, built once for its life (they keep no state)
         try:
             while True:
                 batch, stop = self._next_batch()
@@ -102,7 +103,9 @@ class StepThreads:
                     try:
                         if connection is None:  # (again, after a failure to open it)
                             connection = self._connect()
-                        outcomes = self._commit(connection, batch) if self._writer else self._read(connection, batch)
+                            tx = self._tx_factory(as_async(connection))
+                        run_batch = self._commit if self._writer else self._read
+                        outcomes = run_batch(connection, tx, batch)
                     except BaseException as exc:  # whatever it is, the callers hear of it; the thread goes on
                         outcomes = [(job, None, exc) for job in batch]
                     if connection is not None and (connection.invalidated or not connection.in_transaction()):
@@ -144,18 +147,18 @@ class StepThreads:
             batch.append(queued)
         return [job for job in batch if not job.skip], False
 
-    def _commit(self, connection: Connection, batch: list[_Job]) -> list[_Outcome]:
+    def _commit(self, connection: Connection, tx: Any, batch: list[_Job]) -> list[_Outcome]:
         dbapi = connection.connection.dbapi_connection
         outcomes: list[_Outcome] = []
         try:
             _begin(dbapi, "BEGIN IMMEDIATE")
             if len(batch) == 1:  # alone in its transaction: no savepoint needed
-                outcomes.append((batch[0], _run(connection, batch[0], self._tx_factory), None))
+                outcomes.append((batch[0], _run(tx, batch[0]), None))
             else:
                 for job in batch:
                     _send(dbapi, "SAVEPOINT step")
                     try:
-                        value = _run(connection, job, self._tx_factory)
+                        value = _run(tx, job)
                     except BaseException as exc:
                         _send(dbapi, "ROLLBACK TO step")
                         _send(dbapi, "RELEASE step")
@@ -170,14 +173,14 @@ class StepThreads:
             return [(job, None, exc) for job in batch]
         return outcomes
 
-    def _read(self, connection: Connection, batch: list[_Job]) -> list[_Outcome]:
+    def _read(self, connection: Connection, tx: Any, batch: list[_Job]) -> list[_Outcome]:
         dbapi = connection.connection.dbapi_connection
         outcomes: list[_Outcome] = []
         try:
             _begin(dbapi, "BEGIN")  # deferred: a snapshot, no write lock
             for job in batch:
                 try:
-                    outcomes.append((job, _run(connection, job, self._tx_factory), None))
+                    outcomes.append((job, _run(tx, job), None))
                 except BaseException as exc:
                     outcomes.append((job, None, exc))
             _send(dbapi, "COMMIT")
@@ -209,8 +212,12 @@ def _rollback(dbapi: Any) -> None:
         pass  # the connection is left as SQLite left it; the callers hear of the first error
 
 
-def _run(connection: Connection, job: _Job, tx_factory: TxFactory) -> Any:
-    return job.context.run(run_step, connection, job.step, tx_factory)
+def _run(tx: Any, job: _Job) -> Any:
+    return job.context.run(_drive_step, job.step, tx)
+
+
+def _drive_step(step: Step, tx: Any) -> Any:
+    return drive(step(tx))
 
 
 def _deliver(outcomes: list[_Outcome]) -> None:
