@@ -115,3 +115,37 @@ async def test_a_database_locked_elsewhere_never_blocks_the_loop_the_writer_wait
     await asyncio.sleep(SHARED_HOLD_SECONDS)
     assert (await threads.submit(add(3))).startswith("MainThread")  # lent again
     assert stored(database[0]) == [1, 2, 3]
+
+
+async def test_the_wal_is_checkpointed_by_the_writer_thread_never_in_a_commit_on_the_loop(
+        database: tuple[Path, Engine], tmp_path: Path) -> None:
+    # SQLite's autocheckpoint would copy the WAL into the database file (and sync it) inside a
+    # COMMIT, which here may be on the event loop's thread
+    path, engine = database
+    with sqlite3.connect(path, isolation_level=None) as other:
+        other.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the table in the database file itself
+    threads = StepThreads(engine, lambda connection: connection, writer=True, checkpoint_every=3)
+
+    def in_the_file() -> list[int]:
+        """The rows in the database file alone (a copy of it without its WAL)."""
+        copy = tmp_path / "copy.db"
+        copy.write_bytes(path.read_bytes())
+        with sqlite3.connect(copy) as alone:
+            return [n for (n,) in alone.execute("SELECT n FROM numbers ORDER BY n")]
+
+    try:
+        where = [(await threads.submit(add(1))).split()[0]]
+        for n in (2, 3):
+            await asyncio.sleep(0)
+            where.append((await threads.submit(add(n))).split()[0])
+        assert in_the_file() == []  # three commits, none checkpointed
+        await asyncio.sleep(0)
+        where.append((await threads.submit(add(4))).split()[0])  # due: to the writer, which checkpoints
+        assert in_the_file() == [1, 2, 3, 4]
+        await asyncio.sleep(SHARED_HOLD_SECONDS)
+        where.append((await threads.submit(add(5))).split()[0])
+    finally:
+        await threads.close()
+    writer = "switchboard-sqlite-writer-0"
+    assert where == [writer, "MainThread", "MainThread", writer, "MainThread"]
+    assert stored(path) == [1, 2, 3, 4, 5]

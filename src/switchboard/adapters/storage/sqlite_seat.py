@@ -34,16 +34,25 @@ class _NotNow:
 
 NOT_NOW = _NotNow()
 
+# The writer's connection does not checkpoint the WAL as it commits: SQLite's autocheckpoint does
+# it inside a COMMIT (copying the WAL into the database file, and syncing it), which would then be
+# on the event loop's thread. The writer thread does it after a batch, once this many commits (of
+# a few pages each for a turn; SQLite's own default is every 1,000 pages) went by.
+CHECKPOINT_EVERY_COMMITS = 200
+
 
 class Seat:
     """A step thread's connection, opened on first use, and the repositories over it (built once
     for the connection's life: they keep no state). `lock` is held while a batch runs on it, and
     while the event loop's thread borrows the writer's."""
 
-    def __init__(self, engine: Engine, tx_factory: TxFactory, *, writer: bool) -> None:
+    def __init__(self, engine: Engine, tx_factory: TxFactory, *, writer: bool,
+                 checkpoint_every: int = CHECKPOINT_EVERY_COMMITS) -> None:
         self._engine = engine
         self._tx_factory = tx_factory
         self._writer = writer
+        self._checkpoint_every = checkpoint_every
+        self._commits = 0  # since the last checkpoint (the writer's)
         self.lock = threading.Lock()
         self.connection: Connection | None = None
         self.tx: Any = None
@@ -61,6 +70,8 @@ class Seat:
                 dbapi = connection.connection.dbapi_connection
                 assert dbapi is not None
                 self._busy_timeout_ms = int(dbapi.execute("PRAGMA busy_timeout").fetchone()[0])
+                if self._writer:
+                    dbapi.execute("PRAGMA wal_autocheckpoint = 0").close()
             except BaseException:
                 connection.close()
                 raise
@@ -72,6 +83,20 @@ class Seat:
         if connection is not None and (connection.invalidated or not connection.in_transaction()):
             self.close()  # SQLAlchemy gave up on it: a new one for the next batch
 
+    def checkpoint_when_due(self) -> None:
+        """After each of the writer thread's batches (one commit): copy the WAL into the database
+        file once enough commits went by, without waiting for readers (PASSIVE)."""
+        self._commits += 1
+        if self.connection is None or self._commits < self._checkpoint_every:
+            return
+        self._commits = 0
+        dbapi = self.connection.connection.dbapi_connection
+        assert dbapi is not None
+        try:
+            dbapi.execute("PRAGMA wal_checkpoint(PASSIVE)").close()
+        except dbapi.Error:
+            pass  # the next one copies what this one left (and SQLite's other connections check as usual)
+
     def close(self) -> None:
         connection, self.connection, self.tx = self.connection, None, None
         if connection is not None:
@@ -81,7 +106,7 @@ class Seat:
         """The step as a batch of one, on this thread, now; NOT_NOW if the connection is not open
         yet or the database is locked. Call with `lock` held. Its failure is raised as the writer
         thread's would be (StorageBusy for a busy database), with nothing of it stored."""
-        if self.connection is None:
+        if self.connection is None or self._commits >= self._checkpoint_every:  # (a checkpoint due: the writer's)
             return NOT_NOW
         dbapi = self.connection.connection.dbapi_connection
         if not self._begin_without_waiting(dbapi):
@@ -90,6 +115,7 @@ class Seat:
             # in a copy of the caller's context, as on the writer thread: what the step sets stays there
             value = run_on(self.tx, step, contextvars.copy_context())
             send(dbapi, "COMMIT")
+            self._commits += 1
         except BaseException as exc:
             rollback(dbapi)
             self.drop_if_broken()

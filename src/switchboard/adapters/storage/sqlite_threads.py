@@ -22,7 +22,17 @@ from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
-from switchboard.adapters.storage.sqlite_seat import NOT_NOW, Seat, Step, TxFactory, begin, rollback, run_on, send
+from switchboard.adapters.storage.sqlite_seat import (
+    CHECKPOINT_EVERY_COMMITS,
+    NOT_NOW,
+    Seat,
+    Step,
+    TxFactory,
+    begin,
+    rollback,
+    run_on,
+    send,
+)
 from switchboard.adapters.storage.steps import busy_or_same
 
 # A batch bigger than this waits for the next commit: one huge transaction would hold every
@@ -53,8 +63,10 @@ class StepThreads:
     """`threads` threads sharing one queue, each with a connection of its own; started on first use.
     A writer's step runs on the caller's thread instead when the writer is idle (sqlite_seat)."""
 
-    def __init__(self, engine: Engine, tx_factory: TxFactory, *, writer: bool, threads: int = 1) -> None:
+    def __init__(self, engine: Engine, tx_factory: TxFactory, *, writer: bool, threads: int = 1,
+                 checkpoint_every: int = CHECKPOINT_EVERY_COMMITS) -> None:
         self._engine = engine
+        self._checkpoint_every = checkpoint_every
         self._tx_factory = tx_factory
         self._writer = writer
         self._count = threads
@@ -111,7 +123,8 @@ class StepThreads:
                 return
             kind = "writer" if self._writer else "reader"
             for number in range(self._count):
-                seat = Seat(self._engine, self._tx_factory, writer=self._writer)
+                seat = Seat(self._engine, self._tx_factory, writer=self._writer,
+                            checkpoint_every=self._checkpoint_every)
                 thread = threading.Thread(target=self._serve, args=(seat,), name=f"switchboard-sqlite-{kind}-{number}",
                                           daemon=True)
                 thread.start()
@@ -139,6 +152,8 @@ class StepThreads:
                         except BaseException as exc:  # whatever it is, the callers hear of it; the thread goes on
                             outcomes = [(job, None, exc) for job in batch]
                         seat.drop_if_broken()
+                        if self._writer:
+                            seat.checkpoint_when_due()
                     _deliver(outcomes)
                 if stop:
                     return
