@@ -206,3 +206,12 @@ def test_stored_times_and_message_columns_read_as_the_code_before_read_them() ->
     ):
         assert SQLITE.models_out(adapter, json.dumps(value)) == POSTGRES.models_out(adapter, value) == before
     assert SQLITE.models_out(_USAGE, None) is POSTGRES.models_out(_USAGE, None) is None  # SQL NULL
+
+
+def test_json_written_by_hand_is_byte_for_byte_what_json_dumps_writes() -> None:
+    # values._json_in calls json's C encoder directly; existing rows and older workers expect
+    # json.dumps's exact text (separators, ASCII escapes, NaN, long integers, key order)
+    for value in ([], {}, [{"type": "text", "text": TRICKY}], {"b": [1, 2.5, None, True, False], "a": "ü\u2028"},
+                  {"nan": float("nan"), "inf": float("-inf"), "long": 10**30, "float": 1e300, "zero": -0.0},
+                  [[{"deep": [{"er": {}}]}]], "a top-level string", 7, None, {1: "int key"}):
+        assert SQLITE.json_in(value) == POSTGRES.json_in(value) == json.dumps(value)

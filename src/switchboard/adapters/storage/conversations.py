@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -189,7 +188,7 @@ class SqlMessageRepo:
         """The id on the message passed in is ignored; the database assigns one."""
         values = message_values(message, codec_for(self._connection))
         rows, _count = await run(self._connection, _INSERT_MESSAGE, values)
-        return dataclasses.replace(message, id=rows[0][0])
+        return message.with_id(rows[0][0])
 
     async def get(self, message_id: int) -> Message | None:
         statement = select(*_MESSAGE_COLUMNS).where(messages.c.id == message_id)

@@ -99,7 +99,8 @@ class SqlUnitOfWork:
 
     async def run(self, step: Callable[[Tx], Awaitable[T]]) -> T:
         """One transaction on the storage side (see UnitOfWork.run): SQLite's writer thread commits
-        it in a batch with the other queued steps; on PostgreSQL its statements go to asyncpg
+        it in a batch with the other queued steps (or, the writer idle, the caller's thread runs it
+        on the writer's connection: sqlite_seat); on PostgreSQL its statements go to asyncpg
         directly (pg_steps). (An in-memory SQLite database, for tests: one `run_sync` on
         aiosqlite's connection.)"""
         if self._writer is not None:

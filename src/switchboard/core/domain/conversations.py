@@ -101,6 +101,17 @@ class Message:
     def text(self) -> str:
         return "".join(p.text or "" for p in self.parts if p.type == "text")
 
+    def with_id(self, id_: int) -> Message:
+        """A copy with the id the database gave it. dataclasses.replace walks the field metadata
+        and costs ten times this (twice per stored turn); a field added above is added here too
+        (tests/unit/core/test_message_with_id.py checks that every field is carried over)."""
+        return Message(
+            id=id_, conversation_id=self.conversation_id, role=self.role, parts=self.parts, status=self.status,
+            created_at=self.created_at, updated_at=self.updated_at, reasoning=self.reasoning,
+            tool_calls=self.tool_calls, tool_call_id=self.tool_call_id, name=self.name, model=self.model,
+            usage=self.usage, error=self.error, is_deleted=self.is_deleted, worker_id=self.worker_id,
+        )
+
 
 def text_parts(text: str) -> list[Part]:
     return [Part(type="text", text=text)] if text else []
