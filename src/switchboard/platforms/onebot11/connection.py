@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -22,6 +23,8 @@ from switchboard.platforms.onebot11.events import ActionResponse
 
 OWN_MESSAGES_KEPT = 2000  # ids of the bot's recent messages, to know a reply to the bot when one comes
 CHATS_KEPT = 5000  # chats each bot heard from most recently, to pick the bot a proactive message goes through
+
+OnOk = Callable[[Any], None]  # told an action's data as soon as its answer is read
 
 
 class Socket(Protocol):
@@ -42,12 +45,14 @@ class Calls:
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._ids = itertools.count(1)
-        self._pending: dict[str, tuple[Socket, asyncio.Future[ActionResponse]]] = {}
+        self._pending: dict[str, tuple[Socket, asyncio.Future[ActionResponse], OnOk | None]] = {}
 
-    async def call(self, socket: Socket, action: str, params: dict[str, Any]) -> Any:
+    async def call(self, socket: Socket, action: str, params: dict[str, Any], on_ok: OnOk | None = None) -> Any:
+        """The action's data. `on_ok` gets it as soon as the answer is read, before the socket's
+        next frame is (the caller resumes only a few loop turns later)."""
         echo = f"sb-{next(self._ids)}"
         future: asyncio.Future[ActionResponse] = asyncio.get_running_loop().create_future()
-        self._pending[echo] = (socket, future)
+        self._pending[echo] = (socket, future, on_ok)
         try:
             await socket.send_text(orjson.dumps({"action": action, "params": params, "echo": echo}).decode())
             response = await asyncio.wait_for(future, self.timeout)
@@ -61,13 +66,15 @@ class Calls:
         return response.data
 
     def resolve(self, response: ActionResponse) -> None:
-        _, future = self._pending.get(response.echo, (None, None))
+        _, future, on_ok = self._pending.get(response.echo, (None, None, None))
         if future is not None and not future.done():
+            if on_ok is not None and response.ok:
+                on_ok(response.data)
             future.set_result(response)
 
     def fail(self, socket: Socket) -> None:
         """The calls sent on a socket that went away fail now instead of at their timeout."""
-        for sent_on, future in self._pending.values():
+        for sent_on, future, _ in self._pending.values():
             if sent_on is socket and not future.done():
                 future.set_exception(UpstreamUnavailable("the QQ bot disconnected before it answered"))
 
@@ -85,20 +92,21 @@ class Bot:
         self._chats: OrderedDict[tuple[str, str], None] = OrderedDict()  # (kind, id), oldest first
         self.last_heard = time.monotonic()  # when the last message reached this bot (or it connected)
 
-    async def call(self, action: str, params: dict[str, Any]) -> Any:
+    async def call(self, action: str, params: dict[str, Any], on_ok: OnOk | None = None) -> Any:
         if self.api is None:
             raise UpstreamUnavailable(f"QQ bot {self.self_id} has no API connection")
-        return await self._calls.call(self.api, action, params)
+        return await self._calls.call(self.api, action, params, on_ok)
 
     async def send(self, action: str, params: dict[str, Any]) -> str | None:
         """A send_* action, one at a time per bot (so a split answer arrives in order); its message id
-        is remembered so a reply to it is a reply to the bot."""
+        is remembered so a reply to it is a reply to the bot — as the answer is read, since a reply to
+        it may be the very next frame on the socket."""
         async with self._send_lock:
-            data = await self.call(action, params)
-        message_id = str(data["message_id"]) if isinstance(data, dict) and "message_id" in data else None
-        if message_id is not None:
+            return _message_id(await self.call(action, params, on_ok=self._remember))
+
+    def _remember(self, data: Any) -> None:
+        if (message_id := _message_id(data)) is not None:
             self._own.append(message_id)
-        return message_id
 
     def sent(self, message_id: str) -> bool:
         return message_id in self._own
@@ -129,3 +137,7 @@ class Bot:
             self.sockets.remove(socket)
         if self.api is socket:
             self.api = None
+
+
+def _message_id(data: Any) -> str | None:
+    return str(data["message_id"]) if isinstance(data, dict) and "message_id" in data else None
