@@ -136,3 +136,26 @@ async def test_the_memory_log_forgets_expired_logs_when_a_new_one_starts() -> No
     await asyncio.sleep(0.1)
     await made.append(_key(), [(1, _t(1))])
     assert first not in made._logs and running in made._logs
+
+
+async def test_the_memory_log_keeps_runs_of_deltas_and_reads_from_inside_one() -> None:
+    made, key = InMemoryAnswerLog(60, 1000, 30), _key()
+    usage = Usage(3, 2, False, 3)
+    mixed = [(1, ReasoningDelta("r1")), (2, ReasoningDelta("r2")), (3, _t(3)), (4, usage), (5, _t(5)), (6, _t(6))]
+    await made.append(key, mixed)
+    await made.append(key, [(n, _t(n)) for n in range(7, 11)])
+    assert len(made._logs[key].runs) == 5  # reasoning, text, usage, text, the second batch's text
+    assert await made.read(key, 0, 0) == [*mixed, *((n, _t(n)) for n in range(7, 11))]
+    assert await made.read(key, 1, 0) == [*mixed[1:], *((n, _t(n)) for n in range(7, 11))]
+    assert await made.read(key, 8, 0) == [(9, _t(9)), (10, _t(10))]
+    assert await made.read(key, 10, 0) == []
+
+
+async def test_the_memory_log_trims_whole_runs_then_the_front_of_the_oldest() -> None:
+    made, key = InMemoryAnswerLog(60, 100, 30), _key()
+    for start in range(1, 251, 50):
+        await made.append(key, [(n, _t(n)) for n in range(start, start + 50)])
+    await made.append(key, [(251, MessageSaved(7, datetime(2026, 1, 2, tzinfo=UTC)))], ended=True)
+    kept = await made.read(key, 0, 0)
+    assert kept is not None and [n for n, _ in kept] == list(range(152, 252))
+    assert kept[0] == (152, _t(152)) and made._logs[key].events == 100
