@@ -23,7 +23,13 @@ class SSEDecoder:
         data = self._tail + chunk if self._tail else chunk
         lines = data.split(b"\n")
         self._tail = lines.pop()  # no newline yet: wait for the rest of it
-        payloads: list[bytes] = []
+        if b"\r" not in data:
+            # what nearly every read is: `data: ` lines and blank separators only, taken in one
+            # comprehension; any other line (a comment, `event:`, a bare JSON error) reads line by line
+            payloads = [line[6:] for line in lines if line[:6] == b"data: "]
+            if len(payloads) + lines.count(b"") == len(lines):
+                return payloads
+        payloads = []
         for line in lines:
             # the line nearly every chunk is, without a function call; blank separators skipped
             if line.startswith(b"data: ") and not line.endswith(b"\r"):

@@ -38,3 +38,10 @@ def test_last_line_without_newline_is_flushed() -> None:
 
 def test_bare_json_error_line_is_a_payload() -> None:
     assert SSEDecoder().feed(b'{"error": {"message": "bad"}}\n') == [b'{"error": {"message": "bad"}}']
+
+
+def test_a_read_with_one_other_line_among_data_lines_reads_them_all_in_order() -> None:
+    # the all-`data: ` fast path must not drop or reorder what the line-by-line reading keeps
+    mixed = b'data: a\n\n{"error": {"message": "x"}}\ndata: b\n\n: ping\n\ndata:c\n\n'
+    assert SSEDecoder().feed(mixed) == [b"a", b'{"error": {"message": "x"}}', b"b", b"c"]
+    assert SSEDecoder().feed(b"data: a\n\ndata: b\r\n\r\n") == [b"a", b"b"]
