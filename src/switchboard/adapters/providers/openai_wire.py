@@ -22,98 +22,47 @@ from switchboard.core.domain.events import (
 class ChunkReader:
     """Turns the JSON payloads of one stream into events; remembers the latest usage, whether the
     model said why it stopped, and how the stream failed. Plain dict access on purpose: this runs
-    once per token.
+    once per token."""
 
-    A stream's text chunks differ only in their text: `{"id":…,"choices":[{"index":0,"delta":
-    {"content":"` TEXT `"},"finish_reason":null}]}`. The first one is read in full and, when it
-    holds text alone, its bytes around the text are kept as a template; a later payload with the
-    same bytes around a valid JSON string body is that same chunk with another text, so only the
-    string is decoded (a quarter of the cost of the document and its dict walk). Anything else —
-    another shape, a field that changes per chunk, an unescaped quote — takes the full read."""
-
-    __slots__ = ("_head", "_learnt", "_tail", "failure", "finished", "provider", "usage")
+    __slots__ = ("failure", "finished", "provider", "usage")
 
     def __init__(self, provider: str) -> None:
         self.provider = provider
         self.usage: Usage | None = None
         self.finished = False
         self.failure: UpstreamError | None = None  # set: nothing after it is read
-        self._learnt = False  # a template is learnt from the first text chunk only
-        self._head = self._tail = b""  # the template; b"" matches every payload, so also _head_size
 
     def read(self, payloads: list[bytes]) -> list[ProviderEvent]:
         """The events of these payloads, in order: all that one network read brought, so the
         layers above handle one list per read instead of one event per token. A malformed or
         error payload sets `failure` and ends the list: the events before it still count."""
         events: list[ProviderEvent] = []
-        head, tail = self._head, self._tail
-        fixed = len(head) + len(tail)
         for payload in payloads:
-            if fixed and payload.startswith(head) and payload.endswith(tail) and len(payload) >= fixed:
-                try:
-                    text = orjson.loads(b'"%b"' % payload[len(head):len(payload) - len(tail)])
-                except orjson.JSONDecodeError:
-                    pass  # not a string body after all: the full read decides
-                else:
-                    if text:
-                        events.append(TextDelta(text))
-                    continue
-            if not self._read_chunk(payload, events):
+            try:
+                chunk = orjson.loads(payload)
+            except orjson.JSONDecodeError:
+                self.failure = UpstreamError(f"provider '{self.provider}' sent a malformed stream chunk")
                 break
-            if self._head is not head:  # learnt just now: the rest of this read uses it already
-                head, tail = self._head, self._tail
-                fixed = len(head) + len(tail)
+            if not isinstance(chunk, dict):
+                continue
+            error = chunk.get("error")
+            if error:
+                self.failure = UpstreamError(f"provider '{self.provider}' failed mid-stream: {error_message(error)}")
+                break
+            usage = chunk.get("usage")
+            if usage:
+                self.usage = read_usage(usage)
+            for choice in chunk.get("choices") or ():
+                if choice.get("index", 0) != 0:
+                    continue  # n > 1 is not supported: follow the first choice only
+                delta = choice.get("delta")
+                if delta:
+                    _read_delta(delta, events)
+                reason = choice.get("finish_reason")
+                if reason:
+                    self.finished = True
+                    events.append(Finish(reason))
         return events
-
-    def _read_chunk(self, payload: bytes, events: list[ProviderEvent]) -> bool:
-        """One payload read in full; False when it ends the stream's reading (`failure` set)."""
-        try:
-            chunk = orjson.loads(payload)
-        except orjson.JSONDecodeError:
-            self.failure = UpstreamError(f"provider '{self.provider}' sent a malformed stream chunk")
-            return False
-        if not isinstance(chunk, dict):
-            return True
-        error = chunk.get("error")
-        if error:
-            self.failure = UpstreamError(f"provider '{self.provider}' failed mid-stream: {error_message(error)}")
-            return False
-        usage = chunk.get("usage")
-        if usage:
-            self.usage = read_usage(usage)
-        before = len(events)
-        for choice in chunk.get("choices") or ():
-            if choice.get("index", 0) != 0:
-                continue  # n > 1 is not supported: follow the first choice only
-            delta = choice.get("delta")
-            if delta:
-                _read_delta(delta, events)
-            reason = choice.get("finish_reason")
-            if reason:
-                self.finished = True
-                events.append(Finish(reason))
-        if not self._learnt and not usage and len(events) == before + 1 and type(events[-1]) is TextDelta:
-            self._learnt = True
-            self._learn(payload, chunk, events[-1].text)
-        return True
-
-    def _learn(self, payload: bytes, chunk: dict[str, Any], text: str) -> None:
-        """Keeps the bytes around the text of a text-only chunk, if they provably are a string slot
-        that holds the first choice's delta content: a probe text put there must read back as the
-        same chunk with that text, and nothing else changed."""
-        encoded = orjson.dumps(text)  # the upstream may escape differently: then no template
-        at = payload.find(encoded)
-        if at < 0 or payload.find(encoded, at + 1) >= 0:
-            return
-        head, tail = payload[:at + 1], payload[at + len(encoded) - 1:]
-        try:
-            probe = orjson.loads(head + b"\\u0041" + tail)  # "A", escaped: only a string slot reads it so
-            choices = chunk["choices"]
-            expected = {**chunk, "choices": [{**choices[0], "delta": {**choices[0]["delta"], "content": "A"}}]}
-        except (orjson.JSONDecodeError, KeyError, IndexError, TypeError):
-            return
-        if len(choices) == 1 and probe == expected:
-            self._head, self._tail = head, tail
 
 
 def read_answer(provider: str, body: bytes) -> list[ProviderEvent]:

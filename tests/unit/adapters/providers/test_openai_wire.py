@@ -114,37 +114,3 @@ def test_a_broken_whole_answer_is_an_upstream_error(body: bytes, words: str) -> 
     with pytest.raises(UpstreamError, match=words) as caught:
         read_answer("p", body)
     assert "provider 'p'" in caught.value.message
-
-
-def _text_chunk(text: str, **extra: object) -> bytes:
-    return orjson.dumps({"id": "c1", "object": "chat.completion.chunk", "model": "m",
-                         "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}], **extra})
-
-
-def test_text_chunks_after_the_first_are_read_by_template_with_the_same_events() -> None:
-    texts = ["Hel", 'lo "q" \\ \u00e9\n', "", "\u2603", " end"]
-    reader = ChunkReader("p")
-    assert reader.read([_text_chunk(text) for text in texts]) == [TextDelta(t) for t in texts if t]
-    assert reader._head.endswith(b'"content":"') and reader._tail.startswith(b'"}')
-    # the template takes a chunk only when what differs is a string body; any other shape reads in full
-    injected = _text_chunk("a").replace(b'"a"', b'"a"},"finish_reason":"stop","x":{"y":"b"')
-    assert reader.read([injected]) == [TextDelta("a")]
-    assert reader.read([chunk({"content": "t"}, finish="stop")]) == [TextDelta("t"), Finish("stop")]
-    assert reader.read([_text_chunk("x", usage={"prompt_tokens": 1, "completion_tokens": 2})]) == [TextDelta("x")]
-    assert reader.usage == Usage(1, 2)
-    assert reader.read([_text_chunk("bad \\", b=1)[:-1]]) == [] and reader.failure is not None  # malformed
-
-
-def test_no_template_when_the_text_is_not_provably_the_content_slot() -> None:
-    # the text's bytes also elsewhere in the chunk: which one is the slot is not known
-    reader = ChunkReader("p")
-    assert reader.read([_text_chunk("c1")]) == [TextDelta("c1")]
-    assert reader._head == b"" and reader._learnt
-    # a first text chunk that also carries usage teaches nothing (the template would skip the usage)
-    reader = ChunkReader("p")
-    reader.read([_text_chunk("a", usage={"prompt_tokens": 1, "completion_tokens": 1})])
-    assert reader._head == b""
-    # fields that change per chunk: every chunk is read in full, with the same events
-    reader = ChunkReader("p")
-    payloads = [_text_chunk(str(n), obfuscation="x" * n) for n in range(5)]
-    assert reader.read(payloads) == [TextDelta(str(n)) for n in range(5)]
