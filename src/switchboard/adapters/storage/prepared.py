@@ -63,16 +63,19 @@ class Prepared:
         return result
 
 
-async def run(connection: AsyncConnection, prepared: Prepared, values: Mapping[str, Any]) -> tuple[list[Any], int]:
+async def run(
+    connection: AsyncConnection, prepared: Prepared, values: Mapping[str, Any], lone: bool = False,
+) -> tuple[list[Any], int]:
     """Run a prepared statement: its rows (tuples of the driver's values) and its rowcount.
 
     Inside a storage step it goes to the DB-API cursor at once (DirectConnection) or to asyncpg
     (DriverConnection, PostgreSQL); in a unit of work's own transaction (AsyncConnection) through
-    exec_driver_sql, which adds no compilation or type processing either."""
+    exec_driver_sql, which adds no compilation or type processing either. `lone`: the statement is
+    all its step writes, nothing runs after it (DriverConnection.run_sql: no BEGIN and COMMIT)."""
     compiled, parameters = prepared.bind(connection.dialect, values)
     if isinstance(connection, DirectConnection):
         return connection.run_sql(compiled.sql, parameters)
     if isinstance(connection, DriverConnection):
-        return await connection.run_sql(compiled.sql, parameters, compiled.returns_rows)
+        return await connection.run_sql(compiled.sql, parameters, compiled.returns_rows, lone)
     result = await connection.exec_driver_sql(compiled.sql, parameters)
     return (list(result.all()) if result.returns_rows else []), result.rowcount

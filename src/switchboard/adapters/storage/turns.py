@@ -87,5 +87,5 @@ class SqlTurnRepo:
             # no stored hold, or nothing to give back: no hold row matches
             "b_hold_id": settlement.hold_id if settlement.tokens else "",
         })
-        rows, _count = await run(self._connection, _FINISH, values)
+        rows, _count = await run(self._connection, _FINISH, values, lone=True)
         return int(rows[0][0]) if rows else None

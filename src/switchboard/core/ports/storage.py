@@ -205,7 +205,9 @@ class TurnRepo(Protocol):
         settled (QuotaRepo.settle, settle_key, HoldRepo.release) and its usage recorded
         (QuotaRepo.record). Returns the conversation's revision after these writes (None: the
         conversation is gone); a write by someone else meanwhile may or may not be counted in it
-        (history_cache.py only trusts a revision that adds up to its own writes)."""
+        (history_cache.py only trusts a revision that adds up to its own writes). The step's last
+        statement: nothing may run after it in the same step (on PostgreSQL, run first, it is a
+        transaction of its own: no BEGIN and COMMIT round trips)."""
         ...
 
 
