@@ -36,10 +36,27 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-async def _backends(admin: asyncpg.Connection, database: str) -> list[int]:
-    rows = await admin.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
-                             database)
-    return [row["pid"] for row in rows]
+def _backends(database: str) -> dict[int, float]:
+    """The CPU seconds of each backend serving `database` now (its process title names it)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                found[int(entry)] = _cpu(int(entry))
+    return found
+
+
+async def _watch(database: str, seen: dict[int, float], stop: asyncio.Event) -> None:
+    """Every 50 ms, each backend's CPU so far: a connection the pool closes mid-run still counts
+    (up to its last 50 ms), and one opened mid-run counts whole (its start-up is the server's too)."""
+    while not stop.is_set():
+        seen.update(_backends(database))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.05)
 
 
 @contextlib.asynccontextmanager
@@ -69,15 +86,19 @@ async def measure(seconds: float, concurrency: int, top: int, perf: str | None) 
                 target = NativeTarget("switchboard-native", stack.switchboard.url, stack.token)
                 load = Load(target, "plain", "bench-20", concurrency)
                 await load.open(40000, concurrency * 4, seconds)
-                before = {pid: _cpu(pid) for pid in await _backends(admin, database)}
-                sb_before = stack.switchboard.cpu_seconds()
+                admin_pid = await admin.fetchval("SELECT pg_backend_pid()")
                 await admin.execute("SELECT pg_stat_statements_reset(0, $1, 0)", dbid)
-                recorder = await _perf(perf, list(before)) if perf else None
+                before = _backends(database)
+                sb_before = stack.switchboard.cpu_seconds()
+                recorder = await _perf(perf, [p for p in before if p != admin_pid]) if perf else None
+                after, stop = dict(before), asyncio.Event()
+                watcher = asyncio.create_task(_watch(database, after, stop))
                 await load.drive(40000, seconds)
+                stop.set()
+                await watcher
                 if recorder is not None:
                     recorder.send_signal(signal.SIGINT)
                     await recorder.wait()
-                after = {pid: _cpu(pid) for pid in await _backends(admin, database)}
                 sb_cpu = stack.switchboard.cpu_seconds() - sb_before
                 rows = await admin.fetch(
                     "SELECT query, calls, rows, total_exec_time, total_plan_time, plans, shared_blks_hit,"
@@ -86,9 +107,9 @@ async def measure(seconds: float, concurrency: int, top: int, perf: str | None) 
                 await load.close()
         result = load.result()
         turns = result.requests
-        server_cpu = sum(after[pid] - before.get(pid, 0.0) for pid in after)
+        server_cpu = sum(after[pid] - before.get(pid, 0.0) for pid in after if pid != admin_pid)
         print(f"{turns} turns in {result.seconds:.1f} s ({result.rps:.0f}/s, {result.errors} errors);"
-              f" backends {len(after)}")
+              f" backends {len(before) - 1} before, {len(after) - len(before)} started during it")
         print(f"server CPU (this database's backends) {server_cpu * 1000 / turns:.3f} ms/turn"
               f" ({server_cpu / result.seconds:.2f} core); switchboard {sb_cpu * 1000 / turns:.3f} ms/turn")
         total_exec = sum(r["total_exec_time"] for r in rows)

@@ -46,7 +46,7 @@ class DriverConnection:
         self._lone = False  # the step's one statement ran (and committed) in a transaction of its own
 
     async def run_sql(
-        self, sql: str, parameters: tuple[Any, ...], returns_rows: bool, lone: bool = False,
+        self, sql: str, parameters: tuple[Any, ...], returns_rows: bool, lone: bool = False, reads: bool = False,
     ) -> tuple[list[Any], int]:
         """A statement with its values: its rows and its rowcount, errors raised as SQLAlchemy's.
         asyncpg prepares it once per connection (its statement cache) and reuses it.
@@ -55,12 +55,18 @@ class DriverConnection:
         after it). Run first, it needs no BEGIN and COMMIT: PostgreSQL runs a statement sent alone
         as a transaction of its own, all of it or nothing, committed before the answer comes back.
         Two round trips fewer, and the rows it locks (a user's quota row) are held for the
-        statement alone, not for a COMMIT's round trip too."""
+        statement alone, not for a COMMIT's round trip too.
+
+        `reads`: a plain SELECT (no FOR UPDATE). Before the step's first write it runs with no
+        transaction either: at READ COMMITTED (PostgreSQL's default; the steps assume it) each
+        statement of a transaction reads its own snapshot anyway, so a read inside one sees just
+        what it sees alone. That is what lets a turn's start (its reads, then its one write) go
+        without BEGIN and COMMIT."""
         refuse_nul(parameters)
         self.awaiting = True
         try:
-            if lone and self._transaction is None and not self._lone:
-                self._lone = True
+            if self._transaction is None and not self._lone and (lone or reads):
+                self._lone = lone
             else:
                 await self._begin()
             if returns_rows:

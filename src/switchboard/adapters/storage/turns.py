@@ -1,4 +1,5 @@
-"""A chat turn's end: the answer's final state, its hold settled and its usage recorded.
+"""A chat turn's start (its rows and its hold; turn_start.py) and its end: the answer's final
+state, its hold settled and its usage recorded.
 
 On PostgreSQL, a turn's end is ONE statement (data-modifying CTEs): each statement is a round trip
 to the server, and the quota row, locked by the settling UPDATE, stays locked until the transaction
@@ -11,6 +12,7 @@ thread) take the statements one by one, in the same order.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, update
@@ -20,10 +22,11 @@ from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlM
 from switchboard.adapters.storage.prepared import Prepared, run
 from switchboard.adapters.storage.quotas import SETTLE_QUOTA, SqlQuotaRepo, entry_values
 from switchboard.adapters.storage.tables import conversations, holds, messages, usage_ledger
+from switchboard.adapters.storage.turn_start import start_in_one
 from switchboard.adapters.storage.values import codec_for
 from switchboard.adapters.storage.workers import SqlHoldRepo
-from switchboard.core.domain.conversations import Message
-from switchboard.core.domain.quotas import Settlement
+from switchboard.core.domain.conversations import Conversation, Message
+from switchboard.core.domain.quotas import Grant, Settlement, StoredHold
 
 # what MessageRepo.update writes: all but the id, the conversation and the creation time
 _ANSWER_KEYS = [column.name for column in messages.c if column.name not in ("id", "conversation_id", "created_at")]
@@ -61,6 +64,24 @@ _FINISH = Prepared(_finish_statement())
 class SqlTurnRepo:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+
+    async def start(
+        self, question: Message, answer: Message, conversation: Conversation, hold: StoredHold, minimum: int,
+    ) -> tuple[Message, Message, Grant]:
+        if hold.tokens <= 0:
+            return question, answer, Grant(0)
+        if self._connection.dialect.name == "postgresql" and hold.key_id is None:
+            return await start_in_one(self._connection, question, answer, conversation, hold, minimum)
+        connection = self._connection
+        repo = SqlMessageRepo(connection)
+        question, answer = await repo.add(question), await repo.add(answer)
+        await SqlConversationRepo(connection).touch(conversation.id, conversation.updated_at, conversation.title)
+        holds_repo = SqlHoldRepo(connection)
+        await holds_repo.add(dataclasses.replace(hold, message_id=answer.id))
+        grant = await SqlQuotaRepo(connection).reserve(hold.user_id, hold.tokens, minimum)
+        if 0 < grant.tokens < hold.tokens:  # granted less than wanted: the stored hold says what is held
+            await holds_repo.release(hold.id, hold.tokens - grant.tokens)
+        return question, answer, grant
 
     async def finish(self, answer: Message, settlement: Settlement) -> int | None:
         if self._connection.dialect.name == "postgresql" and settlement.key_id is None:

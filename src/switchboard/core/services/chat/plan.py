@@ -22,7 +22,7 @@ from switchboard.core.ports.storage import Tx
 from switchboard.core.ports.system import TokenCounter
 from switchboard.core.services.chat.history_cache import CachedHistory, HistoryCache, PendingHistory
 from switchboard.core.services.conversations.history import owned_conversation
-from switchboard.core.services.quotas.allowances import Hold, QuotaService
+from switchboard.core.services.quotas.allowances import Hold, QuotaService, metered_key
 from switchboard.core.services.tools.runner import ToolRunner
 
 DEFAULT_TITLE_PREFIXES = ("New conversation", "新会话", "New chat")
@@ -162,9 +162,13 @@ async def store(tx: Tx, plan: Plan, quotas: QuotaService, principal: Principal) 
     draft = plan.draft
     if draft.superseded:
         await tx.messages.mark_deleted([m.id for m in draft.superseded])
+    conversation = plan.conversation
+    if not draft.retry and metered_key(principal) is None:  # the usual turn: its rows and hold at once
+        question, answer, hold = await quotas.start_turn_in(
+            tx, principal, draft.question, plan.answer, conversation, plan.prompt_estimate, plan.max_tokens)
+        return Stored(hold, question, answer, len(draft.superseded) + 2)
     question = draft.question if draft.retry else await tx.messages.add(draft.question)
     answer = await tx.messages.add(plan.answer)
-    conversation = plan.conversation
     await tx.conversations.touch(conversation.id, conversation.updated_at, conversation.title)
     # Last, as it locks the user's quota row until the commit (on PostgreSQL each statement after
     # it is a round trip with every other turn of that user queued on the row); a refusal here
