@@ -394,6 +394,12 @@ class InMemoryTurnRepo(_Repo):
     """TurnRepo's start and finish as their statements one by one, as the SQL repository runs them
     on SQLite."""
 
+    async def conversation_and_owner(self, conversation_id: str) -> tuple[Conversation, User | None] | None:
+        conversation = await InMemoryConversationRepo(self.s, self.j).get(conversation_id)
+        if conversation is None:
+            return None
+        return conversation, await InMemoryUserRepo(self.s, self.j).get(conversation.user_id)
+
     async def start(
         self, question: Message, answer: Message, conversation: Conversation, hold: StoredHold, minimum: int,
     ) -> tuple[Message, Message, Grant]:

@@ -176,3 +176,17 @@ async def test_a_finish_run_alone_is_committed_as_it_runs_and_must_be_the_steps_
         assert await tx.messages.get(answer.id) == _finished(answer)  # whole, committed by itself
         assert await tx.quotas.get(user_id) == Quota(user_id, 10_000, used=100, reserved=0, unlimited=False)
     assert await _ledger_rows(uow, user_id) == 1
+
+
+async def test_a_turns_conversation_is_read_with_its_owner(uow: SqlUnitOfWork) -> None:
+    await _turn_in_flight(uow)
+    user_id = await _user_id(uow)
+
+    found = await uow.run_read(lambda tx: tx.turns.conversation_and_owner("c_fin"))
+    missing = await uow.run_read(lambda tx: tx.turns.conversation_and_owner("c_none"))
+
+    assert found is not None and missing is None
+    conversation, owner = found
+    async with uow.read() as tx:
+        assert conversation == await tx.conversations.get("c_fin")
+        assert owner is not None and owner == await tx.users.get(user_id)

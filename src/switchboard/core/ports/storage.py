@@ -200,6 +200,11 @@ class HoldRepo(Protocol):
 class TurnRepo(Protocol):
     """A chat turn's start and end, which write to several tables at once."""
 
+    async def conversation_and_owner(self, conversation_id: str) -> tuple[Conversation, User | None] | None:
+        """ConversationRepo.get and its owner's UserRepo.get, read at once (None: no such
+        conversation)."""
+        ...
+
     async def start(
         self, question: Message, answer: Message, conversation: Conversation, hold: StoredHold, minimum: int,
     ) -> tuple[Message, Message, Grant]:

@@ -14,14 +14,13 @@ from typing import Any
 
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus, TokenUsage
-from switchboard.core.domain.errors import Forbidden, InvalidInput
+from switchboard.core.domain.errors import Forbidden, InvalidInput, NotFound
 from switchboard.core.domain.platforms import Profile
 from switchboard.core.domain.tools import ToolSpec
 from switchboard.core.domain.users import Principal, User
 from switchboard.core.ports.storage import Tx
 from switchboard.core.ports.system import TokenCounter
 from switchboard.core.services.chat.history_cache import CachedHistory, HistoryCache, PendingHistory
-from switchboard.core.services.conversations.history import owned_conversation
 from switchboard.core.services.quotas.allowances import Hold, QuotaService, metered_key
 from switchboard.core.services.tools.runner import ToolRunner
 
@@ -79,8 +78,10 @@ async def read_context(
 ) -> TurnContext:
     """The history comes from the worker's cache when it holds the conversation's revision just
     read (history_cache.py); it may run on a storage thread, so a miss is not snapshotted here."""
-    conversation = await owned_conversation(tx, principal, conversation_id)
-    user = await tx.users.get(principal.user_id)
+    found = await tx.turns.conversation_and_owner(conversation_id)
+    if found is None or found[0].user_id != principal.user_id:
+        raise NotFound("conversation not found")  # as conversations.history.owned_conversation
+    conversation, user = found
     cached = cache.get(conversation.id, conversation.revision, history_messages)
     history = cached.messages() if cached else await tx.messages.list(conversation.id, history_messages)
     profile = await tx.profiles.get(conversation.profile_id) if conversation.profile_id else None
