@@ -391,7 +391,30 @@ class InMemoryHoldRepo(_Repo):
 
 
 class InMemoryTurnRepo(_Repo):
-    """TurnRepo.finish as its statements one by one, as the SQL repository runs them on SQLite."""
+    """TurnRepo's start and finish as their statements one by one, as the SQL repository runs them
+    on SQLite."""
+
+    async def conversation_and_owner(self, conversation_id: str) -> tuple[Conversation, User | None] | None:
+        conversation = await InMemoryConversationRepo(self.s, self.j).get(conversation_id)
+        if conversation is None:
+            return None
+        return conversation, await InMemoryUserRepo(self.s, self.j).get(conversation.user_id)
+
+    async def start(
+        self, question: Message, answer: Message, conversation: Conversation, hold: StoredHold, minimum: int,
+    ) -> tuple[Message, Message, Grant]:
+        if hold.tokens <= 0:
+            return question, answer, Grant(0)
+        messages = InMemoryMessageRepo(self.s, self.j)
+        question, answer = await messages.add(question), await messages.add(answer)
+        await InMemoryConversationRepo(self.s, self.j).touch(conversation.id, conversation.updated_at,
+                                                             conversation.title)
+        holds = InMemoryHoldRepo(self.s, self.j)
+        await holds.add(replace(hold, message_id=answer.id))
+        grant = await InMemoryQuotaRepo(self.s, self.j).reserve(hold.user_id, hold.tokens, minimum)
+        if 0 < grant.tokens < hold.tokens:
+            await holds.release(hold.id, hold.tokens - grant.tokens)
+        return question, answer, grant
 
     async def finish(self, answer: Message, settlement: Settlement) -> int | None:
         await InMemoryMessageRepo(self.s, self.j).update(answer)

@@ -62,3 +62,23 @@ async def test_core_and_prepared_statements_of_a_step_share_its_transaction(
             assert [m.text for m in kept] == ["hello"]
     finally:
         await other.close()
+
+
+async def test_writes_after_a_steps_first_reads_still_stand_or_fall_together(uow: SqlUnitOfWork) -> None:
+    """On PostgreSQL the plain reads that open a step run before its transaction (pg_steps:
+    `reads`); the writes after them are still one transaction, rolled back whole on failure."""
+    owner = await uow.run(lambda tx: tx.users.add("owner", None, None, Role.USER))
+    await uow.run(lambda tx: tx.conversations.add(_conversation(owner.id, "conv_reads")))
+
+    async def read_then_write(tx: Tx, fail: bool) -> None:
+        assert await tx.conversations.get("conv_reads") is not None  # a prepared plain read first
+        await tx.messages.add(_question("conv_reads", "one"))
+        await tx.messages.add(_question("conv_reads", "two"))
+        if fail:
+            raise ValueError("the step fails after its writes")
+
+    with pytest.raises(ValueError):
+        await uow.run(lambda tx: read_then_write(tx, fail=True))
+    assert await uow.run_read(lambda tx: tx.messages.list("conv_reads", 10)) == []
+    await uow.run(lambda tx: read_then_write(tx, fail=False))
+    assert [m.text for m in await uow.run_read(lambda tx: tx.messages.list("conv_reads", 10))] == ["one", "two"]

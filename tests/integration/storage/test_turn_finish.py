@@ -121,6 +121,7 @@ async def test_a_failed_finish_writes_nothing(uow: SqlUnitOfWork) -> None:
         revision = await tx.conversations.revision("c_fin")
 
     async def finish_then_fail(tx: Tx) -> None:
+        await tx.messages.get(answer.id)  # a statement first: the finish runs inside the step's transaction
         await tx.turns.finish(_finished(answer), _settlement(answer, user_id))
         raise RuntimeError("the worker failed before its commit")
 
@@ -149,3 +150,43 @@ async def test_finish_of_a_conversation_gone_returns_no_revision(uow: SqlUnitOfW
     async with uow.read() as tx:
         assert await tx.quotas.get(user_id) == Quota(user_id, 10_000, used=100, reserved=0, unlimited=False)
     assert revision is None
+
+
+async def test_a_finish_run_alone_is_committed_as_it_runs_and_must_be_the_steps_last(uow: SqlUnitOfWork) -> None:
+    """On PostgreSQL a step whose first statement is the finish sends it alone, with no BEGIN and
+    COMMIT: all of it commits at once (a failure after it cannot take it back), and a statement
+    after it in the same step is refused as a bug (it would run outside the finish's transaction)."""
+    answer = await _turn_in_flight(uow)
+    user_id = await _user_id(uow)
+
+    async def finish_then(tx: Tx, more: bool) -> None:
+        await tx.turns.finish(_finished(answer), _settlement(answer, user_id))
+        if more:
+            await tx.messages.get(answer.id)
+        raise ValueError("the step fails after its finish")
+
+    if uow.dialect != "postgresql":  # SQLite: the step is one transaction, as any other
+        with pytest.raises(ValueError):
+            await uow.run(lambda tx: finish_then(tx, more=False))
+        assert await _ledger_rows(uow, user_id) == 0
+        return
+    with pytest.raises(RuntimeError, match="after the one it said was its only one"):
+        await uow.run(lambda tx: finish_then(tx, more=True))
+    async with uow.read() as tx:
+        assert await tx.messages.get(answer.id) == _finished(answer)  # whole, committed by itself
+        assert await tx.quotas.get(user_id) == Quota(user_id, 10_000, used=100, reserved=0, unlimited=False)
+    assert await _ledger_rows(uow, user_id) == 1
+
+
+async def test_a_turns_conversation_is_read_with_its_owner(uow: SqlUnitOfWork) -> None:
+    await _turn_in_flight(uow)
+    user_id = await _user_id(uow)
+
+    found = await uow.run_read(lambda tx: tx.turns.conversation_and_owner("c_fin"))
+    missing = await uow.run_read(lambda tx: tx.turns.conversation_and_owner("c_none"))
+
+    assert found is not None and missing is None
+    conversation, owner = found
+    async with uow.read() as tx:
+        assert conversation == await tx.conversations.get("c_fin")
+        assert owner is not None and owner == await tx.users.get(user_id)

@@ -24,7 +24,7 @@ from switchboard.core.domain.conversations import (
 )
 
 # Selected in the order the row mappings below unpack them.
-_CONVERSATION_COLUMNS = tuple(conversations.c[name] for name in (
+CONVERSATION_COLUMNS = tuple(conversations.c[name] for name in (
     "id", "user_id", "title", "settings", "project_id", "origin", "external_key", "profile_id", "meta", "created_at",
     "updated_at", "revision"))
 _MESSAGE_COLUMNS = tuple(messages.c[name] for name in (
@@ -32,9 +32,9 @@ _MESSAGE_COLUMNS = tuple(messages.c[name] for name in (
     "usage", "error", "is_deleted", "created_at", "updated_at", "worker_id"))
 
 # The chat turn's statements, run as prepared statements (prepared.py).
-_GET_CONVERSATION = Prepared(select(*_CONVERSATION_COLUMNS).where(conversations.c.id == bindparam("b_id")))
+_GET_CONVERSATION = Prepared(select(*CONVERSATION_COLUMNS).where(conversations.c.id == bindparam("b_id")))
 _UPDATE_CONVERSATION = Prepared(update(conversations).where(conversations.c.id == bindparam("b_conversation_id")),
-                                keys=[c.name for c in _CONVERSATION_COLUMNS
+                                keys=[c.name for c in CONVERSATION_COLUMNS
                                       if c.name not in ("id", "created_at", "revision")])  # triggers write revision
 # a chat turn's change to its conversation (the row is not written whole: no settings to serialise)
 _TOUCH = Prepared(update(conversations).where(conversations.c.id == bindparam("b_conversation_id")),
@@ -56,7 +56,7 @@ _TOOL_CALLS = TypeAdapter(list[ToolCall] | None)
 _USAGE = TypeAdapter(TokenUsage | None)
 
 
-def _conversation_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Conversation:
+def conversation_from_row(row: Sequence[Any], codec: Codec = TYPED) -> Conversation:
     (id_, user_id, title, settings, project_id, origin, external_key, profile_id, meta, created_at, updated_at,
      revision, *_) = row
     meta = codec.json_out(meta)
@@ -93,7 +93,7 @@ class SqlConversationRepo:
 
     async def get(self, conversation_id: str) -> Conversation | None:
         rows, _count = await run(self._connection, _GET_CONVERSATION, {"b_id": conversation_id})
-        return _conversation_from_row(rows[0], codec_for(self._connection)) if rows else None
+        return conversation_from_row(rows[0], codec_for(self._connection)) if rows else None
 
     async def revision(self, conversation_id: str) -> int | None:
         rows, _count = await run(self._connection, _REVISION, {"b_id": conversation_id})
@@ -122,14 +122,14 @@ class SqlConversationRepo:
             conditions.append(conversations.c.title.icontains(title_contains, autoescape=True))  # % and _ literal
         total = await self._connection.scalar(select(func.count()).select_from(conversations).where(*conditions))
         statement = (
-            select(*_CONVERSATION_COLUMNS)
+            select(*CONVERSATION_COLUMNS)
             .where(*conditions)
             .order_by(conversations.c.updated_at.desc(), conversations.c.id.desc())
             .limit(page_size)
             .offset((max(page, 1) - 1) * page_size)
         )
         rows = (await self._connection.execute(statement)).all()
-        return [_conversation_from_row(row) for row in rows], int(total or 0)
+        return [conversation_from_row(row) for row in rows], int(total or 0)
 
     async def update(self, conversation: Conversation) -> None:
         values = _conversation_values(conversation, codec_for(self._connection))

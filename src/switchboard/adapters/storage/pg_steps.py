@@ -4,7 +4,8 @@ Through SQLAlchemy, every statement of a step went through `run_sync`'s greenlet
 adapter's DB-API cursor (a lock, its own prepared-statement cache, the status parsed by a regular
 expression) and back: about twice the CPU asyncpg spends on the statement itself, a dozen times
 per chat turn. Here the step's coroutine runs on the event loop and a turn's prepared statements
-(prepared.run) go to the asyncpg connection at once, in a transaction asyncpg begins and ends.
+(prepared.run) go to the asyncpg connection at once, in a transaction begun before the step's
+first statement and ended with it (or none at all for a step that is one statement: `lone`).
 The connection still comes from SQLAlchemy's pool, checked out with isolation level AUTOCOMMIT so
 that the adapter starts no transaction of its own: a Core statement of the step (`execute`, off
 the turn's usual path) runs through SQLAlchemy, inside asyncpg's transaction.
@@ -41,13 +42,33 @@ class DriverConnection:
         # the adapter's DB-API module: its exception classes, and how it maps asyncpg's onto them
         self._dbapi: Any = connection.dialect.loaded_dbapi
         self.awaiting = False  # a repository's await on the database is under way (see `checked`)
+        self._transaction: Any = None  # asyncpg's, begun before the step's first statement
+        self._lone = False  # the step's one statement ran (and committed) in a transaction of its own
 
-    async def run_sql(self, sql: str, parameters: tuple[Any, ...], returns_rows: bool) -> tuple[list[Any], int]:
+    async def run_sql(
+        self, sql: str, parameters: tuple[Any, ...], returns_rows: bool, lone: bool = False, reads: bool = False,
+    ) -> tuple[list[Any], int]:
         """A statement with its values: its rows and its rowcount, errors raised as SQLAlchemy's.
-        asyncpg prepares it once per connection (its statement cache) and reuses it."""
+        asyncpg prepares it once per connection (its statement cache) and reuses it.
+
+        `lone`: the statement is the whole step's writing (its caller knows the step runs nothing
+        after it). Run first, it needs no BEGIN and COMMIT: PostgreSQL runs a statement sent alone
+        as a transaction of its own, all of it or nothing, committed before the answer comes back.
+        Two round trips fewer, and the rows it locks (a user's quota row) are held for the
+        statement alone, not for a COMMIT's round trip too.
+
+        `reads`: a plain SELECT (no FOR UPDATE). Before the step's first write it runs with no
+        transaction either: at READ COMMITTED (PostgreSQL's default; the steps assume it) each
+        statement of a transaction reads its own snapshot anyway, so a read inside one sees just
+        what it sees alone. That is what lets a turn's start (its reads, then its one write) go
+        without BEGIN and COMMIT."""
         refuse_nul(parameters)
         self.awaiting = True
         try:
+            if self._transaction is None and not self._lone and (lone or reads):
+                self._lone = lone
+            else:
+                await self._begin()
             if returns_rows:
                 rows = await self._driver.fetch(sql, *parameters)
                 return rows, len(rows)
@@ -61,6 +82,7 @@ class DriverConnection:
     async def execute(self, statement: Any, parameters: Any = None) -> Result[Any]:
         self.awaiting = True
         try:
+            await self._begin()
             return await self._connection.execute(statement, parameters)
         finally:
             self.awaiting = False
@@ -68,15 +90,32 @@ class DriverConnection:
     async def scalar(self, statement: Any, parameters: Any = None) -> Any:
         self.awaiting = True
         try:
+            await self._begin()
             return await self._connection.scalar(statement, parameters)
         finally:
             self.awaiting = False
+
+    async def _begin(self) -> None:
+        if self._lone:
+            raise RuntimeError("a storage step ran a statement after the one it said was its only one")
+        if self._transaction is None:
+            transaction = self._driver.transaction()
+            await transaction.start()
+            self._transaction = transaction
+
+    async def end(self, commit: bool) -> None:
+        """The step's transaction committed (the step returned) or rolled back (it raised), if
+        one was begun: a step that ran no statement, or a lone one, has none."""
+        transaction, self._transaction = self._transaction, None
+        if transaction is not None:
+            await (transaction.commit() if commit else transaction.rollback())
 
     @asynccontextmanager
     async def begin_nested(self) -> AsyncIterator[Any]:
         """A savepoint (users.execute_or_conflict), as AsyncConnection.begin_nested."""
         self.awaiting = True
         try:
+            await self._begin()
             savepoint = await self._connection.begin_nested().start()
         finally:
             self.awaiting = False
@@ -141,8 +180,13 @@ class DriverSteps:
         connection, driver = self._idle.pop() if self._idle and not self._queued else await self._connect()
         try:
             direct = DriverConnection(connection, driver)
-            async with driver.transaction():
-                return await checked(step(self._tx_factory(cast(AsyncConnection, direct))), direct)
+            try:
+                result = await checked(step(self._tx_factory(cast(AsyncConnection, direct))), direct)
+            except BaseException:
+                await direct.end(commit=False)
+                raise
+            await direct.end(commit=True)
+            return result
         finally:
             await self._put_back(connection, driver)
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Select
+from sqlalchemy.sql.dml import UpdateBase
 
 from switchboard.adapters.storage.pg_steps import DriverConnection
 from switchboard.adapters.storage.steps import DirectConnection
@@ -29,6 +30,7 @@ class _Compiled:
     names: tuple[str, ...]  # the value for each placeholder, in order
     fixed: dict[str, Any]  # values the statement carries itself (typed literals)
     returns_rows: bool  # a SELECT or RETURNING (else only its rowcount is wanted)
+    reads: bool  # a plain SELECT: writes and locks nothing (pg_steps may run it outside a transaction)
 
 
 class Prepared:
@@ -58,21 +60,27 @@ class Prepared:
         fixed = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
         writes = compiled.isinsert or compiled.isupdate or compiled.isdelete  # type: ignore[attr-defined]
         returns_rows = not writes or bool(compiled.effective_returning)  # type: ignore[attr-defined]
-        result = _Compiled(compiled.string, names, fixed, returns_rows)
+        # (a SELECT whose CTEs write, as a turn's start and end, writes)
+        reads = isinstance(statement, Select) and statement._for_update_arg is None and not any(
+            isinstance(cte.element, UpdateBase) for cte in compiled.ctes or ())
+        result = _Compiled(compiled.string, names, fixed, returns_rows, reads)
         self._compiled[(dialect.name, dialect.paramstyle)] = result
         return result
 
 
-async def run(connection: AsyncConnection, prepared: Prepared, values: Mapping[str, Any]) -> tuple[list[Any], int]:
+async def run(
+    connection: AsyncConnection, prepared: Prepared, values: Mapping[str, Any], lone: bool = False,
+) -> tuple[list[Any], int]:
     """Run a prepared statement: its rows (tuples of the driver's values) and its rowcount.
 
     Inside a storage step it goes to the DB-API cursor at once (DirectConnection) or to asyncpg
     (DriverConnection, PostgreSQL); in a unit of work's own transaction (AsyncConnection) through
-    exec_driver_sql, which adds no compilation or type processing either."""
+    exec_driver_sql, which adds no compilation or type processing either. `lone`: the statement is
+    all its step writes, nothing runs after it (DriverConnection.run_sql: no BEGIN and COMMIT)."""
     compiled, parameters = prepared.bind(connection.dialect, values)
     if isinstance(connection, DirectConnection):
         return connection.run_sql(compiled.sql, parameters)
     if isinstance(connection, DriverConnection):
-        return await connection.run_sql(compiled.sql, parameters, compiled.returns_rows)
+        return await connection.run_sql(compiled.sql, parameters, compiled.returns_rows, lone, compiled.reads)
     result = await connection.exec_driver_sql(compiled.sql, parameters)
     return (list(result.all()) if result.returns_rows else []), result.rowcount

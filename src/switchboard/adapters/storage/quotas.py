@@ -67,12 +67,14 @@ _grant = case((quotas.c.unlimited, _bound("b_want")), (_remaining < _bound("b_wa
               else_=_bound("b_want"))
 # Both SET expressions read the row as it was before this UPDATE, so last_grant records exactly
 # what was added to reserved. The WHERE is re-checked under the row lock.
-_RESERVE = Prepared(
+# (also the first part of a chat turn's start on PostgreSQL, turn_start.py)
+RESERVE_QUOTA = (
     update(quotas)
     .where(quotas.c.user_id == bindparam("b_user_id"), or_(quotas.c.unlimited, _remaining >= _bound("b_minimum")))
     .values(reserved=quotas.c.reserved + _grant, last_grant=_grant)
     .returning(quotas.c.last_grant, quotas.c.unlimited)
 )
+_RESERVE = Prepared(RESERVE_QUOTA)
 # Never let reserved go below zero, even if a caller settles more than it holds.
 _released = case((quotas.c.reserved > _bound("b_reserved"), quotas.c.reserved - _bound("b_reserved")),
                  else_=_tokens(0))
@@ -87,6 +89,13 @@ _SETTLE = Prepared(SETTLE_QUOTA)
 _LEDGER_KEYS = ("user_id", "key_id", "conversation_id", "message_id", "model", "tokens_prompt", "tokens_completion",
                 "source", "estimated", "created_at")
 _RECORD = Prepared(insert(usage_ledger).inline(), keys=_LEDGER_KEYS)  # inline: no RETURNING id
+
+
+def reserve_values(user_id: int, want: int, minimum: int) -> dict[str, int]:
+    """RESERVE_QUOTA's values (`want` > 0). A grant of 0 means "refused", so at least one token
+    must remain; this also keeps an overdrawn balance (spent more than reserved) from producing a
+    negative grant."""
+    return {"b_user_id": user_id, "b_want": want, "b_minimum": max(1, min(minimum, want))}
 
 
 class SqlQuotaRepo:
@@ -112,10 +121,7 @@ class SqlQuotaRepo:
     async def reserve(self, user_id: int, want: int, minimum: int) -> Grant:
         if want <= 0:
             return Grant(0)
-        # A grant of 0 means "refused", so at least one token must remain; this also keeps an
-        # overdrawn balance (spent more than reserved) from producing a negative grant.
-        minimum = max(1, min(minimum, want))
-        parameters = {"b_user_id": user_id, "b_want": want, "b_minimum": minimum}
+        parameters = reserve_values(user_id, want, minimum)
         rows, _count = await run(self._connection, _RESERVE, parameters)
         return Grant(int(rows[0][0]), bool(rows[0][1])) if rows else Grant(0)
 

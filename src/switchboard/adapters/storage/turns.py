@@ -1,4 +1,5 @@
-"""A chat turn's end: the answer's final state, its hold settled and its usage recorded.
+"""A chat turn's start (its rows and its hold; turn_start.py) and its end: the answer's final
+state, its hold settled and its usage recorded.
 
 On PostgreSQL, a turn's end is ONE statement (data-modifying CTEs): each statement is a round trip
 to the server, and the quota row, locked by the settling UPDATE, stays locked until the transaction
@@ -11,19 +12,29 @@ thread) take the statements one by one, in the same order.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchboard.adapters.storage.conversations import SqlConversationRepo, SqlMessageRepo, message_values
+from switchboard.adapters.storage.conversations import (
+    CONVERSATION_COLUMNS,
+    SqlConversationRepo,
+    SqlMessageRepo,
+    conversation_from_row,
+    message_values,
+)
 from switchboard.adapters.storage.prepared import Prepared, run
 from switchboard.adapters.storage.quotas import SETTLE_QUOTA, SqlQuotaRepo, entry_values
-from switchboard.adapters.storage.tables import conversations, holds, messages, usage_ledger
+from switchboard.adapters.storage.tables import conversations, holds, messages, usage_ledger, users
+from switchboard.adapters.storage.turn_start import start_in_one
+from switchboard.adapters.storage.users import USER_COLUMNS, user_from_row
 from switchboard.adapters.storage.values import codec_for
 from switchboard.adapters.storage.workers import SqlHoldRepo
-from switchboard.core.domain.conversations import Message
-from switchboard.core.domain.quotas import Settlement
+from switchboard.core.domain.conversations import Conversation, Message
+from switchboard.core.domain.quotas import Grant, Settlement, StoredHold
+from switchboard.core.domain.users import User
 
 # what MessageRepo.update writes: all but the id, the conversation and the creation time
 _ANSWER_KEYS = [column.name for column in messages.c if column.name not in ("id", "conversation_id", "created_at")]
@@ -58,9 +69,42 @@ def _finish_statement() -> Any:
 _FINISH = Prepared(_finish_statement())
 
 
+# the conversation a turn goes on and its owner's row, read together (one round trip less)
+_CONVERSATION_AND_OWNER = Prepared(
+    select(*CONVERSATION_COLUMNS, *USER_COLUMNS)
+    .select_from(conversations.outerjoin(users, users.c.id == conversations.c.user_id))
+    .where(conversations.c.id == bindparam("b_id")))
+
+
 class SqlTurnRepo:
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
+
+    async def conversation_and_owner(self, conversation_id: str) -> tuple[Conversation, User | None] | None:
+        rows, _count = await run(self._connection, _CONVERSATION_AND_OWNER, {"b_id": conversation_id})
+        if not rows:
+            return None
+        row, codec, split = tuple(rows[0]), codec_for(self._connection), len(CONVERSATION_COLUMNS)
+        owner = user_from_row(row[split:], codec) if row[split] is not None else None
+        return conversation_from_row(row, codec), owner
+
+    async def start(
+        self, question: Message, answer: Message, conversation: Conversation, hold: StoredHold, minimum: int,
+    ) -> tuple[Message, Message, Grant]:
+        if hold.tokens <= 0:
+            return question, answer, Grant(0)
+        if self._connection.dialect.name == "postgresql" and hold.key_id is None:
+            return await start_in_one(self._connection, question, answer, conversation, hold, minimum)
+        connection = self._connection
+        repo = SqlMessageRepo(connection)
+        question, answer = await repo.add(question), await repo.add(answer)
+        await SqlConversationRepo(connection).touch(conversation.id, conversation.updated_at, conversation.title)
+        holds_repo = SqlHoldRepo(connection)
+        await holds_repo.add(dataclasses.replace(hold, message_id=answer.id))
+        grant = await SqlQuotaRepo(connection).reserve(hold.user_id, hold.tokens, minimum)
+        if 0 < grant.tokens < hold.tokens:  # granted less than wanted: the stored hold says what is held
+            await holds_repo.release(hold.id, hold.tokens - grant.tokens)
+        return question, answer, grant
 
     async def finish(self, answer: Message, settlement: Settlement) -> int | None:
         if self._connection.dialect.name == "postgresql" and settlement.key_id is None:
@@ -87,5 +131,5 @@ class SqlTurnRepo:
             # no stored hold, or nothing to give back: no hold row matches
             "b_hold_id": settlement.hold_id if settlement.tokens else "",
         })
-        rows, _count = await run(self._connection, _FINISH, values)
+        rows, _count = await run(self._connection, _FINISH, values, lone=True)
         return int(rows[0][0]) if rows else None

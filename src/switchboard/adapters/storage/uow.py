@@ -30,7 +30,7 @@ T = TypeVar("T")
 # Threads reading steps beside the SQLite writer (WAL snapshots; the statements release the GIL).
 SQLITE_READERS = 2
 
-# PostgreSQL connections kept for the next step (pg_steps.DriverSteps), of the engine's pool (5 + 10).
+# PostgreSQL connections kept for the next step (pg_steps.DriverSteps), of the engine's pool (15).
 POSTGRES_KEPT_CONNECTIONS = 4
 
 # A readiness probe must answer quickly even when the database hangs.

@@ -33,14 +33,14 @@ async def execute_or_conflict(connection: AsyncConnection, statement: Executable
         raise Conflict(message) from exc
 
 
-# Selected in the order _user_from_row unpacks them.
-_USER_COLUMNS = tuple(users.c[name] for name in (
+# Selected in the order user_from_row unpacks them.
+USER_COLUMNS = tuple(users.c[name] for name in (
     "id", "username", "email", "role", "is_active", "created_at", "password_hash", "settings"))
 # the chat turn's read of its user, run as a prepared statement (prepared.py)
-_GET_USER = Prepared(select(*_USER_COLUMNS).where(users.c.id == bindparam("b_id")))
+_GET_USER = Prepared(select(*USER_COLUMNS).where(users.c.id == bindparam("b_id")))
 
 
-def _user_from_row(row: Sequence[Any], codec: Codec = TYPED) -> User:
+def user_from_row(row: Sequence[Any], codec: Codec = TYPED) -> User:
     id_, username, email, role, is_active, created_at, password_hash, settings, *_ = row
     return User(
         id=id_,
@@ -81,19 +81,19 @@ class SqlUserRepo:
                 settings={},
                 created_at=datetime.now(UTC),
             )
-            .returning(*_USER_COLUMNS)
+            .returning(*USER_COLUMNS)
         )
         result = await execute_or_conflict(self._connection, statement, f"username {username!r} is taken")
-        return _user_from_row(result.one())
+        return user_from_row(result.one())
 
     async def get(self, user_id: int) -> User | None:
         rows, _count = await run(self._connection, _GET_USER, {"b_id": user_id})
-        return _user_from_row(rows[0], codec_for(self._connection)) if rows else None
+        return user_from_row(rows[0], codec_for(self._connection)) if rows else None
 
     async def by_username(self, username: str) -> User | None:
-        statement = select(*_USER_COLUMNS).where(users.c.username == username)
+        statement = select(*USER_COLUMNS).where(users.c.username == username)
         row = (await self._connection.execute(statement)).first()
-        return _user_from_row(row) if row else None
+        return user_from_row(row) if row else None
 
     async def list(self, page: int, page_size: int, query: str | None = None) -> tuple[list[User], int]:
         """Page numbers start at 1; `query` matches a part of the username or email, any case."""
@@ -107,14 +107,14 @@ class SqlUserRepo:
             )
         total = await self._connection.scalar(select(func.count()).select_from(users).where(*conditions))
         statement = (
-            select(*_USER_COLUMNS)
+            select(*USER_COLUMNS)
             .where(*conditions)
             .order_by(users.c.id)
             .limit(page_size)
             .offset((max(page, 1) - 1) * page_size)
         )
         rows = (await self._connection.execute(statement)).all()
-        return [_user_from_row(row) for row in rows], int(total or 0)
+        return [user_from_row(row) for row in rows], int(total or 0)
 
     async def update(self, user: User) -> None:
         statement = update(users).where(users.c.id == user.id).values(**_user_values(user))

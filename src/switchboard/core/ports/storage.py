@@ -198,14 +198,35 @@ class HoldRepo(Protocol):
 
 
 class TurnRepo(Protocol):
-    """A chat turn's end, which writes to several tables at once."""
+    """A chat turn's start and end, which write to several tables at once."""
+
+    async def conversation_and_owner(self, conversation_id: str) -> tuple[Conversation, User | None] | None:
+        """ConversationRepo.get and its owner's UserRepo.get, read at once (None: no such
+        conversation)."""
+        ...
+
+    async def start(
+        self, question: Message, answer: Message, conversation: Conversation, hold: StoredHold, minimum: int,
+    ) -> tuple[Message, Message, Grant]:
+        """In the caller's transaction: the question and the answer added (MessageRepo.add, in that
+        order), the conversation's title and time written (ConversationRepo.touch), `hold` stored for
+        the answer (HoldRepo.add; its `tokens` are what is wanted) and reserved on the user's quota
+        (QuotaRepo.reserve, at least `minimum`), the stored hold cut to what was granted. Returns
+        the messages with their ids and the grant. A refusal (Grant 0) may leave rows that the
+        caller's transaction must roll back (it raises). Only the user's quota: a metered key's
+        turn reserves on the key after it (QuotaService). On PostgreSQL, without a key, it is one
+        statement, sent alone (its own transaction, no rows when refused) when it is its step's
+        first: then nothing may run after it in the step."""
+        ...
 
     async def finish(self, answer: Message, settlement: Settlement) -> int | None:
         """In the caller's transaction: the answer's final state (MessageRepo.update), its hold
         settled (QuotaRepo.settle, settle_key, HoldRepo.release) and its usage recorded
         (QuotaRepo.record). Returns the conversation's revision after these writes (None: the
         conversation is gone); a write by someone else meanwhile may or may not be counted in it
-        (history_cache.py only trusts a revision that adds up to its own writes)."""
+        (history_cache.py only trusts a revision that adds up to its own writes). The step's last
+        statement: nothing may run after it in the same step (on PostgreSQL, run first, it is a
+        transaction of its own: no BEGIN and COMMIT round trips)."""
         ...
 
 

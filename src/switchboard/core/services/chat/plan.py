@@ -14,15 +14,14 @@ from typing import Any
 
 from switchboard.core.domain.chat import ChatRequest
 from switchboard.core.domain.conversations import Conversation, Message, MessageStatus, TokenUsage
-from switchboard.core.domain.errors import Forbidden, InvalidInput
+from switchboard.core.domain.errors import Forbidden, InvalidInput, NotFound
 from switchboard.core.domain.platforms import Profile
 from switchboard.core.domain.tools import ToolSpec
 from switchboard.core.domain.users import Principal, User
 from switchboard.core.ports.storage import Tx
 from switchboard.core.ports.system import TokenCounter
 from switchboard.core.services.chat.history_cache import CachedHistory, HistoryCache, PendingHistory
-from switchboard.core.services.conversations.history import owned_conversation
-from switchboard.core.services.quotas.allowances import Hold, QuotaService
+from switchboard.core.services.quotas.allowances import Hold, QuotaService, metered_key
 from switchboard.core.services.tools.runner import ToolRunner
 
 DEFAULT_TITLE_PREFIXES = ("New conversation", "新会话", "New chat")
@@ -79,8 +78,10 @@ async def read_context(
 ) -> TurnContext:
     """The history comes from the worker's cache when it holds the conversation's revision just
     read (history_cache.py); it may run on a storage thread, so a miss is not snapshotted here."""
-    conversation = await owned_conversation(tx, principal, conversation_id)
-    user = await tx.users.get(principal.user_id)
+    found = await tx.turns.conversation_and_owner(conversation_id)
+    if found is None or found[0].user_id != principal.user_id:
+        raise NotFound("conversation not found")  # as conversations.history.owned_conversation
+    conversation, user = found
     cached = cache.get(conversation.id, conversation.revision, history_messages)
     history = cached.messages() if cached else await tx.messages.list(conversation.id, history_messages)
     profile = await tx.profiles.get(conversation.profile_id) if conversation.profile_id else None
@@ -162,9 +163,13 @@ async def store(tx: Tx, plan: Plan, quotas: QuotaService, principal: Principal) 
     draft = plan.draft
     if draft.superseded:
         await tx.messages.mark_deleted([m.id for m in draft.superseded])
+    conversation = plan.conversation
+    if not draft.retry and metered_key(principal) is None:  # the usual turn: its rows and hold at once
+        question, answer, hold = await quotas.start_turn_in(
+            tx, principal, draft.question, plan.answer, conversation, plan.prompt_estimate, plan.max_tokens)
+        return Stored(hold, question, answer, len(draft.superseded) + 2)
     question = draft.question if draft.retry else await tx.messages.add(draft.question)
     answer = await tx.messages.add(plan.answer)
-    conversation = plan.conversation
     await tx.conversations.touch(conversation.id, conversation.updated_at, conversation.title)
     # Last, as it locks the user's quota row until the commit (on PostgreSQL each statement after
     # it is a round trip with every other turn of that user queued on the row); a refusal here

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from switchboard.core.domain.conversations import Message
+from switchboard.core.domain.conversations import Conversation, Message
 from switchboard.core.domain.errors import Forbidden, QuotaExceeded
 from switchboard.core.domain.ids import new_id
 from switchboard.core.domain.quotas import (
@@ -88,9 +88,7 @@ class QuotaService:
         """Hold tokens against the user and a metered key, inside the caller's transaction (a
         refusal, or a failed insert after it, drops the whole hold); `message_id` names the
         answer the hold pays for (crash recovery)."""
-        completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
-        want = prompt_estimate + completion
-        minimum = prompt_estimate + min(self.policy.min_completion, completion)
+        want, minimum = self._wanted(prompt_estimate, max_completion)
         # The stored hold first, at the most it may hold (cut below to what was granted): the
         # reservation's UPDATE locks the user's quota row until the commit, so it goes last, and
         # no round trip of ours follows it on PostgreSQL while every other call of the user waits.
@@ -113,6 +111,28 @@ class QuotaService:
         if tokens < want:  # granted less than wanted: the stored hold says what is held
             await tx.holds.release(hold_id, want - tokens)
         return Hold(principal.user_id, tokens, prompt_estimate, budget, key_id, hold_id)
+
+    async def start_turn_in(
+        self, tx: Tx, principal: Principal, question: Message, answer: Message, conversation: Conversation,
+        prompt_estimate: int, max_completion: int | None,
+    ) -> tuple[Message, Message, Hold]:
+        """A chat turn's rows (its question, its streaming answer, the conversation's title and
+        time) and its hold, as `reserve_in`, in the caller's transaction (TurnRepo.start: on
+        PostgreSQL one statement, sent alone). A refusal raises QuotaExceeded. Not for a metered
+        key's turn (reserve_in: the key is held after the user)."""
+        want, minimum = self._wanted(prompt_estimate, max_completion)
+        stored = StoredHold(new_id("hold"), self.worker_id, principal.user_id, want)
+        question, answer, grant = await tx.turns.start(question, answer, conversation, stored, minimum)
+        if grant.tokens == 0:
+            self.telemetry.quota_refused("user")
+            raise QuotaExceeded(_USER_SPENT)
+        budget = None if grant.unlimited else grant.tokens - prompt_estimate
+        return question, answer, Hold(principal.user_id, grant.tokens, prompt_estimate, budget, None, stored.id)
+
+    def _wanted(self, prompt_estimate: int, max_completion: int | None) -> tuple[int, int]:
+        """What a call wants held, and the least it can go on with."""
+        completion = min(max_completion or self.policy.completion_reserve, self.policy.completion_reserve)
+        return prompt_estimate + completion, prompt_estimate + min(self.policy.min_completion, completion)
 
     async def release(self, hold: Hold) -> None:
         async with self._uow() as tx:
