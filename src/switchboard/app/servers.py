@@ -39,10 +39,13 @@ def server_options(settings: Settings) -> dict[str, Any]:
     Idle connections stay open 75 s (uvicorn's default is 5 s): SDK clients pause longer than that
     between calls, and a load balancer in front (60 s idle on the common ones) must never reuse a
     connection the server has just closed, which its clients would see as a 502. Every log line
-    passes the credential filter (app/logs.py): keys in query strings never reach the log."""
+    passes the credential filter (app/logs.py): keys in query strings never reach the log.
+    httptools' protocol writes a whole response's headers and body in one write (app/coalescing.py)."""
+    from switchboard.app.coalescing import CoalescingHttpToolsProtocol
+
     level = settings.log_level.lower()
     return {"log_level": level, "access_log": level in ("trace", "debug", "info"), "server_header": False,
-            "timeout_keep_alive": 75, "loop": "uvloop", "http": "httptools",
+            "timeout_keep_alive": 75, "loop": "uvloop", "http": CoalescingHttpToolsProtocol,
             "log_config": logging_config(level, settings.log_format)}
 
 

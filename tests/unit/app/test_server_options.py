@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from switchboard.app.coalescing import CoalescingHttpToolsProtocol
 from switchboard.app.logs import logging_config
 from switchboard.app.servers import GRANIAN_IDLE_MS, granian_options, server_options, trusted_forwarders
 from switchboard.config.settings import Settings
@@ -23,7 +24,7 @@ def test_the_access_log_runs_only_where_its_lines_would_be_printed(
     assert config.access_log is access_log
     assert config.server_header is False
     assert config.timeout_keep_alive == 75
-    assert (config.loop, config.http) == ("uvloop", "httptools")
+    assert (config.loop, config.http) == ("uvloop", CoalescingHttpToolsProtocol)
 
 
 @pytest.mark.parametrize(("level", "granian_level"), [("info", "info"), ("warning", "warning"), ("trace", "debug")])

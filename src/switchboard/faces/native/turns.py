@@ -43,9 +43,13 @@ class ChatTurns:
         # nobody watches this answer grow: the model is asked for it whole (one upstream body)
         turn = await self._services.chat.start(await self._request(principal, body, streamed=False), principal)
         failed: ev.Failed | None = None
-        async for event in turn.events():
-            if isinstance(event, ev.Failed):
-                failed = event
+        batches = turn.batches()  # the lists themselves: no generator flattening them for us
+        try:
+            async for batch in batches:
+                if isinstance(batch[-1], ev.Failed):  # a failure ends the turn: its list's last event
+                    failed = batch[-1]
+        finally:
+            await batches.aclose()  # now, not when collected: a cancelled turn stores its end here
         if failed is not None:
             status = 429 if failed.code == "quota_exceeded" else 502 if failed.code.startswith("upstream") else 500
             return failure(status, failed.message, failed.code)

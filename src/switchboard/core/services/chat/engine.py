@@ -79,6 +79,8 @@ class ChatEngine:
         self.settings = settings
         self._telemetry = telemetry
         self._history = HistoryCache(settings.history_cache_conversations, settings.history_cache_bytes)
+        # what every turn shares, made once (a frozen dataclass costs a call per field to build)
+        self._turn_deps = TurnDeps(uow, quotas, tools, counter, clock, settings.flush_seconds)
 
     async def run(self, request: ChatRequest, principal: Principal) -> AsyncIterator[ChatEvent]:
         try:
@@ -144,11 +146,10 @@ class ChatEngine:
 
     def _turn(self, principal: Principal, plan: Plan, resolved: tuple[ChatProvider, str], stored: Stored) -> Turn:
         provider, upstream_model = resolved
-        deps = TurnDeps(self._uow, self._quotas, self._tools, self._counter, self._clock, self.settings.flush_seconds)
         metered = MeteredProvider(provider, self._telemetry, plan.model)
         return Turn(
-            deps, principal, plan.conversation, stored.question, stored.answer, plan.model, metered, upstream_model,
-            plan.messages, plan.draft.offered, stored.hold, plan.request,
+            self._turn_deps, principal, plan.conversation, stored.question, stored.answer, plan.model, metered,
+            upstream_model, plan.messages, plan.draft.offered, stored.hold, plan.request,
             pending_history(self._history, plan, stored, self.settings.history_messages),
         )
 

@@ -105,7 +105,7 @@ class Turn:
         """The turn's events in lists, never empty: while the model streams, what one network read
         brought (one list per read instead of an object per token through every layer)."""
         yield [Started(self.conversation.id, self.assistant.id, self.user_message.id or None, self.model)]
-        self._flusher = asyncio.create_task(self._flush_periodically())
+        self._start_flusher()
         status, error = MessageStatus.INTERRUPTED, "the client went away or the server stopped"
         try:
             for round_number in range(self._deps.tools.policy.max_rounds + 1):
@@ -279,7 +279,7 @@ class Turn:
 
         self.assistant = await deps.uow.run(store)
         self._text, self._reasoning = [], []
-        self._flusher = asyncio.create_task(self._flush_periodically())
+        self._start_flusher()
 
     def _fill(self, message: Message, status: MessageStatus, error: str | None) -> None:
         message.parts = text_parts("".join(self._text))
@@ -313,6 +313,12 @@ class Turn:
 
         history.finished(await history.counted(self._deps.uow.run(settle)), message)
         return message
+
+    def _start_flusher(self) -> None:
+        # an unstreamed answer arrives whole and its round ends in a write of its own (the final
+        # state, or a tool round's): there is never text to flush, so no task to make and cancel
+        if self._request.streamed:
+            self._flusher = asyncio.create_task(self._flush_periodically())
 
     async def _flush_periodically(self) -> None:
         while True:

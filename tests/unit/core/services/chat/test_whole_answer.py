@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from switchboard.core.domain.chat import ChatRequest, ProviderCall
 from switchboard.core.domain.conversations import MessageStatus, text_parts
 from switchboard.core.domain.errors import UpstreamError
@@ -152,3 +154,28 @@ async def test_a_limited_allowance_caps_and_settles_a_whole_answer_as_a_streamed
     assert call.options["max_tokens"] == 50 and call.streamed is False
     quota = w.uow.store.quotas[w.alice.user_id]
     assert (quota.used, quota.reserved) == (4, 0)
+
+
+def flushers() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_coro().__qualname__.endswith("_flush_periodically")]
+
+
+@pytest.mark.parametrize(("streamed", "expected"), [(False, 0), (True, 1)])
+async def test_a_whole_answer_runs_no_periodic_flush_while_a_streamed_one_does(streamed: bool, expected: int) -> None:
+    # an unstreamed answer arrives whole and its final write stores it: there is nothing to flush before
+    w = build_world([Pause(30)], flush_seconds=0.01)
+    conversation = await w.conversation()
+    turn = await w.engine.start(
+        ChatRequest(conversation_id=conversation, parts=text_parts("hi"), streamed=streamed), w.alice)
+
+    async def consume() -> None:
+        async for _ in turn.events():
+            pass
+
+    task = asyncio.create_task(consume())
+    await eventually(lambda: bool(w.provider.calls))  # the turn waits on the provider now
+    assert len(flushers()) == expected
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert flushers() == []
+    assert w.messages(conversation)[-1].status == MessageStatus.INTERRUPTED
