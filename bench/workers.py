@@ -47,6 +47,9 @@ async def measure(target: Target, switchboard: Process, concurrency: int, second
         before = [cpu_seconds(pid) for pid in pids]
         await load.drive(100_000, seconds)
         spent = [cpu_seconds(pid) - start for pid, start in zip(pids, before, strict=True)]
+    except OSError:  # the server went away: say why (its log), not only that the client saw a reset
+        print(switchboard.log_tail(40))
+        raise
     finally:
         await load.close()
     return Measured(load.result(), [round(s, 1) for s in spent if s >= 0.05])

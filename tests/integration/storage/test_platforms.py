@@ -103,3 +103,21 @@ async def test_an_identity_is_taken_once_even_by_two_transactions_at_once(uow: S
     assert sorted(await asyncio.gather(redeem(), redeem())) == [False, True]
     async with uow() as tx:
         assert await tx.identities.get("link-code", "hashed") is None
+
+
+async def test_workers_starting_together_on_a_new_database_all_get_the_default_profile(database_url: str,
+                                                                                       uow: SqlUnitOfWork) -> None:
+    """`serve --workers N` on a new database: every worker makes sure the default profile exists as
+    it starts; the ones that lose the race read the winner's instead of failing their start-up."""
+    from switchboard.adapters.security.clock import SystemClock
+    from switchboard.core.services.conversations.profiles import DEFAULT_PROFILE_ID, ProfileService
+
+    workers = [SqlUnitOfWork(database_url) for _ in range(6)]
+    try:
+        made = await asyncio.gather(*(ProfileService(worker, SystemClock()).ensure_default() for worker in workers))
+    finally:
+        for worker in workers:
+            await worker.close()
+    assert {profile.id for profile in made} == {DEFAULT_PROFILE_ID}
+    async with uow() as tx:
+        assert [profile.id for profile in await tx.profiles.list()] == [DEFAULT_PROFILE_ID]

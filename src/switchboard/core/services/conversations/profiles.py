@@ -39,14 +39,23 @@ class ProfileService:
         self._clock = clock
 
     async def ensure_default(self) -> Profile:
-        async with self._uow() as tx:
-            found = await tx.profiles.get(DEFAULT_PROFILE_ID)
-            if found is not None:
-                return found
-            now = self._clock.now()
-            profile = Profile(DEFAULT_PROFILE_ID, "default", now, now, is_default=True)
-            await tx.profiles.put(profile)
-            return profile
+        """Every worker runs this as it starts: on a new database several may find no default
+        profile at once, and the ones whose insert loses read the winner's instead of failing."""
+        try:
+            async with self._uow() as tx:
+                found = await tx.profiles.get(DEFAULT_PROFILE_ID)
+                if found is not None:
+                    return found
+                now = self._clock.now()
+                profile = Profile(DEFAULT_PROFILE_ID, "default", now, now, is_default=True)
+                await tx.profiles.put(profile)
+                return profile
+        except Conflict:
+            async with self._uow() as tx:
+                found = await tx.profiles.get(DEFAULT_PROFILE_ID)
+            if found is None:
+                raise
+            return found
 
     async def list(self) -> list[Profile]:
         async with self._uow() as tx:
