@@ -43,7 +43,7 @@ def summarise(stacks: list[tuple[list[str], int]], match: str = "") -> tuple[int
 
 
 def layer(frame: str) -> str:
-    """The layer a frame's file belongs to: `aiohttp`, `switchboard/adapters/storage`, `stdlib/asyncio`."""
+    """The layer a frame's file belongs to: `aiohttp`, `switchboard/adapters/storage`, `asyncio`."""
     found = _FILE.search(frame)
     path = found.group(1) if found else frame
     if "site-packages/" in path:
@@ -51,8 +51,8 @@ def layer(frame: str) -> str:
     if "switchboard/" in path:
         return "/".join(path.split("switchboard/", 1)[1].split("/")[:-1][:2]).join(("switchboard/", ""))
     if "/lib/python" in path:
-        return "stdlib/" + path.rsplit("/lib/python", 1)[1].split("/")[1].removesuffix(".py")
-    return path
+        return path.rsplit("/lib/python", 1)[1].split("/")[1].removesuffix(".py")
+    return path.split("/", 1)[0].removesuffix(".py")  # py-spy shortens most paths to the package's
 
 
 def layers(stacks: list[tuple[list[str], int]]) -> Counter[str]:
