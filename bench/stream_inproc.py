@@ -10,31 +10,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
-import logging
 import pstats
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-import orjson
-
-from bench.harness import free_port, write_config
-from bench.turn_inproc import App, call
-from switchboard.app.asgi import create_app
-from switchboard.config.loader import load_settings
+from bench.turn_inproc import App, app_in_process, call, run, user_with_conversations
 
 CHUNKS = 200
 
 
 async def measure(app: App, streams: int, rounds: int, profile: bool, soak: int) -> None:
-    credentials = {"username": "bench", "password": "bench-password-123"}
-    await call(app, "/api/auth/register", credentials, None)
-    token = orjson.loads((await call(app, "/api/auth/login", credentials, None))[1])["data"]["access_token"]
-    conversations = []
-    for _ in range(100):
-        _, body = await call(app, "/api/conversations", {"title": "bench", "tools_enabled": False}, token)
-        conversations.append(orjson.loads(body)["data"]["id"])
+    token, conversations = await user_with_conversations(app, 100)
     count = 0
 
     async def stream(chunks: int, path: str = "/api/messages/stream") -> None:
@@ -77,18 +62,8 @@ async def measure(app: App, streams: int, rounds: int, profile: bool, soak: int)
 
 
 async def main(streams: int, rounds: int, profile: bool, soak: int) -> None:
-    port = free_port()
-    upstream = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.fake_upstream", "--port", str(port))
-    try:
-        with tempfile.TemporaryDirectory(prefix="switchboard-stream-inproc-") as tmp:
-            await asyncio.sleep(1.0)  # the upstream starting
-            config = write_config(Path(tmp), f"http://127.0.0.1:{port}", ["bench-200", "bench-20", "bench-1"])
-            app = create_app(load_settings(config))
-            async with app.router.lifespan_context(app):
-                await measure(app, streams, rounds, profile, soak)
-    finally:
-        upstream.terminate()
-        await upstream.wait()
+    async with app_in_process(["bench-200", "bench-20", "bench-1"]) as app:
+        await measure(app, streams, rounds, profile, soak)
 
 
 if __name__ == "__main__":
@@ -98,8 +73,4 @@ if __name__ == "__main__":
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--soak", type=int, default=0, help="then this many long streams alone (to sample)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.ERROR)
-    import uvloop
-
-    uvloop.install()
-    asyncio.run(main(args.streams, args.rounds, args.profile, args.soak))
+    run(main(args.streams, args.rounds, args.profile, args.soak))
