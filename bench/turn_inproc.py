@@ -116,7 +116,7 @@ async def measure(app: App, turns: int, rounds: int) -> None:
             await turn()
         c1 = (time.process_time() - cpu) / turns * 1e3
         by_thread = {name: round((seconds - threads.get(name, 0.0)) / turns * 1e3, 2)
-                     for name, seconds in thread_cpu().items() if seconds - threads.get(name, 0.0) > 0.00005 * turns}  # over 0.05 ms a turn
+                     for name, seconds in thread_cpu().items() if seconds - threads.get(name, 0.0) > 0.00005 * turns}
         each, cpu = turns // 16, time.process_time()
 
         async def client(turns_each: int) -> None:
